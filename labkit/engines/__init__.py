@@ -1,0 +1,1 @@
+"""Engines: one interface (`Engine`), three implementations (sim, netns, vm); select picks."""

@@ -1,0 +1,192 @@
+"""The engine interface: kernel-level operations, snapshots, pseudo-files and a clock.
+
+Every engine (sim, netns, vm) implements it, so the lab shell, the NetworkManager layer and the
+notebooks work unchanged on each. Operations take names as `ip` does and fail with
+`KernelError(errno, extack)` as netlink does; the shell turns those into iproute2's words.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import ClassVar, Protocol
+
+from labkit.model.snapshot import HostSnapshot
+from labkit.model.topology import Nic, Topology
+
+Progress = Callable[[str], None]
+OptionValue = int | str
+
+
+class Clock(Protocol):
+    """Time as the lab sees it: virtual on the sim, wall time on real engines."""
+
+    def now(self) -> float:
+        """Seconds since the lab was built."""
+        ...
+
+    def sleep(self, seconds: float) -> None:
+        """Let `seconds` pass (the sim runs every timer due, instantly)."""
+        ...
+
+
+class _Unset:
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET = _Unset()
+
+
+@dataclass(frozen=True)
+class PingRequest:
+    """What `ping` was asked to do (iputils options that matter to the kernel side)."""
+
+    dst: str
+    count: int | None = None
+    interval: float = 1.0
+    deadline: float | None = None
+    timeout: float | None = None
+    size: int = 56
+    ttl: int = 64
+
+
+@dataclass
+class PingEvent:
+    """One thing a ping saw: a reply, or an error for one of its probes."""
+
+    kind: str  # reply | unreachable
+    seq: int
+    time: float
+    rtt_ms: float = 0.0
+    ttl: int = 64
+    source: str = ""
+
+
+@dataclass
+class PingRun:
+    """A ping in progress or finished, as the kernel side of iputils ping sees it."""
+
+    request: PingRequest
+    started: float
+    source: str | None = None
+    transmitted: int = 0
+    events: list[PingEvent] = field(default_factory=list)
+    done: bool = False
+    finished: float = 0.0
+    last_sent: float = 0.0
+    error: str | None = None  # ENETUNREACH and friends, fatal at the first send
+
+    @property
+    def received(self) -> int:
+        return len({e.seq for e in self.events if e.kind == "reply"})
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for e in self.events if e.kind == "unreachable")
+
+
+class Engine(ABC):
+    """What labkit needs from something that can run a lab."""
+
+    name: ClassVar[str]
+    real_programs: ClassVar[frozenset[str]] = frozenset()
+
+    topology: Topology
+    lab_id: str
+
+    @property
+    @abstractmethod
+    def clock(self) -> Clock:
+        """The lab's clock."""
+
+    # -- lifecycle --------------------------------------------------------------------------
+    @abstractmethod
+    def build(self, topology: Topology, lab_id: str, progress: Progress | None = None) -> None:
+        """Create every host, cable and address of `topology`, following the build plan."""
+
+    @abstractmethod
+    def destroy(self) -> None:
+        """Remove everything this lab created, and nothing else."""
+
+    @abstractmethod
+    def add_cable(self, topology: Topology, host: str, nic: Nic) -> None:
+        """Plug a new NIC of `host` into a new switch port (`topology` already holds it)."""
+
+    # -- links ------------------------------------------------------------------------------
+    @abstractmethod
+    def link_add(self, host: str, name: str, kind: str, *, address: str | None = None,
+                 mtu: int | None = None, options: Mapping[str, OptionValue] | None = None,
+                 peer: str | None = None, peer_address: str | None = None) -> None:
+        """RTM_NEWLINK: create a bond, bridge, veth pair or dummy."""
+
+    @abstractmethod
+    def link_del(self, host: str, name: str) -> None:
+        """RTM_DELLINK."""
+
+    @abstractmethod
+    def link_set(self, host: str, name: str, *, up: bool | None = None,
+                 master: str | _Unset | None = UNSET, address: str | None = None,
+                 mtu: int | None = None, new_name: str | None = None,
+                 options: Mapping[str, OptionValue] | None = None,
+                 slave_options: Mapping[str, OptionValue] | None = None) -> None:
+        """RTM_SETLINK: master ('' or None releases), flags, address, kind options."""
+
+    # -- addresses and routes ---------------------------------------------------------------
+    @abstractmethod
+    def addr_add(self, host: str, dev: str, cidr: str, *, broadcast: str | None = None,
+                 noprefixroute: bool = False, metric: int | None = None,
+                 label: str | None = None) -> None:
+        """RTM_NEWADDR (IPv4)."""
+
+    @abstractmethod
+    def addr_del(self, host: str, dev: str, cidr: str) -> None:
+        """RTM_DELADDR (IPv4)."""
+
+    @abstractmethod
+    def route_add(self, host: str, dst: str, *, gateway: str | None = None,
+                  dev: str | None = None, metric: int | None = None, proto: str | None = None,
+                  src: str | None = None) -> None:
+        """RTM_NEWROUTE (IPv4, main table)."""
+
+    @abstractmethod
+    def route_del(self, host: str, dst: str, *, gateway: str | None = None,
+                  dev: str | None = None, metric: int | None = None) -> None:
+        """RTM_DELROUTE (IPv4, main table)."""
+
+    # -- pseudo-files -----------------------------------------------------------------------
+    @abstractmethod
+    def read_file(self, host: str, path: str) -> str:
+        """A /proc or /sys file of `host`; FileNotFoundError or IsADirectoryError otherwise."""
+
+    @abstractmethod
+    def write_file(self, host: str, path: str, data: str) -> None:
+        """Write a /proc/sys or /sys file (KernelError with the errno a write(2) gets)."""
+
+    @abstractmethod
+    def list_dir(self, host: str, path: str) -> list[str]:
+        """Entries of a /proc or /sys directory, sorted."""
+
+    # -- state ------------------------------------------------------------------------------
+    @abstractmethod
+    def snapshot(self, host: str) -> HostSnapshot:
+        """Everything the views need about `host`, now."""
+
+    def hosts(self) -> list[str]:
+        """Every host of the lab, the switch included."""
+        return self.topology.host_names()
+
+    # -- processes --------------------------------------------------------------------------
+    def start_ping(self, host: str, request: PingRequest) -> PingRun:
+        """Start the kernel side of a ping (engines that run the real ping need not)."""
+        raise NotImplementedError(f"engine {self.name} runs the real ping")
+
+    def run_until_done(self, run: PingRun) -> None:
+        """Let time pass until `run` has finished."""
+        raise NotImplementedError
+
+    def exec(self, host: str, argv: list[str], stdin: str = "", timeout: float = 60.0
+             ) -> tuple[int, str]:
+        """Run a real program inside `host` (engines whose `real_programs` is not empty)."""
+        raise NotImplementedError(f"engine {self.name} runs no real programs")

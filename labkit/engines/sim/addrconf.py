@@ -1,0 +1,196 @@
+"""IPv6 of one simulated namespace: link-local addresses, DAD, and the control traffic they cause.
+
+What the lessons see: a device that comes up with carrier (and is not a bond slave) gets
+fe80::EUI-64/64, `tentative` for a random 0-1 s delay plus one retransmit second of DAD; the
+address goes away when the device goes down. The neighbour-discovery and MLD frames each step
+sends (DAD NS, MLD reports, router solicitations with RFC 3315 back-off) are sent for real, so
+the switch learns MAC addresses and counters grow as on the kernel; nobody answers them.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from labkit.engines.sim.frames import ETH_P_IPV6, IPV6_SIZES, Frame, Ipv6Control
+
+if TYPE_CHECKING:
+    from labkit.engines.sim.clock import Timer
+    from labkit.engines.sim.netdev import NetDevice
+    from labkit.engines.sim.netns import Namespace
+
+RTR_SOLICIT_DELAY = 1.0
+RETRANS_TIME = 1.0
+RTR_SOLICIT_INTERVAL = 4.0
+RTR_SOLICIT_MAX_INTERVAL = 3600.0
+UNSOLICITED_REPORT_INTERVAL = 1.0
+MLD_GROUP_MAC = "33:33:00:00:00:16"
+ALL_ROUTERS_MAC = "33:33:00:00:00:02"
+ALL_NODES_MAC = "33:33:00:00:00:01"
+
+
+def eui64_link_local(mac: str) -> ipaddress.IPv6Address:
+    """fe80::/64 with the modified EUI-64 interface identifier of `mac`."""
+    b = [int(x, 16) for x in mac.split(":")]
+    ident = [b[0] ^ 0x02, b[1], b[2], 0xFF, 0xFE, b[3], b[4], b[5]]
+    return ipaddress.IPv6Address(bytes([0xFE, 0x80] + [0] * 6 + ident))
+
+
+def solicited_node_mac(addr: ipaddress.IPv6Address) -> str:
+    """33:33:ff:xx:xx:xx for the solicited-node group of `addr`."""
+    tail = addr.packed[-3:]
+    return "33:33:ff:" + ":".join(f"{x:02x}" for x in tail)
+
+
+@dataclass
+class Inet6Addr:
+    """One IPv6 address of a device (struct inet6_ifaddr)."""
+
+    addr: ipaddress.IPv6Address
+    prefixlen: int
+    scope: str
+    tentative: bool = False
+    timers: list[Timer] = field(default_factory=list)
+
+
+@dataclass
+class DevState:
+    """Per-device IPv6 state (struct inet6_dev)."""
+
+    disabled: bool = False
+    addrs: list[Inet6Addr] = field(default_factory=list)
+    rs_timer: Timer | None = None
+    rs_interval: float = 0.0
+
+
+class Addrconf:
+    """IPv6 address configuration of one namespace."""
+
+    def __init__(self, ns: Namespace) -> None:
+        self.ns = ns
+        self.devs: dict[int, DevState] = {}
+
+    def state(self, dev: NetDevice) -> DevState:
+        return self.devs.setdefault(dev.ifindex, DevState())
+
+    def addresses(self, dev: NetDevice) -> list[Inet6Addr]:
+        """The device's IPv6 addresses, newest first (as the kernel lists them)."""
+        return list(self.state(dev).addrs)
+
+    # -- sysctl -----------------------------------------------------------------------------
+    def set_disabled(self, dev: NetDevice, disabled: bool) -> None:
+        st = self.state(dev)
+        if st.disabled == disabled:
+            return
+        st.disabled = disabled
+        if disabled:
+            self._remove_all(dev)
+        elif dev.admin_up:
+            self.dev_up(dev)
+
+    # -- netdevice events -------------------------------------------------------------------
+    def dev_registered(self, dev: NetDevice) -> None:
+        st = self.state(dev)
+        st.disabled = self.ns.ipv6_disabled()
+        self.ns.join_all_nodes(dev)
+
+    def dev_unregistered(self, dev: NetDevice) -> None:
+        self._remove_all(dev)
+        self.devs.pop(dev.ifindex, None)
+
+    def _link_ready(self, dev: NetDevice) -> bool:
+        return dev.admin_up and dev.operstate() in ("UP", "UNKNOWN")
+
+    def dev_up(self, dev: NetDevice) -> None:
+        st = self.state(dev)
+        if st.disabled or dev.iff_slave:
+            return
+        if dev.link_type == "loopback":
+            if not st.addrs:
+                st.addrs.insert(0, Inet6Addr(ipaddress.IPv6Address("::1"), 128, "host"))
+            return
+        if self._link_ready(dev) and not any(a.scope == "link" for a in st.addrs):
+            self._add_link_local(dev)
+
+    def dev_carrier(self, dev: NetDevice) -> None:
+        if dev.carrier:
+            self.dev_up(dev)
+
+    def dev_down(self, dev: NetDevice) -> None:
+        self._remove_all(dev)
+
+    def _remove_all(self, dev: NetDevice) -> None:
+        st = self.devs.get(dev.ifindex)
+        if st is None:
+            return
+        for a in st.addrs:
+            for t in a.timers:
+                t.cancel()
+            dev.mc_del(solicited_node_mac(a.addr))
+        st.addrs.clear()
+        if st.rs_timer:
+            st.rs_timer.cancel()
+            st.rs_timer = None
+
+    # -- address life -----------------------------------------------------------------------
+    def _add_link_local(self, dev: NetDevice) -> None:
+        clock = self.ns.world.clock
+        rng = self.ns.world.rng
+        addr = Inet6Addr(eui64_link_local(dev.mac), 64, "link", tentative=True)
+        self.state(dev).addrs.insert(0, addr)
+        dev.mc_add(solicited_node_mac(addr.addr))
+        self._send(dev, "mld-report", MLD_GROUP_MAC)
+        addr.timers.append(clock.call_later(rng.random() * UNSOLICITED_REPORT_INTERVAL,
+                                            lambda: self._send(dev, "mld-report", MLD_GROUP_MAC)))
+        delay = rng.random() * RTR_SOLICIT_DELAY
+        addr.timers.append(clock.call_later(delay, lambda: self._dad_probe(dev, addr)))
+
+    def _dad_probe(self, dev: NetDevice, addr: Inet6Addr) -> None:
+        self._send(dev, "dad-ns", solicited_node_mac(addr.addr))
+        addr.timers.append(self.ns.world.clock.call_later(
+            RETRANS_TIME, lambda: self._dad_complete(dev, addr)))
+
+    def _dad_complete(self, dev: NetDevice, addr: Inet6Addr) -> None:
+        if addr not in self.state(dev).addrs:
+            return
+        addr.tentative = False
+        rng = self.ns.world.rng
+        self._send(dev, "mld-report", MLD_GROUP_MAC)
+        addr.timers.append(self.ns.world.clock.call_later(
+            rng.random() * UNSOLICITED_REPORT_INTERVAL,
+            lambda: self._send(dev, "mld-report", MLD_GROUP_MAC)))
+        st = self.state(dev)
+        st.rs_interval = RTR_SOLICIT_INTERVAL * (0.9 + 0.2 * rng.random())
+        self._send_rs(dev)
+
+    def _send_rs(self, dev: NetDevice) -> None:
+        st = self.state(dev)
+        if not st.addrs:
+            return
+        self._send(dev, "rs", ALL_ROUTERS_MAC)
+        st.rs_timer = self.ns.world.clock.call_later(st.rs_interval, lambda: self._rs_again(dev))
+
+    def _rs_again(self, dev: NetDevice) -> None:
+        st = self.state(dev)
+        st.rs_interval = min(st.rs_interval * (1.9 + 0.2 * self.ns.world.rng.random()),
+                             RTR_SOLICIT_MAX_INTERVAL)
+        self._send_rs(dev)
+
+    def send_unsolicited_na(self, dev: NetDevice) -> None:
+        """ndisc_send_unsol_na: one NA to all-nodes per address (bond failover)."""
+        for addr in self.state(dev).addrs:
+            if addr.scope != "host" and not addr.tentative:
+                self._send(dev, "unsol-na", ALL_NODES_MAC)
+
+    def rejoin_groups(self, dev: NetDevice) -> None:
+        """ipv6_mc_rejoin_groups: an MLD report of the joined groups (after a failover)."""
+        if any(a.scope == "link" for a in self.state(dev).addrs):
+            self._send(dev, "mld-report", MLD_GROUP_MAC)
+
+    def _send(self, dev: NetDevice, kind: str, dst_mac: str) -> None:
+        if not dev.admin_up or self.state(dev).disabled:
+            return
+        frame = Frame(dst=dst_mac, src=dev.mac, ethertype=ETH_P_IPV6,
+                      payload=Ipv6Control(kind, IPV6_SIZES[kind] - 14))
+        self.ns.inet.dev_queue_xmit(dev, frame)

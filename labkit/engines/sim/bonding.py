@@ -1,0 +1,793 @@
+"""The bonding driver of the simulated kernel, after drivers/net/bonding of Linux 6.1 (Debian's
+6.1.0-56, upstream 6.1.192): enslave and release, MAC handling per mode and fail_over_mac,
+the MII monitor with updelay/downdelay, active-slave selection (primary, primary_reselect and
+the 6.0+ prio rule), peer notification (gratuitous ARP) on failover, and the option rules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from labkit.engines.sim.bond_options import (
+    AB,
+    AD,
+    ALB,
+    BROADCAST,
+    NETLINK_ORDER,
+    OPTIONS,
+    RR,
+    TLB,
+    XOR,
+    parse_value,
+)
+from labkit.engines.sim.frames import Frame, is_multicast
+from labkit.engines.sim.netdev import NetDevice, Veth
+from labkit.errors import KernelError
+
+if TYPE_CHECKING:
+    from labkit.engines.sim.clock import Timer
+    from labkit.engines.sim.netns import Namespace
+
+EPERM, ENOENT, ENODEV, EBUSY, EINVAL, EACCES, ENOTEMPTY, EOPNOTSUPP = 1, 2, 19, 16, 22, 13, 39, 95
+LINK_UP, LINK_FAIL, LINK_DOWN, LINK_BACK = "UP", "GOING_DOWN", "DOWN", "GOING_BACK"
+NOCHANGE = "NOCHANGE"
+
+
+def uses_primary(mode: int) -> bool:
+    """bond_uses_primary: active-backup, balance-tlb and balance-alb have an active slave."""
+    return mode in (AB, TLB, ALB)
+
+
+def is_lb(mode: int) -> bool:
+    """bond_is_lb: balance-tlb and balance-alb."""
+    return mode in (TLB, ALB)
+
+
+@dataclass
+class BondParams:
+    """struct bond_params with the driver's defaults for a bond made over netlink."""
+
+    mode: int = RR
+    miimon: int = 0
+    updelay: int = 0  # multiples of miimon
+    downdelay: int = 0
+    peer_notif_delay: int = 0
+    use_carrier: int = 1
+    arp_interval: int = 0
+    arp_targets: tuple[str, ...] = ()
+    ns_targets: tuple[str, ...] = ()
+    arp_validate: int = 0
+    arp_all_targets: int = 0
+    missed_max: int = 2
+    primary: str = ""
+    primary_reselect: int = 0
+    fail_over_mac: int = 0
+    xmit_policy: int = 0
+    resend_igmp: int = 1
+    num_peer_notif: int = 1
+    all_slaves_active: int = 0
+    min_links: int = 0
+    lp_interval: int = 1
+    packets_per_slave: int = 1
+    lacp_active: int = 1
+    lacp_fast: int = 0
+    ad_select: int = 0
+    tlb_dynamic_lb: int = 1
+    ad_actor_sys_prio: int = 65535
+    ad_user_port_key: int = 0
+    ad_actor_system: str = "00:00:00:00:00:00"
+
+
+class Slave:
+    """A bond port (struct slave); it is the rx handler of its device."""
+
+    def __init__(self, bond: Bond, dev: NetDevice) -> None:
+        self.bond = bond
+        self.dev = dev
+        self.perm_hwaddr = dev.mac
+        self.original_mtu = dev.mtu
+        self.link = LINK_DOWN
+        self.new_link = NOCHANGE
+        self.delay = 0
+        self.link_failure_count = 0
+        self.backup = False
+        self.inactive = False
+        self.queue_id = 0
+        self.prio = 0
+        self.speed: int | None = 10000 if isinstance(dev, Veth) else 1000
+        self.duplex: str | None = "full"
+        self.ad_aggregator_id: int | None = None
+        self.stats_base = (dev.counters.rx_packets, dev.counters.rx_bytes,
+                           dev.counters.tx_packets, dev.counters.tx_bytes)
+
+    @property
+    def is_up(self) -> bool:
+        """bond_slave_is_up: running with carrier."""
+        return self.dev.admin_up and self.dev.carrier
+
+    def can_tx(self) -> bool:
+        """bond_slave_can_tx: up, link UP and active."""
+        return self.is_up and self.link == LINK_UP and not self.backup
+
+    def handle_frame(self, frame: Frame) -> NetDevice | None:
+        """bond_handle_frame: inactive slaves keep frames to themselves (exact match only)."""
+        if self.inactive:
+            if self.bond.params.mode == ALB and not is_multicast(frame.dst):
+                return self.bond
+            return None
+        return self.bond
+
+
+class Bond(NetDevice):
+    """A bonding master device."""
+
+    kind = "bond"
+    base_flags = ("BROADCAST", "MULTICAST", "MASTER")
+    num_queues = 16
+
+    def __init__(self, ns: Namespace, name: str, mac: str | None = None) -> None:
+        super().__init__(ns, name, mac or ns.world.random_mac())
+        self.addr_assign = "set" if mac else "random"
+        self.params = BondParams()
+        self.slaves: list[Slave] = []
+        self.curr_active: Slave | None = None
+        self.primary_slave: Slave | None = None
+        self.force_primary = False
+        self.send_peer_notif = 0
+        self.carrier = False
+        self.oper = "DOWN"
+        self.tso_max_size = 65536
+        self._mii_timer: Timer | None = None
+        self._rr_counter = 0
+        self.released_stats = [0, 0, 0, 0]
+        self.next_ad_id = 1
+        self.opened_at = 0.0
+
+    # -- helpers ----------------------------------------------------------------------------
+    @property
+    def mode(self) -> int:
+        return self.params.mode
+
+    def slave_of(self, dev: NetDevice) -> Slave | None:
+        for s in self.slaves:
+            if s.dev is dev:
+                return s
+        return None
+
+    def _check_link(self, slave: Slave) -> bool:
+        """bond_check_dev_link with use_carrier: running and carrier."""
+        return slave.is_up
+
+    # -- creation and options ---------------------------------------------------------------
+    def apply_netlink(self, options: dict[str, int | str]) -> None:
+        """bond_changelink: options in the kernel's fixed order, stopping at the first error."""
+        unknown = set(options) - set(NETLINK_ORDER) - {"num_unsol_na"}
+        if unknown:
+            raise KernelError(EINVAL)
+        miimon_given = int(options.get("miimon", 0) or 0)
+        for name in NETLINK_ORDER:
+            if name not in options:
+                continue
+            value = options[name]
+            if name == "arp_interval" and int(value) and miimon_given:
+                raise KernelError(EINVAL, "ARP monitoring cannot be used with MII monitoring")
+            if name == "arp_validate" and int(value) and miimon_given:
+                raise KernelError(EINVAL, "ARP validating cannot be used with MII monitoring")
+            if name in ("active_slave", "primary"):
+                value = str(value)
+            self.set_option(name, value)
+
+    def set_option(self, name: str, raw: int | str) -> None:
+        """__bond_opt_set: dependencies, value parse, then the option's setter."""
+        opt = OPTIONS.get(name)
+        if opt is None:
+            raise KernelError(ENOENT)
+        if self.mode in opt.unsupp_modes:
+            raise KernelError(EACCES, "option not supported in mode")
+        if opt.noslaves and self.slaves:
+            raise KernelError(ENOTEMPTY, "unable to set option because the bond device has slaves")
+        if opt.ifdown and self.admin_up:
+            raise KernelError(EBUSY, "unable to set option because the bond is up")
+        if opt.rawval:
+            getattr(self, f"_set_{name}")(str(raw))
+            return
+        value = parse_value(opt, raw)
+        if value is None:
+            raise KernelError(EINVAL, "invalid option value")
+        setter = getattr(self, f"_set_{name}", None)
+        if setter is not None:
+            setter(value)
+        else:
+            attr = {"num_grat_arp": "num_peer_notif", "num_unsol_na": "num_peer_notif",
+                    "xmit_hash_policy": "xmit_policy", "lacp_rate": "lacp_fast",
+                    "arp_missed_max": "missed_max"}.get(name, name)
+            setattr(self.params, attr, value)
+
+    def _set_mode(self, value: int) -> None:
+        if value in (AD, TLB, ALB):
+            self.params.arp_interval = 0
+            if not self.params.miimon:
+                self.params.miimon = 100
+        if value == ALB:
+            self.params.tlb_dynamic_lb = 1
+        self.params.arp_validate = 0
+        self.params.mode = value
+
+    def _set_miimon(self, value: int) -> None:
+        self.params.miimon = value
+        if value and self.params.arp_interval:
+            self.params.arp_interval = 0
+            self.params.arp_validate = 0
+        if self.admin_up:
+            self._stop_mii()
+            if value:
+                self._start_mii(0.0)
+
+    def _set_delay(self, attr: str, value: int) -> None:
+        if not self.params.miimon:
+            raise KernelError(EPERM)
+        setattr(self.params, attr, value // self.params.miimon)
+
+    def _set_updelay(self, value: int) -> None:
+        self._set_delay("updelay", value)
+
+    def _set_downdelay(self, value: int) -> None:
+        self._set_delay("downdelay", value)
+
+    def _set_peer_notif_delay(self, value: int) -> None:
+        self._set_delay("peer_notif_delay", value)
+
+    def _set_arp_interval(self, value: int) -> None:
+        self.params.arp_interval = value
+        if value and self.params.miimon:
+            self.params.miimon = 0
+            self._stop_mii()
+
+    def _set_arp_ip_target(self, raw: str) -> None:
+        text = raw.strip()
+        if text.startswith("+") or text.startswith("-"):
+            target = text[1:]
+            targets = list(self.params.arp_targets)
+            if text[0] == "+":
+                if target not in targets:
+                    targets.append(target)
+            elif target in targets:
+                targets.remove(target)
+            else:
+                raise KernelError(EINVAL)
+            self.params.arp_targets = tuple(targets)
+        else:
+            self.params.arp_targets = (text,) if text else ()
+
+    def _set_ns_ip6_target(self, raw: str) -> None:
+        self.params.ns_targets = tuple(t for t in raw.split(",") if t)
+
+    def _set_fail_over_mac(self, value: int) -> None:
+        self.params.fail_over_mac = value
+
+    def _set_primary(self, raw: str) -> None:
+        """bond_option_primary_set: a slave of that name becomes primary, else the name waits."""
+        name = raw.split("\n", 1)[0][:15]
+        if not name:
+            self.params.primary = ""
+            self.primary_slave = None
+            self.select_active()
+            return
+        for slave in self.slaves:
+            if slave.dev.name == name:
+                self.primary_slave = slave
+                self.params.primary = name
+                self.force_primary = True
+                self.select_active()
+                return
+        if self.primary_slave is not None:
+            self.primary_slave = None
+            self.select_active()
+        self.params.primary = name
+
+    def _set_primary_reselect(self, value: int) -> None:
+        self.params.primary_reselect = value
+        self.select_active()
+
+    def _set_active_slave(self, raw: str) -> None:
+        """bond_option_active_slave_set and its checks, in the kernel's order."""
+        name = raw.split("\n", 1)[0].strip()[:15]
+        if not name:
+            self.curr_active = None
+            self.select_active()
+            return
+        dev = self.ns.find(name)
+        if dev is None:
+            raise KernelError(ENODEV, "interface does not exist")
+        slave = dev.port if isinstance(dev.port, Slave) else None
+        if slave is None:
+            raise KernelError(EINVAL)  # "Device is not bonding slave"
+        if slave.bond is not self:
+            raise KernelError(EINVAL)  # "Device is not our slave"
+        if slave is self.curr_active:
+            return
+        if self.curr_active is not None and slave.link == LINK_UP and slave.is_up:
+            self.change_active(slave)
+        else:
+            raise KernelError(EINVAL)
+
+    def _set_slaves(self, raw: str) -> None:
+        cmd = raw.split()[0] if raw.split() else ""
+        if len(cmd) <= 1 or cmd[0] not in "+-":
+            raise KernelError(EPERM)
+        dev = self.ns.find(cmd[1:16])
+        if dev is None:
+            raise KernelError(ENODEV)
+        if cmd[0] == "+":
+            self.enslave(dev)
+        else:
+            self.release(dev)
+
+    def _set_queue_id(self, raw: str) -> None:
+        name, _, qid = raw.strip().partition(":")
+        slave = next((s for s in self.slaves if s.dev.name == name), None)
+        if slave is None or not qid.isdigit():
+            raise KernelError(EPERM)
+        slave.queue_id = int(qid)
+
+    def _set_ad_actor_system(self, raw: str) -> None:
+        self.params.ad_actor_system = raw.strip()
+
+    def set_slave_prio(self, slave: Slave, prio: int) -> None:
+        """IFLA_BOND_SLAVE_PRIO: valid in AB/TLB/ALB; re-selects the active slave."""
+        if self.mode not in (AB, TLB, ALB):
+            raise KernelError(EACCES, "option not supported in mode")
+        slave.prio = prio
+        self.select_active()
+
+    # -- open / close -----------------------------------------------------------------------
+    def on_open(self) -> None:
+        self.opened_at = self.ns.world.clock.now()
+        for slave in self.slaves:
+            if uses_primary(self.mode) and slave is not self.curr_active:
+                self._set_inactive(slave)
+            elif self.mode != AD:
+                self._set_active_flags(slave)
+        if self.params.miimon:
+            self._start_mii(0.0)
+
+    def on_close(self) -> None:
+        self._stop_mii()
+        self.send_peer_notif = 0
+
+    def _start_mii(self, delay: float) -> None:
+        self._stop_mii()
+        self._mii_timer = self.ns.world.clock.call_later(delay, self._mii_monitor)
+
+    def _stop_mii(self) -> None:
+        if self._mii_timer is not None:
+            self._mii_timer.cancel()
+            self._mii_timer = None
+
+    # -- enslave / release ------------------------------------------------------------------
+    def enslave(self, dev: NetDevice) -> None:
+        """bond_enslave with the checks (and their errors) in the kernel's order."""
+        if dev.port is not None:
+            raise KernelError(EBUSY, "Device is in use and cannot be enslaved")
+        if dev is self:
+            raise KernelError(EPERM, "Cannot enslave bond to itself.")
+        if dev.admin_up:
+            raise KernelError(EPERM, "Device can not be enslaved while up")
+        if dev.link_type != "ether":
+            raise KernelError(EINVAL, "Device type is different from other slaves")
+        first = not self.slaves
+        if first and self.addr_assign == "random":
+            self.set_mac(dev.mac, assign="stolen")
+        slave = Slave(self, dev)
+        if dev.mtu != self.mtu:
+            dev.mtu = self.mtu
+        if not self.params.fail_over_mac or self.mode != AB:
+            dev.set_mac(self.mac)
+        dev.iff_slave = True
+        dev.port = slave
+        dev.master = self
+        dev.open()
+        if is_lb(self.mode):
+            self._alb_init_slave(slave)
+        # initial link state
+        if self.params.miimon:
+            if self._check_link(slave):
+                if self.params.updelay:
+                    slave.link, slave.delay = LINK_BACK, self.params.updelay
+                else:
+                    slave.link = LINK_UP
+            else:
+                slave.link = LINK_DOWN
+        elif self.params.arp_interval:
+            slave.link = LINK_UP if dev.carrier else LINK_DOWN
+        else:
+            slave.link = LINK_UP
+        if uses_primary(self.mode) and self.params.primary and self.params.primary == dev.name:
+            self.primary_slave = slave
+            self.force_primary = True
+        if self.mode in (AB, AD):
+            self._set_inactive(slave)
+            if self.mode == AD:
+                slave.ad_aggregator_id = self.next_ad_id
+                self.next_ad_id += 1
+        elif is_lb(self.mode):
+            slave.backup = False
+            self._set_inactive(slave)
+        else:
+            self._set_active_flags(slave)
+            if self.curr_active is None and slave.link == LINK_UP:
+                self.curr_active = slave
+        self.slaves.append(slave)
+        self.tso_max_size = min(s.dev.tso_max_size for s in self.slaves)
+        self.set_carrier_from_slaves()
+        if uses_primary(self.mode):
+            self.select_active()
+
+    def release(self, dev: NetDevice, all_slaves: bool = False) -> None:
+        """__bond_release_one."""
+        slave = self.slave_of(dev)
+        if slave is None or not dev.iff_slave:
+            raise KernelError(EINVAL)
+        self._set_inactive(slave)
+        base = slave.stats_base
+        c = dev.counters
+        for i, now in enumerate((c.rx_packets, c.rx_bytes, c.tx_packets, c.tx_bytes)):
+            self.released_stats[i] += now - base[i]
+        self.slaves.remove(slave)
+        dev.port = None
+        dev.master = None
+        dev.iff_slave = False
+        old_current = self.curr_active
+        if self.primary_slave is slave:
+            self.primary_slave = None
+        if old_current is slave:
+            self.change_active(None)
+        if is_lb(self.mode):
+            self._alb_deinit_slave(slave)
+        if all_slaves:
+            self.curr_active = None
+        elif old_current is slave:
+            self.select_active()
+        if self.curr_active is slave:
+            self.curr_active = None
+        self.set_carrier_from_slaves()
+        if not self.slaves:
+            self.set_mac(self.ns.world.random_mac(), assign="random")
+        self.tso_max_size = min([s.dev.tso_max_size for s in self.slaves] or [65536])
+        dev.close()
+        if self.params.fail_over_mac != 1 or self.mode != AB:
+            dev.set_mac(slave.perm_hwaddr, assign="perm")
+        dev.mtu = slave.original_mtu
+
+    def unregister(self) -> None:
+        for slave in list(self.slaves):
+            self.release(slave.dev, all_slaves=True)
+        self._stop_mii()
+
+    # -- slave state ------------------------------------------------------------------------
+    def _set_inactive(self, slave: Slave) -> None:
+        """bond_set_slave_inactive_flags."""
+        if not is_lb(self.mode):
+            slave.backup = True
+        if not self.params.all_slaves_active:
+            slave.inactive = True
+
+    def _set_active_flags(self, slave: Slave) -> None:
+        """bond_set_slave_active_flags."""
+        slave.backup = False
+        slave.inactive = False
+
+    def set_carrier_from_slaves(self) -> bool:
+        """bond_set_carrier: on iff some slave's link is UP (802.3ad: its aggregator)."""
+        up = any(s.link == LINK_UP for s in self.slaves)
+        if self.mode == AD:
+            up = up and sum(1 for s in self.slaves if s.link == LINK_UP) >= self.params.min_links
+        if up != self.carrier:
+            self.set_carrier(up)
+            return True
+        return False
+
+    # -- active slave selection -------------------------------------------------------------
+    def _choose_primary_or_current(self) -> Slave | None:
+        prim, curr = self.primary_slave, self.curr_active
+        if prim is None or prim.link != LINK_UP:
+            hprio = None
+            for slave in self.slaves:
+                if slave.link == LINK_UP:
+                    hprio = hprio or slave
+                    if slave.prio > hprio.prio:
+                        hprio = slave
+            if hprio is not None and hprio is not curr:
+                prim = hprio
+            else:
+                if curr is None or curr.link != LINK_UP:
+                    return None
+                return curr
+        elif self.force_primary:
+            self.force_primary = False
+            return prim
+        if curr is None or curr.link != LINK_UP:
+            return prim
+        reselect = self.params.primary_reselect
+        if reselect == 0:
+            return prim
+        if reselect == 1:
+            if (prim.speed or 0) < (curr.speed or 0):
+                return curr
+            if (prim.speed or 0) == (curr.speed or 0):
+                return curr
+            return prim
+        return curr
+
+    def _find_best(self) -> Slave | None:
+        slave = self._choose_primary_or_current()
+        if slave is not None:
+            return slave
+        best, mintime = None, self.params.updelay
+        for slave in self.slaves:
+            if slave.link == LINK_UP:
+                return slave
+            if slave.link == LINK_BACK and slave.is_up and slave.delay < mintime:
+                mintime, best = slave.delay, slave
+        return best
+
+    def select_active(self) -> None:
+        """bond_select_active_slave."""
+        if not uses_primary(self.mode):
+            return
+        best = self._find_best()
+        if best is not self.curr_active:
+            self.change_active(best)
+            self.set_carrier_from_slaves()
+
+    def change_active(self, new: Slave | None) -> None:
+        """bond_change_active_slave: flags, MAC handling, peer notification."""
+        old = self.curr_active
+        if old is new:
+            return
+        if new is not None and new.link == LINK_BACK:
+            new.delay = 0
+            new.link = LINK_UP
+        if is_lb(self.mode):
+            self._alb_change_active(old, new)
+            if old is not None:
+                self._set_inactive(old)
+            if new is not None:
+                self._set_active_flags(new)
+        self.curr_active = new
+        if self.mode == AB:
+            if old is not None:
+                self._set_inactive(old)
+            if new is not None:
+                self._set_active_flags(new)
+                if self.params.fail_over_mac:
+                    self._do_fail_over_mac(new, old)
+                notify = False
+                if self.admin_up:
+                    self.send_peer_notif = (self.params.num_peer_notif
+                                            * max(1, self.params.peer_notif_delay))
+                    notify = self._should_notify_peers()
+                if notify:
+                    self.send_peer_notif -= 1
+                    self._notify_peers()
+        if self.admin_up and self.params.resend_igmp > 0 and (
+                (uses_primary(self.mode) and new is not None) or self.mode == RR):
+            self.ns.world.clock.call_later(0.004, self._resend_igmp)
+
+    def _should_notify_peers(self) -> bool:
+        slave = self.curr_active
+        return bool(slave is not None and self.send_peer_notif
+                    and self.send_peer_notif % max(1, self.params.peer_notif_delay) == 0
+                    and self.carrier)
+
+    def _notify_peers(self) -> None:
+        """NETDEV_NOTIFY_PEERS: gratuitous ARP per IPv4 address, unsolicited NA per IPv6."""
+        self.ns.inet.send_gratuitous_arp(self)
+        self.ns.addrconf.send_unsolicited_na(self)
+
+    def _resend_igmp(self) -> None:
+        if self.admin_up:
+            self.ns.addrconf.rejoin_groups(self)
+
+    def _do_fail_over_mac(self, new: Slave, old: Slave | None) -> None:
+        """bond_do_fail_over_mac for active (1) and follow (2)."""
+        if self.params.fail_over_mac == 1:
+            self.set_mac(new.dev.mac, assign="stolen")
+        elif self.params.fail_over_mac == 2:
+            if old is None:
+                old = next((s for s in self.slaves if s is not new and s.dev.mac == self.mac), None)
+            if old is not None:
+                new_mac = new.dev.mac
+                new.dev.set_mac(old.dev.mac)
+                old.dev.set_mac(new_mac)
+            else:
+                new.dev.set_mac(self.mac)
+
+    # -- TLB / ALB MAC handling (bond_alb.c) -----------------------------------------------
+    def _alb_init_slave(self, slave: Slave) -> None:
+        slave.dev.mac = slave.perm_hwaddr
+        if len(self.slaves) == 0:
+            return
+        taken = {s.dev.mac for s in self.slaves}
+        if slave.perm_hwaddr == self.mac or slave.dev.mac in taken:
+            free = next((s.perm_hwaddr for s in self.slaves
+                         if s.perm_hwaddr not in taken and s.perm_hwaddr != self.mac), None)
+            if free is not None:
+                slave.dev.mac = free
+
+    def _alb_change_active(self, old: Slave | None, new: Slave | None) -> None:
+        if new is None:
+            return
+        partner = old or next((s for s in self.slaves if s.dev.mac == self.mac and s is not new),
+                              None)
+        if partner is not None:
+            partner.dev.mac, new.dev.mac = new.dev.mac, partner.dev.mac
+        else:
+            new.dev.mac = self.mac
+
+    def _alb_deinit_slave(self, slave: Slave) -> None:
+        holder = next((s for s in self.slaves if s.dev.mac == slave.perm_hwaddr), None)
+        if holder is not None:
+            holder.dev.mac, slave.dev.mac = slave.dev.mac, holder.dev.mac
+
+    # -- the MII monitor --------------------------------------------------------------------
+    def _mii_monitor(self) -> None:
+        """bond_mii_monitor: inspect, commit, peer notifications, re-arm."""
+        self._mii_timer = None
+        if self.slaves:
+            should_notify = self._should_notify_peers()
+            commit = self._miimon_inspect()
+            if commit or self.send_peer_notif:
+                if commit:
+                    for slave in self.slaves:
+                        if slave.new_link != NOCHANGE:
+                            slave.link = slave.new_link
+                    self._miimon_commit()
+                if self.send_peer_notif:
+                    self.send_peer_notif -= 1
+                    if should_notify:
+                        self._notify_peers()
+        if self.params.miimon and self.admin_up:
+            self._mii_timer = self.ns.world.clock.call_later(self.params.miimon / 1000.0,
+                                                             self._mii_monitor)
+
+    def _miimon_inspect(self) -> int:
+        commit = 0
+        if self.mode == AB:
+            ignore_updelay = self.curr_active is None
+        else:
+            ignore_updelay = not any(s.can_tx() for s in self.slaves)
+        for slave in self.slaves:
+            slave.new_link = NOCHANGE
+            link_state = self._check_link(slave)
+            state = slave.link
+            if state == LINK_UP:
+                if link_state:
+                    continue
+                slave.new_link = LINK_FAIL
+                commit += 1
+                slave.delay = self.params.downdelay
+                state = LINK_FAIL
+            if state == LINK_FAIL:
+                if link_state:
+                    slave.new_link = LINK_UP
+                    commit += 1
+                    continue
+                if slave.delay <= 0:
+                    slave.new_link = LINK_DOWN
+                    commit += 1
+                    continue
+                slave.delay -= 1
+                continue
+            if state == LINK_DOWN:
+                if not link_state:
+                    continue
+                slave.new_link = LINK_BACK
+                commit += 1
+                slave.delay = self.params.updelay
+                state = LINK_BACK
+            if state == LINK_BACK:
+                if not link_state:
+                    slave.new_link = LINK_DOWN
+                    commit += 1
+                    continue
+                if ignore_updelay:
+                    slave.delay = 0
+                if slave.delay <= 0:
+                    slave.new_link = LINK_UP
+                    commit += 1
+                    ignore_updelay = False
+                    continue
+                slave.delay -= 1
+        return commit
+
+    def _miimon_commit(self) -> None:
+        do_failover = False
+        for slave in self.slaves:
+            new = slave.new_link
+            if new == LINK_UP:
+                slave.link = LINK_UP
+                if self.mode == AD:
+                    slave.backup = True
+                elif self.mode != AB:
+                    slave.backup = False
+                    slave.inactive = False
+                active = self.curr_active
+                if active is None or slave is self.primary_slave or slave.prio > active.prio:
+                    do_failover = True
+            elif new == LINK_DOWN:
+                slave.link_failure_count += 1
+                slave.link = LINK_DOWN
+                if self.mode in (AB, AD):
+                    self._set_inactive(slave)
+                if slave is self.curr_active:
+                    do_failover = True
+        if do_failover:
+            if uses_primary(self.mode):
+                self.select_active()
+            elif self.curr_active is None or self.curr_active.link != LINK_UP:
+                self.curr_active = next((s for s in self.slaves if s.link == LINK_UP), None)
+        self.set_carrier_from_slaves()
+
+    # -- transmit ---------------------------------------------------------------------------
+    def xmit(self, frame: Frame) -> None:
+        """bond_start_xmit per mode."""
+        usable = [s for s in self.slaves if s.can_tx()]
+        if uses_primary(self.mode) and self.mode == AB:
+            target = [self.curr_active] if self.curr_active is not None else []
+        elif self.mode == BROADCAST:
+            target = usable
+        elif self.mode == RR:
+            target = []
+            if usable:
+                target = [usable[(self._rr_counter // max(1, self.params.packets_per_slave))
+                                 % len(usable)]]
+                self._rr_counter += 1
+        elif self.mode in (XOR, AD):
+            if self.mode == AD:
+                agg = next((s.ad_aggregator_id for s in self.slaves if s.link == LINK_UP), None)
+                usable = [s for s in self.slaves if s.is_up and s.link == LINK_UP
+                          and s.ad_aggregator_id == agg]
+            target = []
+            if usable:
+                h = int(frame.dst[-2:], 16) ^ int(frame.src[-2:], 16) ^ frame.ethertype
+                target = [usable[h % len(usable)]]
+        else:  # TLB / ALB: broadcasts and unknown flows leave through the active slave
+            target = [self.curr_active] if self.curr_active is not None else []
+        target = [s for s in target if s is not None]
+        if not target:
+            self.counters.tx_dropped += 1
+            return
+        for slave in target:
+            slave.dev.xmit(frame)
+
+    # -- carrier events from slaves ---------------------------------------------------------
+    def port_up(self, dev: NetDevice) -> None:
+        """NETDEV_UP of a slave: nothing to do beyond speed/duplex (miimon polls carrier)."""
+
+    def port_down(self, dev: NetDevice) -> None:
+        """NETDEV_DOWN of a slave: the MII monitor notices on its next tick."""
+
+    def port_carrier(self, dev: NetDevice) -> None:
+        """NETDEV_CHANGE of a slave: the MII monitor notices on its next tick."""
+
+    def port_changeaddr(self, dev: NetDevice) -> None:
+        """A slave's MAC changed (the bond did it): nothing to follow."""
+
+    def active_aggregator(self) -> int | None:
+        """802.3ad without a LACP partner: each port is its own aggregator; the first usable
+        port's aggregator is the active one (ad_select stable picks it and keeps it)."""
+        if self.mode != AD or not self.admin_up:
+            return None
+        return next((s.ad_aggregator_id for s in self.slaves if s.link == LINK_UP and s.is_up),
+                    None)
+
+    def aggregated_counters(self) -> tuple[int, int, int, int]:
+        """bond_get_stats: what released slaves left plus each slave's growth since enslave."""
+        total = list(self.released_stats)
+        for slave in self.slaves:
+            c = slave.dev.counters
+            for i, now in enumerate((c.rx_packets, c.rx_bytes, c.tx_packets, c.tx_bytes)):
+                total[i] += now - slave.stats_base[i]
+        return total[0], total[1], total[2], total[3]

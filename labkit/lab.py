@@ -1,0 +1,162 @@
+"""The front door: `with labkit.Lab() as lab:` builds a lab, `lab.sh(...)` types into it.
+
+A Lab ties a validated topology to an engine (chosen once, with a reason) and to a shell whose
+programs behave as the real ones; it pulls and plugs cables at the switch, adds NICs, lets
+time pass, and turns snapshots into pandas tables. Leaving the `with` block (or close())
+destroys exactly what the lab created, also after an error.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from labkit.engines.select import choose, make_engine
+from labkit.errors import LabkitError, TopologyError
+from labkit.model.flavours import check_locale, get_flavour
+from labkit.model.snapshot import HostSnapshot
+from labkit.model.topology import Nic, Topology, load_topology
+from labkit.shell.files import LabFiles
+from labkit.shell.result import ShellResult
+from labkit.shell.session import Shell
+
+if TYPE_CHECKING:
+    import pandas
+
+    from labkit.engines.base import Engine, Progress
+
+
+class Lab:
+    """One lab: hosts, cables, a switch, and a shell on each host."""
+
+    def __init__(self, topology: str | Path | dict[str, Any] | Topology = "centos7-bond",
+                 engine: str = "auto", *, flavour: str = "nm142", locale: str | None = None,
+                 lab_id: str = "labkit", seed: int = 0, workdir: str | Path | None = None,
+                 progress: Progress | None = None) -> None:
+        self.topology = load_topology(topology)
+        self.flavour = get_flavour(flavour)
+        self.locale = check_locale(locale)
+        if not lab_id.replace("-", "").isalnum() or len(lab_id) > 12 or not lab_id[0].isalpha():
+            raise TopologyError([f"lab_id {lab_id!r} must start with a letter and hold at most "
+                                 "12 letters, digits or '-'"], source="Lab")
+        self.lab_id = lab_id
+        self.seed = seed
+        choice = choose(engine)
+        self.engine_name = choice.name
+        self.engine_reason = choice.reason
+        self._workdir_given = workdir is not None
+        self.workdir = Path(workdir) if workdir else None
+        self._progress = progress
+        self.engine: Engine | None = None
+        self.files: LabFiles | None = None
+        self.shell: Shell | None = None
+
+    # -- lifecycle --------------------------------------------------------------------------
+    def start(self) -> Lab:
+        """Build the lab; on any failure (Ctrl-C included) undo what was built, then re-raise."""
+        if self.engine is not None:
+            return self
+        engine = make_engine(self.engine_name, seed=self.seed,
+                             kernel_release=self.flavour.kernel_release)
+        try:
+            if self.workdir is None:
+                self.workdir = Path(tempfile.mkdtemp(prefix=f"{self.lab_id}-"))
+            self.files = LabFiles(self.workdir / "files", self.topology.host_names())
+            engine.build(self.topology, self.lab_id, self._progress)
+        except BaseException:
+            engine.destroy()
+            self._remove_workdir()
+            raise
+        self.engine = engine
+        self.shell = Shell(engine, self.files)
+        return self
+
+    def close(self) -> None:
+        """Destroy everything the lab created."""
+        engine, self.engine, self.shell = self.engine, None, None
+        if engine is not None:
+            engine.destroy()
+        self._remove_workdir()
+
+    def _remove_workdir(self) -> None:
+        if self.workdir is not None and not self._workdir_given:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+            self.workdir = None
+
+    def __enter__(self) -> Lab:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _running(self) -> tuple[Engine, Shell]:
+        if self.engine is None or self.shell is None:
+            raise LabkitError("the lab is not running: use `with Lab() as lab:` or lab.start()")
+        return self.engine, self.shell
+
+    # -- the shell --------------------------------------------------------------------------
+    def sh(self, cmd: str, host: str = "server") -> ShellResult:
+        """Run a command line on `host` as in its terminal; the result displays like one."""
+        _, shell = self._running()
+        self._check_host(host)
+        return shell.run(cmd, host=host)
+
+    def _check_host(self, host: str) -> None:
+        if host not in self.topology.host_names():
+            raise LabkitError(f"no host {host!r} in this lab (hosts: "
+                              f"{', '.join(self.topology.host_names())})")
+
+    # -- cables and NICs --------------------------------------------------------------------
+    def unplug(self, nic: str, host: str | None = None) -> None:
+        """Pull the cable of `nic`: its switch port goes down (switch$ ip link set swNN down)."""
+        self._cable(nic, host, up=False)
+
+    def plug(self, nic: str, host: str | None = None) -> None:
+        """Plug the cable of `nic` back in (switch$ ip link set swNN up)."""
+        self._cable(nic, host, up=True)
+
+    def _cable(self, nic: str, host: str | None, up: bool) -> None:
+        engine, _ = self._running()
+        try:
+            _, cable = self.topology.cable_of(nic, host)
+        except KeyError as exc:
+            raise LabkitError(str(exc.args[0])) from None
+        engine.link_set(self.topology.switch.name, cable.port, up=up)
+
+    def add_nic(self, name: str, host: str = "server") -> Nic:
+        """Add an adapter to `host`, cabled to a new switch port (as adding one in VMware)."""
+        engine, _ = self._running()
+        topology, nic = self.topology.with_nic(name, host)
+        engine.add_cable(topology, host, nic)
+        self.topology = topology
+        return nic
+
+    # -- time and state ---------------------------------------------------------------------
+    def sleep(self, seconds: float) -> None:
+        """Let lab time pass (instantly on the sim: every timer due runs)."""
+        engine, _ = self._running()
+        engine.clock.sleep(seconds)
+
+    def snapshot(self, host: str = "server") -> HostSnapshot:
+        """The kernel state of `host` now."""
+        engine, _ = self._running()
+        self._check_host(host)
+        return engine.snapshot(host)
+
+    def frame(self, what: str = "links", host: str = "server") -> pandas.DataFrame:
+        """A pandas table of `host`'s links, addresses, routes, neighbours, bonds or fdb."""
+        from labkit.views import frames
+
+        return frames.frame(self.snapshot(host), what)
+
+    def describe(self) -> str:
+        """One paragraph: topology, engine and why, flavour, state."""
+        state = "running" if self.engine is not None else "not started"
+        return (f"lab {self.lab_id!r}: topology {self.topology.name!r} "
+                f"({', '.join(self.topology.host_names())}), engine {self.engine_name} "
+                f"({self.engine_reason}), flavour {self.flavour.name}, {state}")
+
+    def __repr__(self) -> str:
+        return f"<Lab {self.describe()}>"

@@ -1,0 +1,66 @@
+"""The one place that says what may differ between two transcripts of the same scenario, and why.
+
+Only what is random or machine-specific on the real side is masked; each rule names its reason.
+Both sides go through the same rules before they are compared.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Mask:
+    """A regular expression, its replacement, and why it is allowed to differ."""
+
+    name: str
+    pattern: re.Pattern[str]
+    replacement: str | Callable[[re.Match[str]], str]
+    why: str
+
+    def apply(self, text: str) -> str:
+        return self.pattern.sub(self.replacement, text)
+
+
+def _stat_columns(match: re.Match[str]) -> str:
+    return re.sub(r"\d+", "N", match.group(0))
+
+
+MASKS: tuple[Mask, ...] = (
+    Mask("uuid", re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b"),
+         "<uuid>", "NetworkManager makes UUIDs at random"),
+    Mask("ping-rtt", re.compile(r"time=\d+(\.\d+)? ms"), "time=<rtt> ms",
+         "round-trip times are the machine's speed"),
+    Mask("ping-rtt-summary", re.compile(r"rtt min/avg/max/mdev = [\d.]+/[\d.]+/[\d.]+/[\d.]+ ms"),
+         "rtt min/avg/max/mdev = <rtt>", "round-trip times are the machine's speed"),
+    Mask("ping-elapsed", re.compile(r"(packet loss), time \d+ms"), r"\1, time <elapsed>",
+         "the elapsed time of a ping run includes the machine's speed"),
+    Mask("random-mac", re.compile(r"\b[0-9a-f][26ae](:[0-9a-f]{2}){5}\b"),
+         lambda m: m.group(0) if m.group(0).startswith("02:00:00:00:") else "<random-mac>",
+         "the kernel gives a new bond a random locally administered MAC; the lab's own "
+         "locally administered MACs (02:00:00:00:...) are fixed and stay"),
+    Mask("bridge-timers", re.compile(r"(_timer)\s+\d+\.\d+"), r"\1 <timer>",
+         "bridge timers count down from when the kernel last ran them: a timestamp"),
+    Mask("ip-stats", re.compile(r"(?m)^(    (?:RX|TX)(?: errors)?:.*\n)\s+[\d ]+\n"),
+         lambda m: m.group(1) + "    <counters>\n",
+         "packet counters include IPv6 neighbour-discovery and MLD packets the kernel sends at "
+         "random times (DAD delay, MLD report delay, RFC 3315 solicitation back-off)"),
+    Mask("ifconfig-counters", re.compile(r"((?:RX|TX) packets) \d+  bytes \d+ \([\d.]+ \w?i?B\)"),
+         r"\1 <n>  bytes <n>", "same random IPv6 control traffic as ip-stats"),
+    Mask("ifconfig-rx-errors", re.compile(r"(RX errors \d+  dropped) \d+"), r"\1 <n>",
+         "drops of the same random IPv6 control traffic"),
+)
+
+
+def mask(text: str, masks: tuple[Mask, ...] = MASKS) -> str:
+    """`text` with every rule applied in order."""
+    for m in masks:
+        text = m.apply(text)
+    return text
+
+
+def describe() -> str:
+    """The rules in words, for documentation and test output."""
+    return "\n".join(f"- {m.name}: {m.why}" for m in MASKS)

@@ -1,0 +1,109 @@
+"""The lab's own files (/etc/...): a real directory on disk, reachable at the paths a host uses.
+
+Each host sees its own tree under `<lab dir>/<host>/`, so the files are visible and editable
+from JupyterLab too. /proc and /sys are not here: the engine serves them. Writes are atomic
+(write a temporary file, then rename), so no reader ever sees a torn file.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path, PurePosixPath
+
+PSEUDO_ROOTS = ("/proc", "/sys", "/dev")
+DEFAULT_FILES = {
+    "etc/hostname": "{host}\n",
+    "etc/hosts": ("127.0.0.1   localhost localhost.localdomain localhost4 "
+                  "localhost4.localdomain4\n"
+                  "::1         localhost localhost.localdomain localhost6 "
+                  "localhost6.localdomain6\n"),
+}
+
+
+def is_pseudo(path: str) -> bool:
+    """True for paths the kernel serves (/proc, /sys) or devices."""
+    return any(path == root or path.startswith(root + "/") for root in PSEUDO_ROOTS)
+
+
+def normalize(path: str, cwd: str = "/root") -> str:
+    """An absolute, normalized POSIX path (no '..' escaping the root)."""
+    p = PurePosixPath(path if path.startswith("/") else f"{cwd}/{path}")
+    parts: list[str] = []
+    for part in p.parts[1:]:
+        if part == "..":
+            if parts:
+                parts.pop()
+        elif part not in (".", ""):
+            parts.append(part)
+    return "/" + "/".join(parts)
+
+
+class LabFiles:
+    """The regular files of every host of one lab."""
+
+    def __init__(self, root: str | Path, hosts: list[str]) -> None:
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+        for host in hosts:
+            self.seed_host(host)
+
+    def seed_host(self, host: str) -> None:
+        """Give `host` the files a fresh machine has (kept if they exist already)."""
+        for rel, text in DEFAULT_FILES.items():
+            target = self.root / host / rel
+            if not target.exists():
+                self.write(host, "/" + rel, text.format(host=host))
+        (self.root / host / "root").mkdir(parents=True, exist_ok=True)
+        (self.root / host / "tmp").mkdir(parents=True, exist_ok=True)
+
+    def local(self, host: str, path: str) -> Path:
+        """Where `path` of `host` lives on disk."""
+        return self.root / host / normalize(path).lstrip("/")
+
+    def read(self, host: str, path: str) -> str:
+        """The text of a file; OSError subclasses as open(2) would give."""
+        target = self.local(host, path)
+        if target.is_dir():
+            raise IsADirectoryError(path)
+        return target.read_text(encoding="utf-8")
+
+    def exists(self, host: str, path: str) -> bool:
+        return self.local(host, path).exists()
+
+    def is_dir(self, host: str, path: str) -> bool:
+        return normalize(path) == "/" or self.local(host, path).is_dir()
+
+    def listdir(self, host: str, path: str) -> list[str]:
+        target = self.local(host, path)
+        if not target.exists():
+            raise FileNotFoundError(path)
+        if not target.is_dir():
+            raise NotADirectoryError(path)
+        return sorted(os.listdir(target))
+
+    def write(self, host: str, path: str, text: str, append: bool = False) -> None:
+        """Replace (or extend) a file atomically; its directory must exist."""
+        target = self.local(host, path)
+        if target.is_dir():
+            raise IsADirectoryError(path)
+        if not target.parent.is_dir():
+            if target.parent == (self.root / host) or str(target.parent).startswith(
+                    str(self.root / host / "etc")):
+                target.parent.mkdir(parents=True, exist_ok=True)
+            else:
+                raise FileNotFoundError(path)
+        if append and target.exists():
+            text = target.read_text(encoding="utf-8") + text
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            os.replace(tmp, target)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+
+    def remove(self, host: str, path: str) -> None:
+        self.local(host, path).unlink()

@@ -1,0 +1,28 @@
+"""The programs of the lab shell, by name (bash builtins first, then labkit's emulations)."""
+
+from __future__ import annotations
+
+from labkit.shell.programs import bridge, ifconfig, ifenslave, ip, ping, textutils
+
+PROGRAMS = {
+    "cat": textutils.cat,
+    "grep": textutils.grep,
+    "head": textutils.head,
+    "tail": textutils.tail,
+    "sed": textutils.sed,
+    "wc": textutils.wc,
+    "echo": textutils.echo,
+    "true": textutils.true,
+    "false": textutils.false,
+    "pwd": textutils.pwd,
+    "cd": textutils.cd,
+    "clear": textutils.clear,
+    "sleep": textutils.sleep,
+    "wait": textutils.wait_builtin,
+    "ls": textutils.ls,
+    "ip": ip.ip,
+    "bridge": bridge.bridge,
+    "ifenslave": ifenslave.ifenslave,
+    "ifconfig": ifconfig.ifconfig,
+    "ping": ping.ping,
+}

@@ -1,0 +1,332 @@
+"""The lab shell: runs command lines on a host as bash would, with labkit's programs.
+
+A line is parsed (parser.py), each simple command is looked up among bash's builtins, the
+programs the engine runs for real, and labkit's own programs (programs/), in that order; an
+unknown name gets bash's `command not found` and status 127. Programs never raise to the user:
+an unexpected exception becomes a one-line error and status 1, so no traceback reaches a learner.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable, Generator, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+from labkit.errors import KernelError
+from labkit.shell import files as fs
+from labkit.shell.parser import AndOr, Pipeline, ShellSyntaxError, SimpleCommand, parse
+from labkit.shell.result import ShellResult
+
+if TYPE_CHECKING:
+    from labkit.engines.base import Engine
+
+
+class Io:
+    """What a program wrote, in order, to stdout (1) and stderr (2)."""
+
+    def __init__(self) -> None:
+        self.chunks: list[tuple[int, str]] = []
+
+    def out(self, text: str) -> None:
+        if text:
+            self.chunks.append((1, text))
+
+    def err(self, text: str) -> None:
+        if text:
+            self.chunks.append((2, text))
+
+    def text(self, fd: int | None = None) -> str:
+        return "".join(t for f, t in self.chunks if fd is None or f == fd)
+
+
+class Pending(Protocol):
+    """A program still running (ping, sleep): waited for, or left running in the background."""
+
+    @property
+    def done(self) -> bool: ...
+
+    def wait(self) -> None:
+        """Let time pass until the program ends."""
+
+    def finish(self) -> int:
+        """Write the program's output and return its exit status (once done)."""
+
+
+@dataclass
+class Invocation:
+    """One run of one program: its argv, stdin, host and output."""
+
+    argv: list[str]
+    stdin: str
+    host: str
+    shell: Shell
+    io: Io = field(default_factory=Io)
+
+    @property
+    def engine(self) -> Engine:
+        return self.shell.engine
+
+    def out(self, text: str) -> None:
+        self.io.out(text)
+
+    def err(self, text: str) -> None:
+        self.io.err(text)
+
+
+Program = Callable[[Invocation], "int | Pending"]
+
+
+@dataclass
+class Job:
+    """A background job of one host: the pipeline's continuation and what it printed."""
+
+    host: str
+    cmd: str
+    steps: Generator[Pending, None, tuple[int, str]]
+    output: str = ""
+    status: int | None = None
+
+
+class Shell:
+    """Command lines for every host of one lab."""
+
+    def __init__(self, engine: Engine, files: fs.LabFiles,
+                 programs: Mapping[str, Program] | None = None) -> None:
+        from labkit.shell.programs import PROGRAMS
+
+        self.engine = engine
+        self.files = files
+        self.programs: dict[str, Program] = dict(PROGRAMS if programs is None else programs)
+        self.jobs: list[Job] = []
+        self.last_status: dict[str, int] = {}
+
+    # -- entry points -----------------------------------------------------------------------
+    def run(self, line: str, host: str = "server") -> ShellResult:
+        """Run one command line on `host` to its end (background jobs stay running)."""
+        text, status = self._drive(self._line(line, host), wait=True)
+        self.last_status[host] = status
+        return ShellResult(host=host, cmd=line, stdout=text, returncode=status)
+
+    def wait_jobs(self, host: str) -> str:
+        """`wait`: finish the host's background jobs; their output, in start order."""
+        out = []
+        for job in [j for j in self.jobs if j.host == host]:
+            text, job.status = self._drive(job.steps, wait=True)
+            job.output = text
+            out.append(text)
+            self.jobs.remove(job)
+        return "".join(out)
+
+    def pending_hosts(self) -> list[str]:
+        """Hosts that still have background jobs."""
+        return sorted({j.host for j in self.jobs})
+
+    # -- driving generators -----------------------------------------------------------------
+    @staticmethod
+    def _drive(gen: Generator[Pending, None, tuple[int, str]], wait: bool) -> tuple[str, int]:
+        try:
+            pending = next(gen)
+            while True:
+                if wait:
+                    pending.wait()
+                pending = gen.send(None)
+        except StopIteration as stop:
+            status, text = stop.value
+            return text, status
+
+    # -- lines, lists, pipelines ------------------------------------------------------------
+    def _line(self, line: str, host: str) -> Generator[Pending, None, tuple[int, str]]:
+        try:
+            lists = parse(line)
+        except ShellSyntaxError as exc:
+            return 2, f"{exc}\n"
+        text = ""
+        status = self.last_status.get(host, 0)
+        for andor in lists:
+            if andor.background:
+                self.jobs.append(Job(host=host, cmd=line, steps=self._andor(andor, host)))
+                status = 0
+                continue
+            st, out = yield from self._andor(andor, host)
+            text += out
+            status = st
+        return status, text
+
+    def _andor(self, andor: AndOr, host: str) -> Generator[Pending, None, tuple[int, str]]:
+        text = ""
+        status = 0
+        for op, pipeline in andor.parts:
+            if (op == "&&" and status != 0) or (op == "||" and status == 0):
+                continue
+            status, out = yield from self._pipeline(pipeline, host)
+            text += out
+        return status, text
+
+    def _pipeline(self, pipe: Pipeline, host: str) -> Generator[Pending, None, tuple[int, str]]:
+        stdin = ""
+        terminal = ""
+        status = 0
+        for index, cmd in enumerate(pipe.commands):
+            last = index == len(pipe.commands) - 1
+            status, to_next, to_terminal = yield from self._simple(cmd, host, stdin, last)
+            terminal += to_terminal
+            stdin = to_next
+        return status, terminal
+
+    def _simple(self, cmd: SimpleCommand, host: str, stdin: str, last: bool
+                ) -> Generator[Pending, None, tuple[int, str, str]]:
+        """Run one command; returns (status, stdout for the next stage, text for the terminal)."""
+        # input redirection
+        for r in cmd.redirects:
+            if r.op == "<":
+                try:
+                    stdin = self.read_path(host, r.target)
+                except OSError as exc:
+                    return 1, "", f"bash: {r.target}: {_strerror(exc)}\n"
+        # output redirections are opened before the program runs, as bash does
+        targets: dict[int, str | None] = {}
+        merge_err = False
+        for r in cmd.redirects:
+            if r.op in (">", ">>"):
+                path = fs.normalize(r.target)
+                if path == "/dev/null":
+                    targets[r.fd] = None
+                    continue
+                why = self._can_open_for_write(host, path)
+                if why:
+                    return 1, "", f"bash: {r.target}: {why}\n"
+                targets[r.fd] = path + ("\0append" if r.op == ">>" else "")
+            elif r.op == ">&":
+                if r.fd == 2 and r.target == "1":
+                    merge_err = True
+                elif r.fd == 1 and r.target == "2":
+                    targets[1] = "\0stderr"
+        if not cmd.argv:
+            for target in targets.values():
+                if target and not target.startswith("\0"):
+                    self._write_redirect(host, target, "", "bash")
+            return 0, "", ""
+        inv = Invocation(argv=list(cmd.argv), stdin=stdin, host=host, shell=self)
+        status = yield from self._exec(inv)
+        # route output
+        to_next, to_terminal, to_file = "", "", {1: "", 2: ""}
+        for fd, text in inv.io.chunks:
+            if fd == 2 and merge_err:
+                fd = 1
+            target = targets.get(fd, "")
+            if target == "\0stderr":
+                to_terminal += text
+            elif target is None:
+                continue
+            elif target:
+                to_file[fd] += text
+            elif fd == 1 and not last:
+                to_next += text
+            else:
+                to_terminal += text
+        for fd, target in targets.items():
+            if target and not target.startswith("\0"):
+                err = self._write_redirect(host, target, to_file[fd], cmd.argv[0])
+                if err:
+                    to_terminal += err
+                    status = 1
+        return status, to_next, to_terminal
+
+    def _exec(self, inv: Invocation) -> Generator[Pending, None, int]:
+        name = inv.argv[0]
+        program = self.programs.get(name)
+        if name in self.engine.real_programs:
+            program = self.programs.get("__real__")
+        if program is None:
+            inv.err(f"bash: {name}: command not found\n")
+            return 127
+        try:
+            result = program(inv)
+            if isinstance(result, int):
+                return result
+            yield result
+            return result.finish()
+        except KernelError as exc:
+            inv.err(f"{name}: {exc.strerror}\n")
+            return 1
+        except Exception as exc:  # a bug in labkit: one line for the learner, no traceback
+            inv.err(f"{name}: internal error in labkit's {name}: {exc!r}\n")
+            self.last_traceback = traceback.format_exc()
+            return 1
+
+    # -- paths ------------------------------------------------------------------------------
+    def read_path(self, host: str, path: str) -> str:
+        """Read a file of `host`: /proc and /sys from the engine, the rest from the lab files."""
+        path = fs.normalize(path)
+        if fs.is_pseudo(path):
+            return self.engine.read_file(host, path)
+        return self.files.read(host, path)
+
+    def is_dir(self, host: str, path: str) -> bool:
+        path = fs.normalize(path)
+        if fs.is_pseudo(path):
+            try:
+                self.engine.list_dir(host, path)
+            except OSError:
+                return False
+            return True
+        return self.files.is_dir(host, path)
+
+    def list_dir(self, host: str, path: str) -> list[str]:
+        path = fs.normalize(path)
+        if fs.is_pseudo(path):
+            return self.engine.list_dir(host, path)
+        return self.files.listdir(host, path)
+
+    def _can_open_for_write(self, host: str, path: str) -> str | None:
+        """bash's open(2) of a redirection target: None when it would succeed, else why not."""
+        if fs.is_pseudo(path):
+            if self.is_dir(host, path):
+                return "Is a directory"
+            try:
+                self.engine.read_file(host, path)
+            except FileNotFoundError:
+                return "No such file or directory"
+            except IsADirectoryError:
+                return "Is a directory"
+            except (OSError, KernelError):
+                pass
+            return None
+        if self.files.is_dir(host, path):
+            return "Is a directory"
+        parent = path.rsplit("/", 1)[0] or "/"
+        if not self.files.is_dir(host, parent):
+            return "No such file or directory"
+        return None
+
+    def _write_redirect(self, host: str, target: str, text: str, program: str) -> str:
+        append = target.endswith("\0append")
+        path = target.removesuffix("\0append")
+        try:
+            if fs.is_pseudo(path):
+                self.engine.write_file(host, path, text)
+            else:
+                self.files.write(host, path, text, append=append)
+        except KernelError as exc:
+            who = f"bash: {program}" if program == "echo" else program
+            return f"{who}: write error: {exc.strerror}\n"
+        except PermissionError:
+            return f"bash: {path}: Permission denied\n"
+        except OSError as exc:
+            return f"bash: {path}: {_strerror(exc)}\n"
+        return ""
+
+
+def _strerror(exc: OSError) -> str:
+    import os
+
+    if isinstance(exc, FileNotFoundError):
+        return "No such file or directory"
+    if isinstance(exc, IsADirectoryError):
+        return "Is a directory"
+    if isinstance(exc, NotADirectoryError):
+        return "Not a directory"
+    if isinstance(exc, PermissionError):
+        return "Permission denied"
+    return os.strerror(exc.errno) if exc.errno else str(exc)
