@@ -221,6 +221,10 @@ class HostSnapshot:
                 return link
         raise KeyError(name)
 
+    def find_link(self, name: str) -> Link | None:
+        """The link called `name`, or None."""
+        return next((link for link in self.links if link.name == name), None)
+
     def link_by_index(self, ifindex: int) -> Link | None:
         """The link with `ifindex`, or None."""
         for link in self.links:

@@ -42,7 +42,7 @@ def compare(expected: Transcript, actual: Transcript) -> list[Difference]:
             continue
         if e.rc != a.rc:
             problems.append(f"exit status {a.rc}, expected {e.rc}")
-        me, ma = mask(e.out), mask(a.out)
+        me, ma = mask(e.out, e.cmd), mask(a.out, a.cmd)
         if me != ma:
             problems.append("".join(difflib.unified_diff(
                 me.splitlines(keepends=True), ma.splitlines(keepends=True),

@@ -13,15 +13,25 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Mask:
-    """A regular expression, its replacement, and why it is allowed to differ."""
+    """A regular expression, its replacement, and why it is allowed to differ.
+
+    `commands`, when given, limits the rule to steps whose command line matches it.
+    """
 
     name: str
     pattern: re.Pattern[str]
     replacement: str | Callable[[re.Match[str]], str]
     why: str
+    commands: re.Pattern[str] | None = None
 
-    def apply(self, text: str) -> str:
+    def apply(self, text: str, cmd: str = "") -> str:
+        if self.commands is not None and not self.commands.search(cmd):
+            return text
         return self.pattern.sub(self.replacement, text)
+
+
+def _sorted_lines(match: re.Match[str]) -> str:
+    return "".join(sorted(match.group(0).splitlines(keepends=True)))
 
 
 def _stat_columns(match: re.Match[str]) -> str:
@@ -51,13 +61,17 @@ MASKS: tuple[Mask, ...] = (
          r"\1 <n>  bytes <n>", "same random IPv6 control traffic as ip-stats"),
     Mask("ifconfig-rx-errors", re.compile(r"(RX errors \d+  dropped) \d+"), r"\1 <n>",
          "drops of the same random IPv6 control traffic"),
+    Mask("neigh-order", re.compile(r"(?s).+"), _sorted_lines,
+         "the neighbour table is a hash keyed with a random seed per boot (neigh_hash_alloc), "
+         "so `ip neigh` lists the same entries in a different order on every boot",
+         commands=re.compile(r"^ip (-\S+ )*n(e(i(g(h(b(o(u?r)?)?)?)?)?)?)?\b")),
 )
 
 
-def mask(text: str, masks: tuple[Mask, ...] = MASKS) -> str:
-    """`text` with every rule applied in order."""
+def mask(text: str, cmd: str = "", masks: tuple[Mask, ...] = MASKS) -> str:
+    """`text` (what `cmd` printed) with every rule applied in order."""
     for m in masks:
-        text = m.apply(text)
+        text = m.apply(text, cmd)
     return text
 
 

@@ -228,6 +228,10 @@ def ip_addr_show(snap: HostSnapshot, dev: str | None = None,
                  if opts.family is None or a.family == opts.family]
         if opts.family is not None and not addrs:
             continue
+        if opts.oneline and not opts.brief:  # one line per address, prefixed by its link
+            out += [f"{link.ifindex}: {link.name}" + format_address(a)[:-1].replace("\n", "\\")
+                    + "\n" for a in addrs]
+            continue
         if opts.brief:
             name, _ = name_and_link(snap, link, local_resolution=opts.family == 6)
             out.append(f"{name:<16} {link.operstate:<14} "

@@ -59,6 +59,7 @@ class DevState:
     """Per-device IPv6 state (struct inet6_dev)."""
 
     disabled: bool = False
+    ready: bool = False  # IF_READY: addrconf has configured the device since it came up
     addrs: list[Inet6Addr] = field(default_factory=list)
     rs_timer: Timer | None = None
     rs_interval: float = 0.0
@@ -104,13 +105,18 @@ class Addrconf:
 
     def dev_up(self, dev: NetDevice) -> None:
         st = self.state(dev)
-        if st.disabled or dev.iff_slave:
+        if st.disabled:
+            return
+        if dev.iff_slave:  # a bond slave gets no address, but rejoins its groups (ipv6_mc_up)
+            self.ns.join_all_nodes(dev)
             return
         if dev.link_type == "loopback":
             if not st.addrs:
                 st.addrs.insert(0, Inet6Addr(ipaddress.IPv6Address("::1"), 128, "host"))
             return
         if self._link_ready(dev) and not any(a.scope == "link" for a in st.addrs):
+            st.ready = True
+            self.ns.join_all_nodes(dev)  # addrconf_add_dev -> ipv6_mc_up
             self._add_link_local(dev)
 
     def dev_carrier(self, dev: NetDevice) -> None:
@@ -118,7 +124,13 @@ class Addrconf:
             self.dev_up(dev)
 
     def dev_down(self, dev: NetDevice) -> None:
+        st = self.devs.get(dev.ifindex)
+        was_ready = st is not None and (st.ready or dev.iff_slave) and not st.disabled
         self._remove_all(dev)
+        if st is not None:
+            st.ready = False
+        if was_ready:  # addrconf_ifdown -> ipv6_mc_down: the device leaves its IPv6 groups
+            dev.mc_del(ALL_NODES_MAC)
 
     def _remove_all(self, dev: NetDevice) -> None:
         st = self.devs.get(dev.ifindex)

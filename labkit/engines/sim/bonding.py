@@ -141,6 +141,7 @@ class Bond(NetDevice):
         self._mii_timer: Timer | None = None
         self._rr_counter = 0
         self.released_stats = [0, 0, 0, 0]
+        self.synced: dict[int, list[str]] = {}  # slave ifindex -> addresses dev_mc_sync added
         self.next_ad_id = 1
         self.opened_at = 0.0
 
@@ -349,12 +350,49 @@ class Bond(NetDevice):
                 self._set_inactive(slave)
             elif self.mode != AD:
                 self._set_active_flags(slave)
+        for slave in self._mc_targets():
+            self._mc_sync(slave)
         if self.params.miimon:
             self._start_mii(0.0)
 
     def on_close(self) -> None:
         self._stop_mii()
         self.send_peer_notif = 0
+        for slave in self.slaves:  # bond_hw_addr_flush
+            self._mc_unsync(slave)
+
+    # -- multicast lists (dev_mc_sync to the slaves that carry the bond's traffic) ---------
+    def _mc_targets(self) -> list[Slave]:
+        if not self.admin_up:
+            return []
+        if uses_primary(self.mode):
+            return [self.curr_active] if self.curr_active is not None else []
+        return list(self.slaves)
+
+    def _mc_sync(self, slave: Slave) -> None:
+        added = self.synced.setdefault(slave.dev.ifindex, [])
+        for mac in self.mc_list:
+            if mac not in slave.dev.mc_list:
+                slave.dev.mc_add(mac)
+                added.append(mac)
+
+    def _mc_unsync(self, slave: Slave) -> None:
+        for mac in self.synced.pop(slave.dev.ifindex, []):
+            slave.dev.mc_del(mac)
+
+    def mc_add(self, mac: str) -> None:
+        """bond_set_rx_mode: a new group of the bond goes to the slaves that carry traffic."""
+        super().mc_add(mac)
+        for slave in self._mc_targets():
+            self._mc_sync(slave)
+
+    def mc_del(self, mac: str) -> None:
+        super().mc_del(mac)
+        for slave in self.slaves:
+            added = self.synced.get(slave.dev.ifindex, [])
+            if mac in added:
+                added.remove(mac)
+                slave.dev.mc_del(mac)
 
     def _start_mii(self, delay: float) -> None:
         self._stop_mii()
@@ -419,6 +457,8 @@ class Bond(NetDevice):
             if self.curr_active is None and slave.link == LINK_UP:
                 self.curr_active = slave
         self.slaves.append(slave)
+        if not uses_primary(self.mode) and self.admin_up:
+            self._mc_sync(slave)
         self.tso_max_size = min(s.dev.tso_max_size for s in self.slaves)
         self.set_carrier_from_slaves()
         if uses_primary(self.mode):
@@ -435,6 +475,7 @@ class Bond(NetDevice):
         for i, now in enumerate((c.rx_packets, c.rx_bytes, c.tx_packets, c.tx_bytes)):
             self.released_stats[i] += now - base[i]
         self.slaves.remove(slave)
+        self._mc_unsync(slave)
         dev.port = None
         dev.master = None
         dev.iff_slave = False
@@ -556,6 +597,11 @@ class Bond(NetDevice):
             if new is not None:
                 self._set_active_flags(new)
         self.curr_active = new
+        if uses_primary(self.mode):  # bond_hw_addr_swap
+            if old is not None:
+                self._mc_unsync(old)
+            if new is not None and self.admin_up:
+                self._mc_sync(new)
         if self.mode == AB:
             if old is not None:
                 self._set_inactive(old)

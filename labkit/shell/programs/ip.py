@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from labkit.engines.base import UNSET
 from labkit.errors import KernelError
+from labkit.model.snapshot import HostSnapshot
 from labkit.shell.session import Invocation
 from labkit.views import iproute as view
 
@@ -281,7 +282,7 @@ def _show_filters(inv: Invocation, args: Args, opts: Options) -> tuple[str | Non
             up = True
         elif w == "master":
             master = args.next_arg()
-            if _snapshot(inv).link_by_name(master) is None:
+            if _snapshot(inv).find_link(master) is None:
                 raise invarg("Device does not exist\n", master)
         elif w in ("scope", "label", "to", "group", "type", "vrf"):
             args.next_arg()
@@ -296,32 +297,18 @@ def _show_filters(inv: Invocation, args: Args, opts: Options) -> tuple[str | Non
             if dev is not None:
                 raise duparg2("dev", w)
             dev = w
-    if dev is not None and _snapshot(inv).link_by_name(dev) is None:
+    if dev is not None and _snapshot(inv).find_link(dev) is None:
         raise IpExit(1, f'Device "{dev}" does not exist.\n')
     return dev, view.ShowOptions(details=bool(opts.details), stats=opts.stats,
                                  brief=opts.brief, family=opts.family or None, up_only=up,
-                                 master=master)
+                                 master=master, oneline=opts.oneline)
 
 
-def _snapshot(inv: Invocation):
-    snap = inv.engine.snapshot(inv.host)
-    return _Snap(snap)
+def _snapshot(inv: Invocation) -> HostSnapshot:
+    return inv.engine.snapshot(inv.host)
 
 
-class _Snap:
-    """A snapshot with `link_by_name` (None when absent)."""
-
-    def __init__(self, snap) -> None:
-        self.snap = snap
-
-    def link_by_name(self, name: str):
-        for link in self.snap.links:
-            if link.name == name:
-                return link
-        return None
-
-
-def _oneline(text: str, link_mode: bool) -> str:
+def _oneline(text: str) -> str:
     """-o: each record on one line, continuation lines joined with a backslash."""
     out = []
     for block in re.split(r"\n(?=\d+: )", text.rstrip("\n")):
@@ -350,7 +337,7 @@ def do_link(inv: Invocation, args: Args, opts: Options) -> int:
 def _link_show(inv: Invocation, args: Args, opts: Options) -> int:
     dev, show = _show_filters(inv, args, opts)
     text = view.ip_link_show(inv.engine.snapshot(inv.host), dev, show)
-    inv.out(_oneline(text, True) if opts.oneline else text)
+    inv.out(_oneline(text) if opts.oneline else text)
     return 0
 
 
@@ -418,7 +405,7 @@ def _parse_link(inv: Invocation, args: Args, create: bool) -> LinkRequest:
             req.mtu = int(value)
         elif matches(w, "master"):
             value = args.next_arg()
-            if snap.link_by_name(value) is None:
+            if snap.find_link(value) is None:
                 raise invarg("Device does not exist\n", value)
             req.master = value
         elif matches(w, "nomaster"):
@@ -461,7 +448,7 @@ def _link_modify(inv: Invocation, args: Args, create: bool) -> int:
     if not create:
         if req.dev is None:
             raise IpExit(255, 'Not enough information: "dev" argument is required.\n')
-        if snap.link_by_name(req.dev) is None:
+        if snap.find_link(req.dev) is None:
             raise nodev(req.dev)
     elif req.kind is None:
         raise IpExit(1, 'Not enough information: "type" argument is required\n')
@@ -494,7 +481,7 @@ def _link_modify(inv: Invocation, args: Args, create: bool) -> int:
         else:
             assert req.dev is not None
             if req.kind is not None and req.kind not in ("bond", "bond_slave"):
-                link = snap.link_by_name(req.dev)
+                link = snap.find_link(req.dev)
                 if link is None or link.kind != req.kind:
                     raise KernelError(95)
             new_name = req.name if req.name != req.dev else None
@@ -542,7 +529,7 @@ def _parse_bond(inv: Invocation, args: Args) -> dict[str, int | str]:
                 raise invarg("invalid mode", value)
             out["mode"] = idx
         elif key in ("active_slave", "primary"):
-            if snap.link_by_name(value) is None:
+            if snap.find_link(value) is None:
                 raise nodev(value)
             out[key] = value
         elif key in ENUMS:
@@ -633,7 +620,7 @@ def _link_delete(inv: Invocation, args: Args) -> int:
     req = _parse_link(inv, args, create=False)
     if req.dev is None:
         raise IpExit(255, 'Not enough information: "dev" argument is required.\n')
-    if _snapshot(inv).link_by_name(req.dev) is None:
+    if _snapshot(inv).find_link(req.dev) is None:
         raise nodev(req.dev)
     try:
         inv.engine.link_del(inv.host, req.dev)
@@ -665,8 +652,7 @@ def do_addr(inv: Invocation, args: Args, opts: Options) -> int:
 
 def _addr_show(inv: Invocation, args: Args, opts: Options) -> int:
     dev, show = _show_filters(inv, args, opts)
-    text = view.ip_addr_show(inv.engine.snapshot(inv.host), dev, show)
-    inv.out(_oneline(text, False) if opts.oneline else text)
+    inv.out(view.ip_addr_show(inv.engine.snapshot(inv.host), dev, show))
     return 0
 
 
@@ -727,7 +713,7 @@ def _addr_modify(inv: Invocation, args: Args, add: bool) -> int:
         if add:
             raise IpExit(1, 'Not enough information: "local" argument is required.\n')
     addr = _prefix(local) if local is not None else None
-    if _snapshot(inv).link_by_name(dev) is None:
+    if _snapshot(inv).find_link(dev) is None:
         raise nodev(dev)
     snap = inv.engine.snapshot(inv.host)
     try:
@@ -763,7 +749,7 @@ def _addr_flush(inv: Invocation, args: Args) -> int:
         raise IpExit(1, "Flush requires arguments.\n")
     words = args.rest()
     dev = words[1] if words[0] == "dev" and len(words) > 1 else words[0]
-    if _snapshot(inv).link_by_name(dev) is None:
+    if _snapshot(inv).find_link(dev) is None:
         raise IpExit(1, f'Device "{dev}" does not exist.\n')
     for a in [a for a in inv.engine.snapshot(inv.host).addresses
               if a.dev == dev and a.family == 4]:
@@ -800,7 +786,7 @@ def _route_show(inv: Invocation, args: Args) -> int:
         w = args.take()
         if w == "dev":
             dev = args.next_arg()
-            if _snapshot(inv).link_by_name(dev) is None:
+            if _snapshot(inv).find_link(dev) is None:
                 raise IpExit(1, f'Cannot find device "{dev}"\n')
         elif w in ("table",) and args.more():
             table = args.take()
@@ -852,7 +838,7 @@ def _route_modify(inv: Invocation, args: Args, add: bool) -> int:
             dst = w
     if dst is None:
         raise IpExit(1, "labkit: give a destination (`default` or a prefix)\n")
-    if dev is not None and _snapshot(inv).link_by_name(dev) is None:
+    if dev is not None and _snapshot(inv).find_link(dev) is None:
         raise nodev(dev)
     if dst != "default":
         addr, plen = _prefix(dst)
@@ -882,7 +868,7 @@ def do_neigh(inv: Invocation, args: Args, opts: Options) -> int:
             w = args.take()
             if w == "dev":
                 dev = args.next_arg()
-                if _snapshot(inv).link_by_name(dev) is None:
+                if _snapshot(inv).find_link(dev) is None:
                     raise IpExit(1, f'Cannot find device "{dev}"\n')
         inv.out(view.ip_neigh_show(inv.engine.snapshot(inv.host), dev))
         return 0

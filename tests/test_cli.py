@@ -1,0 +1,59 @@
+"""The labkit command: replay in text and JSON, and errors without tracebacks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+SCENARIO = """# a comment
+$ ip link add bond0 type bond mode active-backup miimon 100
+$ cat /sys/class/net/bond0/bonding/mode
+outside$ ping -c 1 192.168.1.60 &
+@sleep 2
+outside$ wait
+$ nosuch
+"""
+
+
+def labkit(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "labkit", *args], capture_output=True,
+                          text=True, check=False)
+
+
+def test_replay_text_and_json(tmp_path: Path) -> None:
+    path = tmp_path / "s.scn"
+    path.write_text(SCENARIO)
+    text = labkit("replay", "--engine", "sim", str(path))
+    assert text.returncode == 0, text.stderr
+    assert text.stdout.startswith("# a comment\n$ ip link add bond0 type bond mode "
+                                  "active-backup miimon 100\n$ cat /sys/class/net/bond0/"
+                                  "bonding/mode\nactive-backup 1\noutside$ ping -c 1 "
+                                  "192.168.1.60 &\noutside$ wait\nPING 192.168.1.60")
+    assert text.stdout.endswith("$ nosuch\nbash: nosuch: command not found\n")
+    data = json.loads(labkit("replay", "--engine", "sim", "--json", str(path)).stdout)
+    assert data["engine"] == "sim"
+    assert [s["cmd"] for s in data["steps"]][-1] == "nosuch"
+    assert data["steps"][-1] == {"host": "server", "cmd": "nosuch", "rc": 127,
+                                 "out": "bash: nosuch: command not found\n"}
+    assert data["steps"][2]["out"] == "" and "1 received" in data["steps"][3]["out"]
+
+
+def test_errors_are_one_line(tmp_path: Path) -> None:
+    missing = labkit("replay", str(tmp_path / "none.scn"))
+    assert missing.returncode == 2 and missing.stderr.startswith("labkit: ")
+    assert "Traceback" not in missing.stderr
+    bad = tmp_path / "bad.scn"
+    bad.write_text("ip link\n")
+    out = labkit("replay", str(bad))
+    assert out.returncode == 2 and "bad.scn:1:" in out.stderr
+    out = labkit("replay", "--engine", "nope", str(bad))
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    out = labkit("replay", "--flavour", "centos7", str(tmp_path / "none.scn"))
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+
+
+def test_masks_are_listed() -> None:
+    out = labkit("masks")
+    assert out.returncode == 0 and "random-mac" in out.stdout and "ping-rtt" in out.stdout
