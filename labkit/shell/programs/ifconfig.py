@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from labkit.errors import KernelError
 from labkit.model.snapshot import Address, HostSnapshot, Link
+from labkit.shell.programs.resolver import inet_aton, parse_hosts
 from labkit.shell.session import Invocation
 from labkit.views import ifconfig as view
 
@@ -139,46 +140,6 @@ def strtoul(text: str, base: int = 0) -> tuple[int, str]:
         return 0, text
     value = min(int(s[:n], base), 2**64 - 1)
     return (-value) % 2**64 if neg else value, s[n:]
-
-
-def inet_aton(text: str) -> int | None:
-    """glibc inet_aton: 1 to 4 parts, each decimal, 0x hex or 0 octal; trailing blanks allowed."""
-    parts: list[int] = []
-    i = 0
-    while True:
-        if i >= len(text) or not text[i].isdigit():
-            return None
-        base, start = 10, i
-        if text[i] == "0":
-            if text[i + 1:i + 2] in ("x", "X"):
-                base, i = 16, i + 2
-                start = i
-            else:
-                base = 8
-        digits = "0123456789abcdefABCDEF" if base == 16 else "01234567" if base == 8 else \
-            "0123456789"
-        while i < len(text) and text[i] in digits:
-            i += 1
-        if base == 8 and i < len(text) and text[i] in "89":
-            return None
-        value = int(text[start:i], base) if i > start else 0
-        if value > 0xFFFFFFFF:
-            return None
-        if i < len(text) and text[i] == ".":
-            if len(parts) > 2 or value > 0xFF:
-                return None
-            parts.append(value)
-            i += 1
-            continue
-        break
-    if i < len(text) and not text[i].isspace():
-        return None
-    limits = {0: 0xFFFFFFFF, 1: 0xFFFFFF, 2: 0xFFFF, 3: 0xFF}
-    if value > limits[len(parts)]:
-        return None
-    for shift, part in zip((24, 16, 8), parts, strict=False):
-        value |= part << shift
-    return value
 
 
 def res_hnok(name: str) -> bool:
@@ -466,16 +427,9 @@ class Ifconfig:
             text = self.inv.shell.read_path(self.host, "/etc/hosts")
         except (OSError, KernelError):
             return None
-        for line in text.splitlines():
-            fields = line.split("#", 1)[0].split()
-            if len(fields) < 2:
-                continue
-            try:
-                addr = ipaddress.ip_address(fields[0])
-            except ValueError:
-                continue
-            if addr.version == 4 and host.lower() in (f.lower() for f in fields[1:]):
-                return int(addr)
+        for entry in parse_hosts(text):
+            if entry.family == 4 and host.lower() in (n.lower() for n in entry.names):
+                return int(ipaddress.IPv4Address(entry.address))
         return None
 
     def herror(self, host: str) -> None:

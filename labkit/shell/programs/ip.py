@@ -141,6 +141,14 @@ def duparg2(key: str, arg: str) -> IpExit:
 
 
 INCOMPLETE = IpExit(255, 'Command line is not complete. Try option "help"\n')
+MAN_PAGES = {"link": "ip-link", "address": "ip-address", "route": "ip-route",
+             "neigh": "ip-neighbour"}
+
+
+def no_help(topic: str) -> IpExit:
+    """iproute2's per-object help texts are not reproduced: say so, and where to read them."""
+    page = MAN_PAGES.get(topic.split()[0], "ip")
+    return IpExit(255, f"labkit: `ip {topic} help` is not reproduced; see `man {page}`\n")
 
 
 def nodev(name: str) -> IpExit:
@@ -271,8 +279,8 @@ def _main(inv: Invocation) -> int:
 
 
 # -- show helpers -------------------------------------------------------------------------------
-def _show_filters(inv: Invocation, args: Args, opts: Options) -> tuple[str | None,
-                                                                         view.ShowOptions]:
+def _show_filters(inv: Invocation, args: Args, opts: Options, topic: str
+                  ) -> tuple[str | None, view.ShowOptions]:
     dev: str | None = None
     up = False
     master: str | None = None
@@ -292,8 +300,7 @@ def _show_filters(inv: Invocation, args: Args, opts: Options) -> tuple[str | Non
             if w == "dev":
                 w = args.next_arg()
             elif matches(w, "help"):
-                raise IpExit(255, "labkit: `help` of ip objects is not reproduced; see "
-                                  "`man ip-link`, `man ip-address`\n")
+                raise no_help(topic)
             if dev is not None:
                 raise duparg2("dev", w)
             dev = w
@@ -330,12 +337,12 @@ def do_link(inv: Invocation, args: Args, opts: Options) -> int:
     if matches(cmd, "show") or matches(cmd, "lst") or matches(cmd, "list"):
         return _link_show(inv, args, opts)
     if matches(cmd, "help"):
-        raise IpExit(255, "labkit: `ip link help` is not reproduced; see `man ip-link`\n")
+        raise no_help("link")
     raise IpExit(255, f'Command "{cmd}" is unknown, try "ip link help".\n')
 
 
 def _link_show(inv: Invocation, args: Args, opts: Options) -> int:
-    dev, show = _show_filters(inv, args, opts)
+    dev, show = _show_filters(inv, args, opts, "link")
     text = view.ip_link_show(inv.engine.snapshot(inv.host), dev, show)
     inv.out(_oneline(text) if opts.oneline else text)
     return 0
@@ -425,8 +432,7 @@ def _parse_link(inv: Invocation, args: Args, create: bool) -> LinkRequest:
                             "simulated\n")
         else:
             if matches(w, "help"):
-                raise IpExit(255, "labkit: `ip link help` is not reproduced; see "
-                                  "`man ip-link`\n")
+                raise no_help("link")
             if w == "dev":
                 w = args.next_arg()
             if req.dev != req.name or (req.dev is not None and req.name is None):
@@ -465,7 +471,7 @@ def _link_modify(inv: Invocation, args: Args, create: bool) -> int:
             peer = _parse_veth(Args(req.kind_args))
         elif req.kind_args:
             if matches(req.kind_args[0], "help"):
-                raise IpExit(255, f"labkit: `ip link ... type {kind} help` is not reproduced\n")
+                raise no_help(f"link ... type {kind}")
             raise IpExit(1, f'Garbage instead of arguments "{req.kind_args[0]} ...". '
                             'Try "ip link help".\n')
     try:
@@ -643,7 +649,7 @@ def do_addr(inv: Invocation, args: Args, opts: Options) -> int:
     if matches(cmd, "flush"):
         return _addr_flush(inv, args)
     if matches(cmd, "help"):
-        raise IpExit(255, "labkit: `ip address help` is not reproduced; see `man ip-address`\n")
+        raise no_help("address")
     if matches(cmd, "change") or cmd == "chg" or matches(cmd, "replace") or \
             matches(cmd, "save") or matches(cmd, "restore") or matches(cmd, "showdump"):
         raise IpExit(1, f'labkit: "ip address {cmd}" is not simulated\n')
@@ -651,7 +657,7 @@ def do_addr(inv: Invocation, args: Args, opts: Options) -> int:
 
 
 def _addr_show(inv: Invocation, args: Args, opts: Options) -> int:
-    dev, show = _show_filters(inv, args, opts)
+    dev, show = _show_filters(inv, args, opts, "address")
     inv.out(view.ip_addr_show(inv.engine.snapshot(inv.host), dev, show))
     return 0
 
@@ -703,7 +709,7 @@ def _addr_modify(inv: Invocation, args: Args, add: bool) -> int:
             if w == "local":
                 w = args.next_arg()
             if matches(w, "help"):
-                raise IpExit(255, "labkit: `ip address help` is not reproduced\n")
+                raise no_help("address")
             if local is not None:
                 raise duparg2("local", w)
             local = w
@@ -772,7 +778,7 @@ def do_route(inv: Invocation, args: Args, opts: Options) -> int:
     if matches(cmd, "list") or matches(cmd, "show") or matches(cmd, "lst"):
         return _route_show(inv, args)
     if matches(cmd, "help"):
-        raise IpExit(255, "labkit: `ip route help` is not reproduced; see `man ip-route`\n")
+        raise no_help("route")
     if cmd in ("change", "chg", "replace", "prepend", "append", "test", "get", "flush", "save",
                "restore", "showdump") or matches(cmd, "change") or matches(cmd, "replace") \
             or matches(cmd, "get") or matches(cmd, "flush"):
@@ -830,7 +836,7 @@ def _route_modify(inv: Invocation, args: Args, add: bool) -> int:
             if w == "to":
                 w = args.next_arg()
             if matches(w, "help"):
-                raise IpExit(255, "labkit: `ip route help` is not reproduced\n")
+                raise no_help("route")
             if dst is not None:
                 raise duparg2("to", w)
             if w != "default":
@@ -873,7 +879,7 @@ def do_neigh(inv: Invocation, args: Args, opts: Options) -> int:
         inv.out(view.ip_neigh_show(inv.engine.snapshot(inv.host), dev))
         return 0
     if matches(cmd, "help"):
-        raise IpExit(255, "labkit: `ip neigh help` is not reproduced; see `man ip-neighbour`\n")
+        raise no_help("neigh")
     if matches(cmd, "add") or matches(cmd, "delete") or matches(cmd, "flush") \
             or matches(cmd, "change") or matches(cmd, "replace") or matches(cmd, "get"):
         raise IpExit(1, f'labkit: "ip neigh {cmd}" is not simulated\n')
