@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,14 +19,17 @@ from labkit.errors import LabkitError, TopologyError
 from labkit.model.flavours import check_locale, get_flavour
 from labkit.model.snapshot import HostSnapshot
 from labkit.model.topology import Nic, Topology, load_topology
+from labkit.nm.uuids import UuidSource
 from labkit.shell.files import LabFiles
 from labkit.shell.result import ShellResult
 from labkit.shell.session import Shell
+from labkit.system.host import HostSystem, boot
 
 if TYPE_CHECKING:
     import pandas
 
     from labkit.engines.base import Engine, Progress
+    from labkit.nm.daemon import NetworkManager
 
 
 class Lab:
@@ -34,7 +38,8 @@ class Lab:
     def __init__(self, topology: str | Path | dict[str, Any] | Topology = "centos7-bond",
                  engine: str = "auto", *, flavour: str = "nm142", locale: str | None = None,
                  lab_id: str = "labkit", seed: int = 0, workdir: str | Path | None = None,
-                 progress: Progress | None = None) -> None:
+                 progress: Progress | None = None, networkmanager: bool = True,
+                 stable_uuids: bool = False) -> None:
         self.topology = load_topology(topology)
         self.flavour = get_flavour(flavour)
         self.locale = check_locale(locale)
@@ -43,6 +48,9 @@ class Lab:
                                  "12 letters, digits or '-'"], source="Lab")
         self.lab_id = lab_id
         self.seed = seed
+        self.networkmanager = networkmanager
+        self.stable_uuids = stable_uuids
+        self.systems: dict[str, HostSystem] = {}
         choice = choose(engine)
         self.engine_name = choice.name
         self.engine_reason = choice.reason
@@ -64,18 +72,34 @@ class Lab:
             if self.workdir is None:
                 self.workdir = Path(tempfile.mkdtemp(prefix=f"{self.lab_id}-"))
             self.files = LabFiles(self.workdir / "files", self.topology.host_names())
-            engine.build(self.topology, self.lab_id, self._progress)
+            managed = self._managed_hosts()
+            engine.build(self.topology, self.lab_id, self._progress, managed=managed)
+            uuids = UuidSource(self.seed if self.stable_uuids else None)
+            for host in self.topology.hosts:
+                if host.name in managed:
+                    if self._progress:
+                        self._progress(f"starting NetworkManager on {host.name}")
+                self.systems[host.name] = boot(engine, self.files, host if host.name in managed
+                                               else replace(host, networkmanager=False),
+                                               self.flavour.name, self.locale, uuids)
         except BaseException:
             engine.destroy()
+            self.systems = {}
             self._remove_workdir()
             raise
         self.engine = engine
-        self.shell = Shell(engine, self.files)
+        self.shell = Shell(engine, self.files, systems=self.systems)
         return self
+
+    def _managed_hosts(self) -> frozenset[str]:
+        if not self.networkmanager:
+            return frozenset()
+        return frozenset(h.name for h in self.topology.hosts if h.networkmanager)
 
     def close(self) -> None:
         """Destroy everything the lab created."""
         engine, self.engine, self.shell = self.engine, None, None
+        self.systems = {}
         if engine is not None:
             engine.destroy()
         self._remove_workdir()
@@ -132,6 +156,23 @@ class Lab:
         engine.add_cable(topology, host, nic)
         self.topology = topology
         return nic
+
+    # -- NetworkManager ---------------------------------------------------------------------
+    @property
+    def nm(self) -> NetworkManager:
+        """The server's NetworkManager (its profiles, devices, and states())."""
+        return self.networkmanager_of("server")
+
+    def networkmanager_of(self, host: str) -> NetworkManager:
+        """The NetworkManager daemon of `host`; LabkitError if the host runs none."""
+        self._running()
+        self._check_host(host)
+        system = self.systems.get(host)
+        if system is None or system.nm is None:
+            raise LabkitError(f"host {host!r} runs no NetworkManager in this lab"
+                              + ("" if self.networkmanager else
+                                 " (the lab was built with networkmanager=False)"))
+        return system.nm
 
     # -- time and state ---------------------------------------------------------------------
     def sleep(self, seconds: float) -> None:

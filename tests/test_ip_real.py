@@ -69,7 +69,7 @@ def real_labs():
 @pytest.mark.parametrize("cmd", COMMANDS)
 def test_ip_matches_iproute2(cmd: str, real_labs: dict[str, str]) -> None:
     lab_id = real_labs[cmd]
-    with Lab(engine="sim") as lab:
+    with Lab(engine="sim", networkmanager=False) as lab:
         status, real = terminal(cmd, prefix=["ip", "netns", "exec", f"{lab_id}-server"])
         ours = lab.sh(cmd)
     real = normalise(real, lab_id)

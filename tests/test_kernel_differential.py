@@ -14,7 +14,7 @@ import pytest
 from labkit import Lab
 from labkit.replay.compare import compare
 from labkit.replay.runner import replay
-from labkit.replay.scenario import load_scenario
+from labkit.replay.scenario import lab_options, load_scenario
 from labkit.replay.transcript import Transcript
 
 HERE = Path(__file__).parent
@@ -30,7 +30,8 @@ def test_sim_matches_real_kernel(recording: Path) -> None:
     real = Transcript.from_json(recording.read_text(encoding="utf-8"))
     assert real.engine == "kernel" and real.meta["kernel"].startswith("6.1.0")
     scenario = HERE / "scenarios" / "kernel" / f"{recording.stem}.scn"
-    with Lab(engine="sim") as lab:
-        sim = replay(load_scenario(scenario), lab)
+    items = load_scenario(scenario)
+    with Lab(engine="sim", **lab_options(items)) as lab:
+        sim = replay(items, lab)
     differences = compare(real, sim)
     assert not differences, "\n\n".join(str(d) for d in differences)

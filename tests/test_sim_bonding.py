@@ -50,7 +50,7 @@ def garps_seen_at(lab: Lab, host: str, ip: str) -> list[float]:
 @pytest.mark.parametrize("count, delay_ms", [(1, 0), (3, 0), (5, 500)])
 def test_num_grat_arp_after_failover(count: int, delay_ms: int) -> None:
     real = real_garp_times(count, delay_ms)
-    with Lab(engine="sim") as lab:
+    with Lab(engine="sim", networkmanager=False) as lab:
         lab.sh(f"ip link add bond0 type bond mode active-backup miimon 100 "
                f"num_grat_arp {count} peer_notify_delay {delay_ms}")
         lab.sh("ip link set ens37 down; ip link set ens38 down")
@@ -68,7 +68,7 @@ def test_num_grat_arp_after_failover(count: int, delay_ms: int) -> None:
 
 
 def test_no_gratuitous_arp_without_address_or_when_down() -> None:
-    with Lab(engine="sim") as lab:
+    with Lab(engine="sim", networkmanager=False) as lab:
         lab.sh("ip link add bond0 type bond mode active-backup miimon 100 num_grat_arp 5")
         lab.sh("ip link set ens37 down; ip link set ens38 down")
         lab.sh("ip link set ens37 master bond0; ip link set ens38 master bond0")
@@ -82,7 +82,7 @@ def test_no_gratuitous_arp_without_address_or_when_down() -> None:
 
 def test_miimon_zero_never_fails_over() -> None:
     """A bond made over netlink without miimon (the default 0) never notices a pulled cable."""
-    with Lab(engine="sim") as lab:
+    with Lab(engine="sim", networkmanager=False) as lab:
         lab.sh("ip link add bond0 type bond mode active-backup")
         lab.sh("ip link set ens37 down; ip link set ens38 down")
         lab.sh("ip link set ens37 master bond0; ip link set ens38 master bond0")

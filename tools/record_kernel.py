@@ -32,14 +32,22 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from labkit.model.plan import as_ip_commands, build_plan, cable_steps, netns_name  # noqa: E402
 from labkit.model.topology import load_topology  # noqa: E402
-from labkit.replay.scenario import AddNic, Command, CompareAs, Sleep, load_scenario  # noqa: E402
+from labkit.replay.scenario import (  # noqa: E402
+    AddNic,
+    Command,
+    CompareAs,
+    Sleep,
+    lab_options,
+    load_scenario,
+)
 
 LAB_ID = "labkit"
-ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C",
-       "LC_ALL": "C", "TERM": "dumb", "HOME": "/root", "PAGER": "cat"}
+ENV = {"PATH": "/run/lab-bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+       "LANG": "C", "LC_ALL": "C", "TERM": "dumb", "HOME": "/root", "PAGER": "cat"}
 
 
 class PtyJob:
@@ -99,9 +107,20 @@ def sh(cmd: str) -> None:
     subprocess.run(cmd, shell=True, check=True, env=ENV)
 
 
-def build_lab(topology: str) -> None:
-    for line in as_ip_commands(build_plan(load_topology(topology)), LAB_ID):
+def build_lab(topology: str, nm: bool = False) -> None:
+    """The lab from labkit's build plan; with `nm`, the server's NICs are left to
+    NetworkManager, which is started with the installer's profiles and left to settle."""
+    nm_hosts = frozenset({"server"}) if nm else frozenset()
+    for line in as_ip_commands(build_plan(load_topology(topology), nm_hosts), LAB_ID):
+        if nm and line == f"ip netns add {netns_name(LAB_ID, 'server')}":
+            # NetworkManager needs udev, which sees only the VM's own namespace: the server
+            # lives there, under the same name (the name is attached to pid 1's namespace)
+            line = f"ip netns attach {netns_name(LAB_ID, 'server')} 1"
         sh(line)
+    if nm:
+        import realnm
+
+        realnm.setup(netns_name(LAB_ID, "server"), ENV, topology)
 
 
 def add_nic(state: dict, nic: str, host: str) -> None:
@@ -113,15 +132,26 @@ def add_nic(state: dict, nic: str, host: str) -> None:
 
 
 def destroy_lab() -> None:
+    if (Path("/run/lab-bin") / "systemctl").exists():
+        import realnm
+
+        realnm.stop(ENV)
+        # the server was the VM's own namespace: remove what NetworkManager made there
+        out = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout
+        for line in out.splitlines():
+            name = line.split(":")[1].strip().split("@")[0]
+            if name not in ("lo", "bonding_masters") and not name.startswith("ens"):
+                subprocess.run(["ip", "link", "del", name], capture_output=True)
     for ns in os.listdir("/var/run/netns") if os.path.isdir("/var/run/netns") else []:
         if ns.startswith(LAB_ID + "-"):
             sh(f"ip netns del {ns}")
     time.sleep(0.5)  # namespaces are torn down asynchronously
 
 
-def replay(path: str, topology: str) -> dict:
+def replay(path: str, topology: str, nm: bool = False) -> dict:
     items = load_scenario(path)
-    build_lab(topology)
+    nm = nm and lab_options(items).get("networkmanager", True)
+    build_lab(topology, nm)
     state = {"topology": load_topology(topology)}
     steps: list[dict] = []
     background: list[tuple[str, PtyJob]] = []
@@ -166,9 +196,11 @@ def replay(path: str, topology: str) -> dict:
         steps.append({"host": host, "cmd": "wait", "rc": 0, "out": collect(host),
                       "implicit": True})
     destroy_lab()
-    return {"engine": "kernel", "scenario": Path(path).name, "topology": topology,
-            "kernel": os.uname().release, "iproute2": _version(["ip", "-V"]),
-            "steps": steps}
+    meta = {"engine": "kernel", "scenario": Path(path).name, "topology": topology,
+            "kernel": os.uname().release, "iproute2": _version(["ip", "-V"])}
+    if nm:
+        meta["networkmanager"] = _version(["NetworkManager", "--version"])
+    return {**meta, "steps": steps}
 
 
 def _version(argv: list[str]) -> str:
@@ -181,7 +213,7 @@ def inside(args: argparse.Namespace) -> int:
     Path(args.out).mkdir(parents=True, exist_ok=True)
     for path in args.scenarios:
         destroy_lab()
-        result = replay(path, args.topology)
+        result = replay(path, args.topology, args.nm)
         out = Path(args.out) / (Path(path).stem + ".json")
         out.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         print(f"recorded {path} -> {out} ({len(result['steps'])} steps)", flush=True)
@@ -196,11 +228,24 @@ def kernel_image() -> str:
 
 
 def outside(args: argparse.Namespace) -> int:
+    if args.nm and len(args.scenarios) > 1:
+        # NetworkManager's server is the VM's own namespace, whose ifindex counter a scenario
+        # would inherit from the one before: every NetworkManager scenario gets its own boot
+        for scenario in args.scenarios:
+            rc = _boot(args, [scenario])
+            if rc:
+                return rc
+        return 0
+    return _boot(args, args.scenarios)
+
+
+def _boot(args: argparse.Namespace, scenarios: list[str]) -> int:
     vng = shutil.which("vng") or str(Path(sys.executable).with_name("vng"))
     out = str(Path(args.out).resolve())
     Path(out).mkdir(parents=True, exist_ok=True)
     inner = [sys.executable, str(Path(__file__).resolve()), "--inside", "--out", out,
-             "--topology", args.topology] + [str(Path(s).resolve()) for s in args.scenarios]
+             "--topology", args.topology] + (["--nm"] if args.nm else []) + [
+        str(Path(s).resolve()) for s in scenarios]
     argv = [vng, "--run", kernel_image(), "--memory", "1G", "--rwdir", out, "--exec",
             " ".join(inner)]
     if os.environ.get("LABKIT_KVM") != "1":
@@ -215,6 +260,8 @@ def main() -> int:
     ap.add_argument("scenarios", nargs="+")
     ap.add_argument("--out", default=str(ROOT / "tests" / "data" / "kernel"))
     ap.add_argument("--topology", default="centos7-bond")
+    ap.add_argument("--nm", action="store_true",
+                    help="run real NetworkManager 1.42 on the server (tools/realnm.py)")
     ap.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     return inside(args) if args.inside else outside(args)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import ClassVar, Protocol
+from typing import Any, ClassVar, Protocol
 
 from labkit.model.snapshot import HostSnapshot
 from labkit.model.topology import Nic, Topology
@@ -28,6 +28,14 @@ class Clock(Protocol):
 
     def sleep(self, seconds: float) -> None:
         """Let `seconds` pass (the sim runs every timer due, instantly)."""
+        ...
+
+    def call_later(self, delay: float, callback: Callable[[], None]) -> Any:
+        """Run `callback` after `delay` seconds of lab time (a handle with cancel())."""
+        ...
+
+    def settle(self) -> None:
+        """Run the work that is due now (daemons' queued events) without waiting."""
         ...
 
 
@@ -103,8 +111,10 @@ class Engine(ABC):
 
     # -- lifecycle --------------------------------------------------------------------------
     @abstractmethod
-    def build(self, topology: Topology, lab_id: str, progress: Progress | None = None) -> None:
-        """Create every host, cable and address of `topology`, following the build plan."""
+    def build(self, topology: Topology, lab_id: str, progress: Progress | None = None,
+              managed: frozenset[str] = frozenset()) -> None:
+        """Create every host, cable and address of `topology`, following the build plan;
+        the NICs of hosts in `managed` are left to their NetworkManager (down, no address)."""
 
     @abstractmethod
     def destroy(self) -> None:
@@ -130,19 +140,21 @@ class Engine(ABC):
                  master: str | _Unset | None = UNSET, address: str | None = None,
                  mtu: int | None = None, new_name: str | None = None,
                  options: Mapping[str, OptionValue] | None = None,
-                 slave_options: Mapping[str, OptionValue] | None = None) -> None:
-        """RTM_SETLINK: master ('' or None releases), flags, address, kind options."""
+                 slave_options: Mapping[str, OptionValue] | None = None,
+                 addrgenmode: str | None = None) -> None:
+        """RTM_SETLINK: master ('' or None releases), flags, address, kind options, and the
+        IPv6 address generation mode (IFLA_INET6_ADDR_GEN_MODE: eui64, none, random)."""
 
     # -- addresses and routes ---------------------------------------------------------------
     @abstractmethod
     def addr_add(self, host: str, dev: str, cidr: str, *, broadcast: str | None = None,
                  noprefixroute: bool = False, metric: int | None = None,
                  label: str | None = None) -> None:
-        """RTM_NEWADDR (IPv4)."""
+        """RTM_NEWADDR: IPv4, or IPv6 (`broadcast`, `metric`, `label` do not apply)."""
 
     @abstractmethod
     def addr_del(self, host: str, dev: str, cidr: str) -> None:
-        """RTM_DELADDR (IPv4)."""
+        """RTM_DELADDR (IPv4 or IPv6)."""
 
     @abstractmethod
     def route_add(self, host: str, dst: str, *, gateway: str | None = None,
@@ -172,6 +184,10 @@ class Engine(ABC):
     @abstractmethod
     def snapshot(self, host: str) -> HostSnapshot:
         """Everything the views need about `host`, now."""
+
+    def watch_links(self, host: str, callback: Callable[[str], None]) -> None:
+        """Call `callback(name)` soon after a link appears on `host` (udev's uevent)."""
+        raise NotImplementedError(f"engine {self.name} cannot watch links")
 
     def hosts(self) -> list[str]:
         """Every host of the lab, the switch included."""

@@ -85,24 +85,33 @@ class AddRoute:
 Step = AddHost | DisableIPv6 | AddBridge | AddCable | LinkUp | AddAddress | AddRoute
 
 
-def cable_steps(topo: Topology, host: Host, nic: Nic) -> list[Step]:
-    """The steps that plug one NIC in: the cable, then the NIC up (no addresses)."""
+def cable_steps(topo: Topology, host: Host, nic: Nic, up: bool = True) -> list[Step]:
+    """The steps that plug one NIC in: the cable, then (unless `up` is False) the NIC up."""
     sw = topo.switch
-    return [AddCable(host=host.name, nic=nic.name, mac=nic.mac, switch=sw.name, port=nic.port,
-                     port_mac=nic.port_mac, bridge=sw.bridge),
-            LinkUp(host=host.name, dev=nic.name)]
+    steps: list[Step] = [AddCable(host=host.name, nic=nic.name, mac=nic.mac, switch=sw.name,
+                                  port=nic.port, port_mac=nic.port_mac, bridge=sw.bridge)]
+    if up:
+        steps.append(LinkUp(host=host.name, dev=nic.name))
+    return steps
 
 
-def build_plan(topo: Topology) -> list[Step]:
-    """Every step that builds `topo`, in the order all engines follow."""
+def build_plan(topo: Topology, nm_hosts: frozenset[str] = frozenset()) -> list[Step]:
+    """Every step that builds `topo`, in the order all engines follow.
+
+    Hosts in `nm_hosts` run NetworkManager: their NICs are cabled but left down and
+    unaddressed, for NetworkManager to bring up from its profiles, as on a real server.
+    """
     sw = topo.switch
     steps: list[Step] = [AddHost(sw.name, is_switch=True), DisableIPv6(sw.name),
                          AddBridge(sw.name, sw.bridge, sw.mac, sw.ageing_time)]
     steps += [AddHost(h.name) for h in topo.hosts]
     for host in topo.hosts:
         steps.append(LinkUp(host.name, "lo"))
+        managed = host.name in nm_hosts
         for nic in host.nics:
-            steps += cable_steps(topo, host, nic)
+            steps += cable_steps(topo, host, nic, up=not managed)
+        if managed:
+            continue
         for nic in host.nics:
             steps += [AddAddress(host.name, nic.name, cidr) for cidr in nic.addresses]
         steps += [AddRoute(host.name, r.to, r.via) for r in host.routes]

@@ -130,11 +130,18 @@ SWITCH_ATTRS: dict[str, Attr] = {
     "ageing_time": Attr(check_positive_int, doc="seconds a learned MAC stays in the fdb"),
 }
 
+
+def check_bool(value: Any) -> str | None:
+    """A yes/no flag."""
+    return None if isinstance(value, bool) else f"expected true or false, got {value!r}"
+
+
 HOST_ATTRS: dict[str, Attr] = {
     "name": Attr(check_host_name, required=True),
     "nics": Attr(check_list, required=True),
     "routes": Attr(check_list),
     "description": Attr(check_string),
+    "networkmanager": Attr(check_bool, doc="NetworkManager runs here and configures the NICs"),
 }
 
 NIC_ATTRS: dict[str, Attr] = {

@@ -119,6 +119,7 @@ class Link:
     min_mtu: int = 68
     max_mtu: int = 65535
     addrgenmode: str | None = "eui64"
+    addr_assign_type: int = 0  # NET_ADDR_PERM 0, RANDOM 1, STOLEN 2, SET 3
     num_tx_queues: int = 1
     num_rx_queues: int = 1
     gso_max_size: int = 65536

@@ -55,6 +55,7 @@ class Host:
     nics: tuple[Nic, ...]
     routes: tuple[Route, ...] = ()
     description: str = ""
+    networkmanager: bool = False  # NetworkManager configures the NICs from its profiles
 
     def nic(self, name: str) -> Nic:
         """The NIC called `name`; KeyError if this host has none."""
@@ -160,6 +161,7 @@ class Topology:
             "hosts": [
                 {"name": h.name,
                  **({"description": h.description} if h.description else {}),
+                 **({"networkmanager": True} if h.networkmanager else {}),
                  "nics": [{"name": n.name, "mac": n.mac, "port": n.port, "port_mac": n.port_mac,
                            **({"addresses": list(n.addresses)} if n.addresses else {})}
                           for n in h.nics],
@@ -221,7 +223,8 @@ def _build(data: Mapping[str, Any], host_docs: list[tuple[str, Mapping[str, Any]
                          addresses=tuple(n.get("addresses", ()))) for n in h["nics"])
         routes = tuple(Route(to=r["to"], via=r["via"]) for r in h.get("routes", ()))
         hosts.append(Host(name=h["name"], nics=nics, routes=routes,
-                          description=h.get("description", "")))
+                          description=h.get("description", ""),
+                          networkmanager=bool(h.get("networkmanager", False))))
     return Topology(name=data["name"], hosts=tuple(hosts), switch=switch,
                     description=data.get("description", ""))
 

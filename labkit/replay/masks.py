@@ -61,6 +61,20 @@ MASKS: tuple[Mask, ...] = (
          r"\1 <n>  bytes <n>", "same random IPv6 control traffic as ip-stats"),
     Mask("ifconfig-rx-errors", re.compile(r"(RX errors \d+  dropped) \d+"), r"\1 <n>",
          "drops of the same random IPv6 control traffic"),
+    Mask("nm-timestamp", re.compile(r"(connection\.timestamp:\s*|^timestamp=)\d+", re.M),
+         r"\1<timestamp>", "a profile's timestamp is the wall-clock time of its last "
+         "activation"),
+    Mask("nm-timestamp-columns",
+         re.compile(r"\b1[6-9]\d{8}\b|\b(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (?:Jan|Feb|Mar|Apr|May|"
+                    r"Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ \d]\d \d\d:\d\d:\d\d \d{4}\b"),
+         lambda m: "<" + "t" * (len(m.group(0)) - 2) + ">",
+         "nmcli's TIMESTAMP and TIMESTAMP-REAL columns are wall-clock times (the mask keeps "
+         "their width, so column padding is still compared)",
+         commands=re.compile(r"^nmcli\b")),
+    Mask("dbus-path", re.compile(r"(/org/freedesktop/NetworkManager/"
+                                 r"(?:ActiveConnection|Settings|Devices))/\d+"),
+         r"\1/<n>", "NetworkManager numbers its D-Bus objects in creation order since it "
+         "started, counting the ones it made while the recorder's machine settled"),
     Mask("neigh-order", re.compile(r"(?s).+"), _sorted_lines,
          "the neighbour table is a hash keyed with a random seed per boot (neigh_hash_alloc), "
          "so `ip neigh` lists the same entries in a different order on every boot",

@@ -3,6 +3,8 @@
 Two more directives: `@add-nic NAME [HOST]` plugs a new adapter into the lab (as adding one in
 VMware; HOST defaults to server), and `@compare ping-loss` says the next command's ping overlaps
 a failover, so comparisons check its loss against the real kernel's instead of its exact lines.
+`@networkmanager off`, before the first command, builds the lab without NetworkManager (the
+server's addresses then come from the topology, as `ip` would set them): kernel-level lessons.
 The same file replays on every engine and on the real kernel's recorder, so transcripts
 compare step by step. Parsing reports every bad line at once.
 """
@@ -20,6 +22,7 @@ _CMD_RE = re.compile(r"^(?P<host>[a-z][a-z0-9_-]*)?\$ (?P<cmd>.*)$")
 _SLEEP_RE = re.compile(r"^@sleep\s+(?P<secs>\d+(\.\d+)?)\s*$")
 _ADD_NIC_RE = re.compile(r"^@add-nic\s+(?P<nic>\S+)(\s+(?P<host>[a-z][a-z0-9_-]*))?\s*$")
 _COMPARE_RE = re.compile(r"^@compare\s+(?P<mode>ping-loss)\s*$")
+_NM_RE = re.compile(r"^@networkmanager\s+(?P<value>on|off)\s*$")
 
 
 @dataclass(frozen=True)
@@ -64,7 +67,21 @@ class Comment:
     lineno: int
 
 
-Item = Command | Sleep | Comment | AddNic | CompareAs
+@dataclass(frozen=True)
+class LabOption:
+    """How the lab is built for this scenario (`@networkmanager on|off`)."""
+
+    name: str
+    value: bool
+    lineno: int
+
+
+Item = Command | Sleep | Comment | AddNic | CompareAs | LabOption
+
+
+def lab_options(items: list[Item]) -> dict[str, bool]:
+    """The scenario's lab options, as keyword arguments for Lab()."""
+    return {i.name: i.value for i in items if isinstance(i, LabOption)}
 
 
 def parse_scenario(text: str, source: str = "scenario", default_host: str = DEFAULT_HOST
@@ -82,15 +99,22 @@ def parse_scenario(text: str, source: str = "scenario", default_host: str = DEFA
             m = _SLEEP_RE.match(line)
             nic = _ADD_NIC_RE.match(line)
             cmp_ = _COMPARE_RE.match(line)
+            nm = _NM_RE.match(line)
             if m:
                 items.append(Sleep(float(m.group("secs")), lineno))
             elif nic:
                 items.append(AddNic(nic.group("nic"), nic.group("host") or default_host, lineno))
             elif cmp_:
                 items.append(CompareAs(cmp_.group("mode"), lineno))
+            elif nm:
+                if any(isinstance(i, Command | Sleep | AddNic) for i in items):
+                    problems.append(f"{source}:{lineno}: @networkmanager must come before the "
+                                    "first command")
+                items.append(LabOption("networkmanager", nm.group("value") == "on", lineno))
             else:
                 problems.append(f"{source}:{lineno}: unknown directive {line!r} (known: "
-                                "@sleep SECONDS, @add-nic NAME [HOST], @compare ping-loss)")
+                                "@sleep SECONDS, @add-nic NAME [HOST], @compare ping-loss, "
+                                "@networkmanager on|off)")
         else:
             m = _CMD_RE.match(line)
             if m and m.group("cmd").strip():

@@ -82,8 +82,14 @@ class LabFiles:
             raise NotADirectoryError(path)
         return sorted(os.listdir(target))
 
-    def write(self, host: str, path: str, text: str, append: bool = False) -> None:
-        """Replace (or extend) a file atomically; its directory must exist."""
+    def mode(self, host: str, path: str) -> int:
+        """The file's permission bits (OSError as stat(2) gives)."""
+        return self.local(host, path).stat().st_mode & 0o7777
+
+    def write(self, host: str, path: str, text: str, append: bool = False,
+              mode: int | None = None) -> None:
+        """Replace (or extend) a file atomically; its directory must exist. A file keeps its
+        permissions; a new one gets `mode`, else 0644 (a shell's umask 022)."""
         target = self.local(host, path)
         if target.is_dir():
             raise IsADirectoryError(path)
@@ -95,10 +101,13 @@ class LabFiles:
                 raise FileNotFoundError(path)
         if append and target.exists():
             text = target.read_text(encoding="utf-8") + text
+        if mode is None:
+            mode = target.stat().st_mode & 0o7777 if target.exists() else 0o644
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 fh.write(text)
+            os.chmod(tmp, mode)
             os.replace(tmp, target)
         except BaseException:
             if os.path.exists(tmp):

@@ -20,6 +20,7 @@ from labkit.shell.result import ShellResult
 
 if TYPE_CHECKING:
     from labkit.engines.base import Engine
+    from labkit.system.host import HostSystem
 
 
 class Io:
@@ -92,11 +93,13 @@ class Shell:
     """Command lines for every host of one lab."""
 
     def __init__(self, engine: Engine, files: fs.LabFiles,
-                 programs: Mapping[str, Program] | None = None) -> None:
+                 programs: Mapping[str, Program] | None = None,
+                 systems: Mapping[str, HostSystem] | None = None) -> None:
         from labkit.shell.programs import PROGRAMS
 
         self.engine = engine
         self.files = files
+        self.systems: dict[str, HostSystem] = dict(systems or {})
         self.programs: dict[str, Program] = dict(PROGRAMS if programs is None else programs)
         self.jobs: list[Job] = []
         self.last_status: dict[str, int] = {}
@@ -105,6 +108,7 @@ class Shell:
     def run(self, line: str, host: str = "server") -> ShellResult:
         """Run one command line on `host` to its end (background jobs stay running)."""
         text, status = self._drive(self._line(line, host), wait=True)
+        self.engine.clock.settle()  # the daemons handle what the command set off
         self.last_status[host] = status
         return ShellResult(host=host, cmd=line, stdout=text, returncode=status)
 

@@ -52,6 +52,8 @@ class Inet6Addr:
     scope: str
     tentative: bool = False
     timers: list[Timer] = field(default_factory=list)
+    manual: bool = False  # added with RTM_NEWADDR (NetworkManager's link-local), not by addrconf
+    noprefixroute: bool = False
 
 
 @dataclass
@@ -59,6 +61,7 @@ class DevState:
     """Per-device IPv6 state (struct inet6_dev)."""
 
     disabled: bool = False
+    addr_gen_mode: str = "eui64"  # IFLA_INET6_ADDR_GEN_MODE: eui64 | none | stable_secret | random
     ready: bool = False  # IF_READY: addrconf has configured the device since it came up
     addrs: list[Inet6Addr] = field(default_factory=list)
     rs_timer: Timer | None = None
@@ -87,6 +90,7 @@ class Addrconf:
         st.disabled = disabled
         if disabled:
             self._remove_all(dev)
+            st.ready = False
         elif dev.admin_up:
             self.dev_up(dev)
 
@@ -114,10 +118,12 @@ class Addrconf:
             if not st.addrs:
                 st.addrs.insert(0, Inet6Addr(ipaddress.IPv6Address("::1"), 128, "host"))
             return
-        if self._link_ready(dev) and not any(a.scope == "link" for a in st.addrs):
+        if self._link_ready(dev) and not st.ready:
             st.ready = True
             self.ns.join_all_nodes(dev)  # addrconf_add_dev -> ipv6_mc_up
-            self._add_link_local(dev)
+            # addrconf_addr_gen: mode none (NetworkManager's choice) makes no address
+            if st.addr_gen_mode != "none" and not any(a.scope == "link" for a in st.addrs):
+                self._add_link_local(dev)
 
     def dev_carrier(self, dev: NetDevice) -> None:
         if dev.carrier:
@@ -145,12 +151,49 @@ class Addrconf:
             st.rs_timer.cancel()
             st.rs_timer = None
 
+    def set_addr_gen_mode(self, dev: NetDevice, mode: str) -> None:
+        """inet6_set_link_af: only the mode changes; addresses follow at the next NETDEV_UP."""
+        self.state(dev).addr_gen_mode = mode
+
+    def add_manual(self, dev: NetDevice, addr: ipaddress.IPv6Address, prefixlen: int,
+                   noprefixroute: bool = False) -> None:
+        """inet6_addr_add (RTM_NEWADDR): a permanent address, through DAD like any other."""
+        from labkit.errors import KernelError
+
+        st = self.state(dev)
+        if st.disabled:
+            raise KernelError(13, "IPv6 is disabled on this device")  # EACCES
+        if any(a.addr == addr for a in st.addrs):
+            raise KernelError(17)
+        scope = "link" if addr.is_link_local else ("host" if addr.is_loopback else "global")
+        self._start_address(dev, Inet6Addr(addr, prefixlen, scope, tentative=True, manual=True,
+                                           noprefixroute=noprefixroute))
+
+    def del_manual(self, dev: NetDevice, addr: ipaddress.IPv6Address) -> None:
+        """inet6_addr_del: EADDRNOTAVAIL when the device has no such address."""
+        from labkit.errors import KernelError
+
+        st = self.state(dev)
+        victim = next((a for a in st.addrs if a.addr == addr), None)
+        if victim is None:
+            raise KernelError(99)
+        for t in victim.timers:
+            t.cancel()
+        dev.mc_del(solicited_node_mac(victim.addr))
+        st.addrs.remove(victim)
+
     # -- address life -----------------------------------------------------------------------
     def _add_link_local(self, dev: NetDevice) -> None:
+        self._start_address(dev, Inet6Addr(eui64_link_local(dev.mac), 64, "link",
+                                           tentative=True))
+
+    def _start_address(self, dev: NetDevice, addr: Inet6Addr) -> None:
+        """ipv6_add_addr + addrconf_dad_start: join the solicited-node group, report, DAD."""
         clock = self.ns.world.clock
         rng = self.ns.world.rng
-        addr = Inet6Addr(eui64_link_local(dev.mac), 64, "link", tentative=True)
         self.state(dev).addrs.insert(0, addr)
+        if not dev.admin_up or not self._link_ready(dev):
+            return  # DAD starts when the link comes up (addrconf_dad_run)
         dev.mc_add(solicited_node_mac(addr.addr))
         self._send(dev, "mld-report", MLD_GROUP_MAC)
         addr.timers.append(clock.call_later(rng.random() * UNSOLICITED_REPORT_INTERVAL,
@@ -172,6 +215,8 @@ class Addrconf:
         addr.timers.append(self.ns.world.clock.call_later(
             rng.random() * UNSOLICITED_REPORT_INTERVAL,
             lambda: self._send(dev, "mld-report", MLD_GROUP_MAC)))
+        if addr.manual or not addr.addr.is_link_local:
+            return  # router solicitation follows the kernel's own link-local address only
         st = self.state(dev)
         st.rs_interval = RTR_SOLICIT_INTERVAL * (0.9 + 0.2 * rng.random())
         self._send_rs(dev)

@@ -68,6 +68,10 @@ class VirtualClock:
         """Same as advance: the shell's `sleep` on the sim."""
         self.advance(seconds)
 
+    def settle(self) -> None:
+        """Run what is due now (daemons' queued work) without letting time pass."""
+        self.run_until(self._now)
+
     def next_due(self) -> float | None:
         """When the next live timer falls due, or None."""
         while self._heap and self._heap[0].cancelled:

@@ -7,7 +7,7 @@ every random choice (bond MACs, DAD delays, neighbour timers) comes from the lab
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from labkit.engines.base import (
     UNSET,
@@ -53,10 +53,11 @@ class SimEngine(Engine):
         return self.world.clock
 
     # -- lifecycle --------------------------------------------------------------------------
-    def build(self, topology: Topology, lab_id: str, progress: Progress | None = None) -> None:
+    def build(self, topology: Topology, lab_id: str, progress: Progress | None = None,
+              managed: frozenset[str] = frozenset()) -> None:
         self.topology = topology
         self.lab_id = lab_id
-        for step in plan.build_plan(topology):
+        for step in plan.build_plan(topology, managed):
             self._apply(step)
         self.world.process_backlog()
         # the lab starts settled: DAD done, first solicitations sent, as a machine up a while
@@ -176,7 +177,8 @@ class SimEngine(Engine):
                  master: str | _Unset | None = UNSET, address: str | None = None,
                  mtu: int | None = None, new_name: str | None = None,
                  options: Mapping[str, OptionValue] | None = None,
-                 slave_options: Mapping[str, OptionValue] | None = None) -> None:
+                 slave_options: Mapping[str, OptionValue] | None = None,
+                 addrgenmode: str | None = None) -> None:
         """do_setlink: in the kernel's order (master first, then flags, then kind options)."""
         ns = self.ns(host)
         dev = ns.get(name)
@@ -205,6 +207,10 @@ class SimEngine(Engine):
             dev.apply_netlink(dict(options))
         if slave_options:
             self._slave_options(dev, slave_options)
+        if addrgenmode is not None:
+            if addrgenmode not in ("eui64", "none", "stable_secret", "random"):
+                raise KernelError(EINVAL)
+            ns.addrconf.set_addr_gen_mode(dev, addrgenmode)
         self._done()
 
     def _set_address(self, dev: NetDevice, address: str) -> None:
@@ -253,13 +259,21 @@ class SimEngine(Engine):
                  noprefixroute: bool = False, metric: int | None = None,
                  label: str | None = None) -> None:
         ns = self.ns(host)
-        ns.inet.addr_add(ns.get(dev), cidr, broadcast=broadcast, noprefixroute=noprefixroute,
-                         metric=metric or 0, label=label)
+        if ":" in cidr:
+            iface6 = ipaddress.IPv6Interface(cidr)
+            ns.addrconf.add_manual(ns.get(dev), iface6.ip, iface6.network.prefixlen,
+                                   noprefixroute=noprefixroute)
+        else:
+            ns.inet.addr_add(ns.get(dev), cidr, broadcast=broadcast,
+                             noprefixroute=noprefixroute, metric=metric or 0, label=label)
         self._done()
 
     def addr_del(self, host: str, dev: str, cidr: str) -> None:
         ns = self.ns(host)
-        ns.inet.addr_del(ns.get(dev), cidr)
+        if ":" in cidr:
+            ns.addrconf.del_manual(ns.get(dev), ipaddress.IPv6Interface(cidr).ip)
+        else:
+            ns.inet.addr_del(ns.get(dev), cidr)
         self._done()
 
     def addr_flush(self, host: str, dev: str) -> None:
@@ -292,6 +306,16 @@ class SimEngine(Engine):
 
     def list_dir(self, host: str, path: str) -> list[str]:
         return pseudofs.list_dir(self.ns(host), path)
+
+    def watch_links(self, host: str, callback: Callable[[str], None]) -> None:
+        """The uevent of a new link reaches `callback` once the current operation is over."""
+        clock = self.clock
+
+        def registered(dev: NetDevice) -> None:
+            clock.call_later(0.0, lambda: callback(dev.name) if dev.ns.find(dev.name) is dev
+                             else None)
+
+        self.ns(host).link_listeners.append(registered)
 
     # -- state ------------------------------------------------------------------------------
     def snapshot(self, host: str) -> HostSnapshot:

@@ -6,6 +6,7 @@ change) to whoever listens: the bridge or bond a device is enslaved to, IPv4 and
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from labkit.engines.sim.addrconf import Addrconf
@@ -34,6 +35,7 @@ class Namespace:
         self.inet = Inet(self)
         self.addrconf = Addrconf(self)
         self.bonds_loaded = False
+        self.link_listeners: list[Callable[[NetDevice], None]] = []
         self.register(Loopback(self, "lo", "00:00:00:00:00:00"))
 
     # -- registry ---------------------------------------------------------------------------
@@ -54,6 +56,8 @@ class Namespace:
         dev.ifindex = ifindex if ifindex and ifindex not in self.devices else self.dev_new_index()
         self.devices[dev.ifindex] = dev
         self.addrconf.dev_registered(dev)
+        for listener in self.link_listeners:
+            listener(dev)
         return dev
 
     def unregister(self, dev: NetDevice) -> None:

@@ -11,7 +11,8 @@ from labkit.errors import KernelError
 from labkit.views import bonding as bondview
 
 EPERM, ENOENT, EEXIST, ENODEV, EINVAL, EACCES = 1, 2, 17, 19, 22, 13
-NET_DEV_FILES = ("address", "broadcast", "carrier", "ifindex", "mtu", "operstate", "type")
+NET_DEV_FILES = ("addr_assign_type", "address", "broadcast", "carrier", "ifindex", "mtu",
+                 "operstate", "type")
 SYSCTL_IPV6 = ("disable_ipv6",)
 
 
@@ -65,7 +66,8 @@ def _read_sys(ns: Namespace, rest: list[str], path: str) -> str:
             return bondview.sysfs_bonding_slave(snap, dev.name, rest[2])
     elif len(rest) == 2 and rest[1] in NET_DEV_FILES:
         link = snap.link(dev.name)
-        values = {"address": link.address, "broadcast": link.broadcast,
+        values = {"addr_assign_type": str(link.addr_assign_type), "address": link.address,
+                  "broadcast": link.broadcast,
                   "carrier": "1" if link.has_carrier else "0", "ifindex": str(link.ifindex),
                   "mtu": str(link.mtu), "operstate": link.operstate.lower(),
                   "type": "772" if link.link_type == "loopback" else "1"}

@@ -209,6 +209,9 @@ def _stats(dev: NetDevice) -> LinkStats:
                      tx_packets=c.tx_packets, tx_bytes=c.tx_bytes, tx_dropped=c.tx_dropped)
 
 
+ADDR_ASSIGN_TYPES = {"perm": 0, "random": 1, "stolen": 2, "set": 3}
+
+
 def link_of(ns: Namespace, dev: NetDevice) -> Link:
     """One device as RTM_NEWLINK describes it."""
     now = ns.world.clock.now()
@@ -237,6 +240,8 @@ def link_of(ns: Namespace, dev: NetDevice) -> Link:
         promiscuity=dev.promiscuity, allmulti=dev.allmulti, min_mtu=dev.min_mtu,
         max_mtu=dev.max_mtu, num_tx_queues=dev.num_queues, num_rx_queues=dev.num_queues,
         tso_max_size=dev.tso_max_size, gso_max_size=dev.gso_max_size,
+        addrgenmode=ns.addrconf.state(dev).addr_gen_mode,
+        addr_assign_type=ADDR_ASSIGN_TYPES[dev.addr_assign],
         stats=_stats(dev), bond=bond, bond_slave=slave, kind_details=kind_details,
         slave_kind=slave_kind, slave_details=slave_details)
 
@@ -255,7 +260,8 @@ def addresses_of(ns: Namespace) -> tuple[Address, ...]:
         for a6 in ns.addrconf.addresses(dev):
             out.append(Address(ifindex=dev.ifindex, dev=dev.name, family=6, local=str(a6.addr),
                                prefixlen=a6.prefixlen, scope=a6.scope,
-                               flags=("tentative",) if a6.tentative else ()))
+                               flags=(("tentative",) if a6.tentative else ())
+                               + (("noprefixroute",) if a6.noprefixroute else ())))
     return tuple(out)
 
 

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from labkit.shell.programs import bridge, ifconfig, ifenslave, ip, ping, textutils
+from labkit.shell.programs import (
+    bridge,
+    ifconfig,
+    ifenslave,
+    ip,
+    journalctl,
+    nmcli,
+    ping,
+    systemctl,
+    textutils,
+)
 
 PROGRAMS = {
     "cat": textutils.cat,
@@ -25,4 +35,7 @@ PROGRAMS = {
     "ifenslave": ifenslave.ifenslave,
     "ifconfig": ifconfig.ifconfig,
     "ping": ping.ping,
+    "nmcli": nmcli.nmcli,
+    "systemctl": systemctl.systemctl,
+    "journalctl": journalctl.journalctl,
 }

@@ -1,0 +1,821 @@
+"""`nmcli connection`: show, up, down, add, modify, delete, reload, load, clone.
+
+Profiles are found by id, uuid, D-Bus path or file name (never by prefix); properties are set
+in the order typed, the first refusal stops with nmcli's message; the daemon verifies what
+nmcli sends and its refusal is printed as `Failed to add/modify`.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from typing import TYPE_CHECKING
+
+from labkit.nm.nmcli import output
+from labkit.nm.nmcli.main import (
+    ACTIVATION,
+    NOT_FOUND,
+    OK,
+    UNKNOWN,
+    USER_INPUT,
+    Nmcli,
+    NmcliExit,
+    matches,
+)
+from labkit.nm.nmcli.values import (
+    ValueError_,
+    allowed_settings,
+    render,
+    resolve_property,
+    resolve_setting,
+    set_value,
+)
+from labkit.nm.objects import AcState, DeviceState, SettingsConnection
+from labkit.nm.profile import Profile, ProfileInvalid
+from labkit.nm.schema import SETTINGS, TYPE_DISPLAY, bond_mode_name
+
+if TYPE_CHECKING:
+    from labkit.nm.daemon import NetworkManager
+    from labkit.nm.objects import ActiveConnection
+
+COMMANDS = ("show", "up", "down", "add", "edit", "delete", "reload", "load", "modify", "clone",
+            "import", "export", "migrate", "monitor")
+SHOW_FIELDS = ("NAME", "UUID", "TYPE", "TIMESTAMP", "TIMESTAMP-REAL", "AUTOCONNECT",
+               "AUTOCONNECT-PRIORITY", "READONLY", "DBUS-PATH", "ACTIVE", "DEVICE", "STATE",
+               "ACTIVE-PATH", "SLAVE", "FILENAME")
+SHOW_COMMON = ("NAME", "UUID", "TYPE", "DEVICE")
+SELECTORS = ("id", "uuid", "path", "filename")
+AC_STATE_TEXT = {AcState.ACTIVATING: "activating", AcState.ACTIVATED: "activated",
+                 AcState.DEACTIVATING: "deactivating", AcState.DEACTIVATED: "deactivated"}
+
+
+def dispatch(nmc: Nmcli, args: list[str]) -> None:
+    if not args:
+        show(nmc, [])
+        return
+    word = args.pop(0)
+    if word in ("help", "--help", "-h"):
+        nmc.out("Usage: nmcli connection { COMMAND | help }\n\nCOMMAND := { show | up | down "
+                "| add | modify | clone | edit | delete | monitor | reload | load | import | "
+                "export | migrate }\n\n")
+        return
+    cmd = next((c for c in COMMANDS if matches(word, c)), None)
+    if cmd is None:
+        raise NmcliExit(USER_INPUT, nmc.tr("Error: argument '%s' not understood. Try passing "
+                                           "--help instead.") % word)
+    handler = {"show": show, "up": up, "down": down, "add": add, "delete": delete,
+               "reload": reload, "load": load, "modify": modify, "clone": clone}.get(cmd)
+    if handler is None:
+        raise NmcliExit(USER_INPUT, f"Error: labkit's nmcli does not offer 'connection {cmd}'"
+                                    " (it is interactive or needs files from elsewhere).")
+    handler(nmc, args)
+
+
+# -- finding profiles ----------------------------------------------------------------------------
+def _take_selector(nmc: Nmcli, args: list[str], extra: tuple[str, ...] = ()
+                   ) -> tuple[str | None, str]:
+    kind = None
+    if args and args[0] in SELECTORS + extra and len(args) > 1:
+        kind = args.pop(0)
+    if not args:
+        raise NmcliExit(USER_INPUT, nmc.tr("Error: %s argument is missing.") % (kind or "id"))
+    return kind, args.pop(0)
+
+
+def find(nm: NetworkManager, key: str, kind: str | None) -> SettingsConnection | None:
+    hits = nm.find_connections(key, kind)
+    return hits[0] if hits else None
+
+
+# -- show ------------------------------------------------------------------------------------------
+def show(nmc: Nmcli, args: list[str]) -> None:
+    nm = nmc.daemon
+    active_only = False
+    order = None
+    while args and args[0].startswith("--"):
+        opt = args.pop(0)
+        if matches(opt, "--active"):
+            active_only = True
+        elif matches(opt, "--order") and args:
+            order = args.pop(0)
+        else:
+            raise NmcliExit(USER_INPUT, nmc.tr("Error: invalid <setting>.<property> '%s'.")
+                            % opt)
+    del order
+    if not args:
+        _show_table(nmc, nm, active_only)
+        return
+    first = True
+    while args:
+        kind, key = _take_selector(nmc, args, ("apath",))
+        sc = find(nm, key, kind if kind != "apath" else None)
+        if sc is None:
+            raise NmcliExit(NOT_FOUND, nmc.tr("Error: %s - no such connection profile.") % key)
+        if not first:
+            nmc.out("\n")
+        first = False
+        _show_details(nmc, nm, sc)
+
+
+def _timestamp_real(ts: int) -> str:
+    if not ts:
+        return "never"
+    when = _dt.datetime.fromtimestamp(ts, tz=_dt.timezone.utc)
+    return when.strftime("%a %b %e %H:%M:%S %Y")  # strftime %c in the C locale
+
+
+def _ac_sort_key(nm: NetworkManager, ac: ActiveConnection | None) -> tuple:
+    """nmc_active_connection_cmp as used for sorting (smaller first): active before inactive;
+    then (up to 1.45) activating before activated; the default route first; more addresses."""
+    if ac is None:
+        return (1,)
+    state_ord = {AcState.ACTIVATING: 3, AcState.ACTIVATED: 4}.get(ac.state, 2)
+    default = 1 if nm.default_ac() is ac else 0
+    addrs = len(_ip_addresses(nm, ac, 4)) + len(_ip_addresses(nm, ac, 6))
+    return (0, state_ord, -default, -addrs)
+
+
+def _ip_addresses(nm: NetworkManager, ac: ActiveConnection, family: int) -> list[str]:
+    if ac.device.applied is None or ac.device.applied.is_port:
+        return []
+    snap = nm.kernel.snapshot()
+    return [f"{a.local}/{a.prefixlen}" for a in snap.addresses
+            if a.dev == ac.device.iface and a.family == family]
+
+
+def _show_table(nmc: Nmcli, nm: NetworkManager, active_only: bool) -> None:
+    nm.sync()
+    fields = _table_fields(nmc, nmc.fields, SHOW_FIELDS, SHOW_COMMON)
+    rows = []
+    for sc in nm.connections:
+        acs = nm.active_for(sc)
+        if active_only and not acs:
+            continue
+        ac = acs[0] if acs else None
+        rows.append((sc, ac))
+    rows.sort(key=lambda r: (_ac_sort_key(nm, r[1]), r[0].id.encode(), r[0].number))
+    terse = nmc.mode.terse
+    table_rows = [[_show_cell(nmc, nm, sc, ac, f, terse) for f in fields] for sc, ac in rows]
+    nmc.out(output.table(nmc.mode, list(fields), table_rows,
+                         title="NetworkManager connection profiles"))
+
+
+def _table_fields(nmc: Nmcli, spec: str | None, allowed: tuple[str, ...],
+                  common: tuple[str, ...]) -> tuple[str, ...]:
+    if spec in (None, "common"):
+        return common
+    if spec == "all":
+        return allowed
+    out = []
+    for item in spec.split(","):
+        name = item.strip().upper()
+        if name not in allowed:
+            raise NmcliExit(USER_INPUT, nmc.tr("Error: 'connection show': %s.")
+                            % (nmc.tr("'%s' not among [%s]") % (item, ", ".join(allowed))))
+        out.append(name)
+    return tuple(out)
+
+
+def _show_cell(nmc: Nmcli, nm: NetworkManager, sc: SettingsConnection,
+               ac: ActiveConnection | None, field: str, terse: bool) -> str:
+    profile = sc.profile
+    if field == "NAME":
+        return sc.id
+    if field == "UUID":
+        return sc.uuid
+    if field == "TYPE":
+        return profile.type if terse else TYPE_DISPLAY.get(profile.type, profile.type)
+    if field == "TIMESTAMP":
+        return str(sc.timestamp)
+    if field == "TIMESTAMP-REAL":
+        return _timestamp_real(sc.timestamp) if sc.timestamp else nmc.tr("never")
+    if field == "AUTOCONNECT":
+        return nmc.tr("yes") if profile.autoconnect else nmc.tr("no")
+    if field == "AUTOCONNECT-PRIORITY":
+        return str(profile.get("connection", "autoconnect-priority"))
+    if field == "READONLY":
+        return nmc.tr("no")
+    if field == "DBUS-PATH":
+        return sc.dbus_path
+    if field == "ACTIVE":
+        return nmc.tr("yes") if ac else nmc.tr("no")
+    if field == "DEVICE":
+        return ac.device.iface if ac else ""
+    if field == "STATE":
+        return nmc.tr(AC_STATE_TEXT[ac.state]) if ac else ""
+    if field == "ACTIVE-PATH":
+        return ac.dbus_path if ac else ""
+    if field == "SLAVE":
+        return profile.slave_type or ""
+    if field == "FILENAME":
+        return sc.path or ""
+    return ""
+
+
+def _profile_items(nmc: Nmcli, nm: NetworkManager, sc: SettingsConnection,
+                   settings: list[str], only: dict[str, set[str] | None]
+                   ) -> list[tuple[str, str]]:
+    items: list[tuple[str, str]] = []
+    profile = sc.profile
+    terse = nmc.mode.terse
+    for name in DISPLAY_ORDER:
+        if name not in settings or (only and name not in only):
+            continue
+        wanted = only.get(name) if only else None
+        for prop in SETTINGS[name].props_for(nmc.version):
+            if wanted is not None and prop.name not in wanted:
+                continue
+            if name == "connection" and prop.name == "timestamp":
+                value = sc.timestamp
+            else:
+                value = profile.get(name, prop.name)
+            if prop.hidden_default and value == prop.default:
+                continue
+            if name == "connection" and prop.name == "read-only" and nmc.version >= (1, 44):
+                continue
+            items.append((f"{name}.{prop.name}", render(name, prop, value, terse, nmc.tr)))
+    return items
+
+
+ACTIVE_GROUPS = ("GENERAL", "IP4", "DHCP4", "IP6", "DHCP6", "VPN")
+# the order `connection show ID` prints settings in (NMC_FIELDS_SETTINGS_NAMES_ALL)
+DISPLAY_ORDER = ("connection", "802-3-ethernet", "ipv4", "ipv6", "bond", "bond-port", "proxy")
+
+
+def _active_items(nmc: Nmcli, nm: NetworkManager, ac: ActiveConnection,
+                  only: dict[str, set[str] | None]) -> list[tuple[str, str | list[str]]]:
+    general: list[tuple[str, str | list[str]]] = [
+        ("GENERAL.NAME", ac.sc.id), ("GENERAL.UUID", ac.sc.uuid),
+        ("GENERAL.DEVICES", ac.device.iface), ("GENERAL.IP-IFACE", ac.device.iface),
+        ("GENERAL.STATE", nmc.tr(AC_STATE_TEXT[ac.state])),
+        ("GENERAL.DEFAULT", nmc.tr("yes") if nm.default_ac() is ac else nmc.tr("no")),
+        ("GENERAL.DEFAULT6", nmc.tr("no")), ("GENERAL.SPEC-OBJECT", ""),
+        ("GENERAL.VPN", nmc.tr("no")), ("GENERAL.DBUS-PATH", ac.dbus_path),
+        ("GENERAL.CON-PATH", ac.sc.dbus_path), ("GENERAL.ZONE", ""),
+        ("GENERAL.MASTER-PATH", ac.master.device.dbus_path if ac.master else ""),
+    ]
+    if nmc.version < (1, 30):
+        general = [g for g in general if g[0] != "GENERAL.IP-IFACE"]
+    groups: dict[str, list[tuple[str, str | list[str]]]] = {"GENERAL": general}
+    groups["IP4"] = ip_items(nmc, nm, ac.device.iface, 4, ac)
+    groups["IP6"] = ip_items(nmc, nm, ac.device.iface, 6, ac)
+    items: list[tuple[str, str | list[str]]] = []
+    for group in ACTIVE_GROUPS:
+        if group not in groups or (only and group not in only):
+            continue
+        wanted = only.get(group) if only else None
+        for name, value in groups[group]:
+            if wanted is None or name.split(".", 1)[1].split("[")[0] in wanted:
+                items.append((name, value))
+    return items
+
+
+def ip_items(nmc: Nmcli, nm: NetworkManager, iface: str, family: int,
+             ac: ActiveConnection | None) -> list[tuple[str, str | list[str]]]:
+    """IP4.* / IP6.* of a device: its addresses, gateway, routes and DNS."""
+    snap = nm.kernel.snapshot()
+    tag = f"IP{family}"
+    addrs = [f"{a.local}/{a.prefixlen}" for a in snap.addresses
+             if a.dev == iface and a.family == family]
+    items: list[tuple[str, str | list[str]]] = []
+    if family == 4:
+        gateway = next((r.gateway for r in snap.routes if r.dev == iface and r.dst == "default"
+                        and r.gateway), None)
+        routes = []
+        for r in snap.routes:
+            if r.dev != iface or r.proto not in ("kernel", "static"):
+                continue
+            dst = "0.0.0.0/0" if r.dst == "default" else r.dst
+            routes.append(f"dst = {dst}, nh = {r.gateway or '0.0.0.0'}, mt = {r.metric or 0}")
+        routes.sort(key=lambda t: t.startswith("dst = 0.0.0.0/0"))
+        dns = list(ac.device.applied.get("ipv4", "dns")) if ac and ac.device.applied and \
+            ac.device.applied.has_setting("ipv4") else []
+    else:
+        gateway = None
+        # the link-local route: NetworkManager's own (metric 1024) for the link-local it made,
+        # the kernel's (256) for one the kernel made (ipv6.method ignore)
+        ll = [a for a in snap.addresses if a.dev == iface and a.family == 6
+              and a.local.startswith("fe80:")]
+        routes = [f"dst = fe80::/64, nh = ::, mt = "
+                  f"{1024 if 'noprefixroute' in ll[0].flags else 256}"] if ll else []
+        addrs = [a for a in addrs if not a.startswith("fe80:")] + [a for a in addrs
+                                                                   if a.startswith("fe80:")]
+        dns = []
+    for i, a in enumerate(addrs, start=1):
+        items.append((f"{tag}.ADDRESS[{i}]", a))
+    items.append((f"{tag}.GATEWAY", gateway or ""))
+    for i, r in enumerate(routes, start=1):
+        items.append((f"{tag}.ROUTE[{i}]", r))
+    for i, d in enumerate(dns, start=1):
+        items.append((f"{tag}.DNS[{i}]", d))
+    return items
+
+
+def _parse_detail_fields(nmc: Nmcli, spec: str | None, settings: list[str]
+                         ) -> dict[str, set[str] | None]:
+    """-f for `connection show ID`: settings, setting.property, GENERAL, GENERAL.STATE ..."""
+    if spec in (None, "all", "common"):
+        return {}
+    out: dict[str, set[str] | None] = {}
+    groups = [*settings, *ACTIVE_GROUPS]
+    for item in spec.split(","):
+        item = item.strip()
+        head, dot, tail = item.partition(".")
+        group = head.upper() if head.upper() in ACTIVE_GROUPS else head
+        if group not in groups and head not in SETTINGS and head != "ethernet":
+            raise NmcliExit(USER_INPUT, nmc.tr("Error: invalid field '%s'; allowed fields: %s.")
+                            % (item, ",".join(groups)))
+        if group == "ethernet":
+            group = "802-3-ethernet"
+        if not dot:
+            out[group] = None
+        else:
+            current = out.get(group, set())
+            if current is not None:
+                current.add(tail.upper() if group in ACTIVE_GROUPS else tail)
+                out[group] = current
+    return out
+
+
+def _show_details(nmc: Nmcli, nm: NetworkManager, sc: SettingsConnection) -> None:
+    nm.sync()
+    settings = sc.profile.settings()
+    only = _parse_detail_fields(nmc, nmc.fields, settings)
+    items: list[tuple[str, str | list[str]]] = list(_profile_items(nmc, nm, sc, settings, only))
+    acs = nm.active_for(sc)
+    if acs:
+        items += _active_items(nmc, nm, acs[0], only)
+    if nmc.get_values:
+        for _name, value in items:
+            values = value if isinstance(value, list) else [value]
+            for v in values:
+                nmc.out(output._escape(v) + "\n" if nmc.mode.escape and ":" in v
+                        and not _name.endswith(("addresses", "ADDRESS")) else v + "\n")
+        return
+    sections = []
+    prev = None
+    for index, (name, _) in enumerate(items):
+        group = name.split(".", 1)[0]
+        if prev is not None and group != prev:
+            sections.append(index - 1)
+        prev = group
+    sections.append(len(items) - 1)
+    title = f"Connection profile details ({sc.id})"
+    nmc.out(output.multiline(nmc.mode, items, title=title, sections=sections))
+
+
+# -- up / down -------------------------------------------------------------------------------------
+def up(nmc: Nmcli, args: list[str]) -> None:
+    nm = nmc.daemon
+    if not args:
+        raise NmcliExit(USER_INPUT, nmc.tr("Error: neither a valid connection nor device "
+                                           "given."))
+    kind, key = _take_selector(nmc, args)
+    ifname = None
+    while args:
+        opt = args.pop(0)
+        if opt == "ifname" and args:
+            ifname = args.pop(0)
+        elif opt in ("--wait",) and args:
+            args.pop(0)
+    sc = find(nm, key, kind)
+    if sc is None:
+        raise NmcliExit(NOT_FOUND, nmc.tr("Error: unknown connection '%s'.") % key)
+    device = None
+    if ifname is not None:
+        device = nm.device(ifname)
+        if device is None:
+            raise NmcliExit(NOT_FOUND, nmc.tr("Error: device '%s' not compatible with "
+                                              "connection '%s'.") % (ifname, sc.id))
+    from labkit.nm.daemon import NMError
+
+    try:
+        pending = nm.activate(sc, device, user=True)
+    except NMError as exc:
+        raise NmcliExit(ACTIVATION, nmc.tr("Error: Connection activation failed: %s")
+                        % nmc.tr(str(exc))) from None
+    ac = pending.ac
+
+    def report() -> None:
+        if pending.failed_reason is not None and ac.state != AcState.ACTIVATED:
+            from labkit.nm.objects import REASON_TEXT
+
+            nmc.call.err(nmc.tr("Error: Connection activation failed: %s")
+                         % nmc.tr(REASON_TEXT.get(pending.failed_reason, "Unknown error"))
+                         + "\n")
+            nmc.call.err(f"Hint: use 'journalctl -xe NM_CONNECTION={sc.uuid} + "
+                         f"NM_DEVICE={ac.device.iface}' to get more details.\n"
+                         if nmc.version >= (1, 20) else "")
+            nmc.call.rc = ACTIVATION
+            return
+        if ac.device.dtype in ("bond", "bridge") and ac.ports_waiting:
+            msg = nmc.tr("Connection successfully activated (%s) (D-Bus active path: %s)\n") \
+                % (nmc.tr("master waiting for slaves"), ac.dbus_path)
+        else:
+            msg = nmc.tr("Connection successfully activated (D-Bus active path: %s)\n") \
+                % ac.dbus_path
+        nmc.out(msg)
+
+    if ac.state == AcState.ACTIVATED or pending.done or (
+            ac.device.dtype in ("bond", "bridge") and ac.device.state >= DeviceState.IP_CONFIG):
+        report()
+        return
+    nmc.call.wait_for = pending
+    nmc.call.then = report
+
+
+def down(nmc: Nmcli, args: list[str]) -> None:
+    nm = nmc.daemon
+    if not args:
+        raise NmcliExit(USER_INPUT, nmc.tr("Error: No connection specified."))
+    targets: list[ActiveConnection] = []
+    missing = False
+    while args:
+        kind, key = _take_selector(nmc, args, ("apath",))
+        found = [a for a in nm.active if (
+            (kind in (None, "id") and a.sc.id == key) or (kind in (None, "uuid")
+                                                          and a.sc.uuid == key)
+            or (kind in (None, "apath") and a.dbus_path == key))]
+        if not found:
+            nmc.call.err(nmc.tr("Error: '%s' is not an active connection.\n") % key)
+            missing = True
+            continue
+        targets += found
+    if not targets:
+        raise NmcliExit(NOT_FOUND, nmc.tr("Error: no active connection provided."))
+    for ac in targets:
+        nm.deactivate(ac)
+        nmc.out(nmc.tr("Connection '%s' successfully deactivated (D-Bus active path: %s)\n")
+                % (ac.sc.id, ac.dbus_path))
+    if missing:
+        nmc.call.rc = NOT_FOUND
+
+
+# -- add / modify ----------------------------------------------------------------------------------
+CONNECTION_ALIASES = {"con-name": "id", "type": "type", "ifname": "interface-name",
+                      "autoconnect": "autoconnect", "master": "master",
+                      "slave-type": "slave-type"}
+BOND_ALIASES = ("mode", "primary", "miimon", "downdelay", "updelay", "arp-interval",
+                "arp-ip-target", "lacp-rate")
+TYPES = {"ethernet": "802-3-ethernet", "802-3-ethernet": "802-3-ethernet", "bond": "bond",
+         "bond-slave": "802-3-ethernet"}
+TYPE_NAMES = ("6lowpan", "802-11-olpc-mesh", "802-11-wireless", "802-3-ethernet", "adsl",
+              "bluetooth", "bond", "bond-slave", "bridge", "bridge-slave", "cdma", "dummy",
+              "generic", "gsm", "infiniband", "ip-tunnel", "loopback", "macsec", "macvlan",
+              "olpc-mesh", "ovs-bridge", "ovs-dpdk", "ovs-interface", "ovs-patch", "ovs-port",
+              "pppoe", "team", "team-slave", "tun", "veth", "vlan", "vpn", "vrf", "vxlan",
+              "wifi-p2p", "wimax", "wireguard", "wpan", "ethernet", "wifi")
+
+
+class Quiet(Exception):
+    """nmcli's silent failure: a bond mode alias it cannot parse (error code 0, nothing shown)."""
+
+
+class Editor:
+    """Applies typed properties to a profile, as nmc_process_connection_properties."""
+
+    def __init__(self, nmc: Nmcli, nm: NetworkManager, profile: Profile, adding: bool) -> None:
+        self.nmc = nmc
+        self.nm = nm
+        self.profile = profile
+        self.adding = adding
+
+    def allowed(self) -> list[str]:
+        ctype = self.profile.type
+        if not ctype:
+            return ["connection"]
+        return allowed_settings(ctype, self.profile.slave_type, self.nmc.version)
+
+    def apply(self, args: list[str]) -> None:
+        tr = self.nmc.tr
+        if not args:
+            raise NmcliExit(USER_INPUT, tr("Error: <setting>.<property> argument is missing."))
+        while args:
+            option = args.pop(0)
+            modifier = ""
+            name = option
+            if option[:1] in "+-" and len(option) > 1:
+                modifier, name = option[0], option[1:]
+            if not args:
+                raise NmcliExit(USER_INPUT, tr("Error: value for '%s' is missing.") % option)
+            raw = args.pop(0)
+            value = raw if raw != "" else None
+            if "." in name:
+                sett_word, _, prop_word = name.partition(".")
+                try:
+                    setting = resolve_setting(sett_word, self.allowed(), tr)
+                except ValueError_ as exc:
+                    raise NmcliExit(USER_INPUT, tr("Error: invalid or not allowed setting "
+                                                   "'%s': %s.") % (sett_word, exc)) from None
+                self.set(setting, prop_word, value, modifier)
+            else:
+                self.alias(name, value, option)
+
+    def set(self, setting: str, prop_word: str, value: str | None, modifier: str) -> None:
+        tr = self.nmc.tr
+        if setting not in SETTINGS:
+            raise NmcliExit(USER_INPUT, f"Error: labkit's nmcli does not model setting "
+                                        f"'{setting}'.")
+        try:
+            prop = resolve_property(setting, prop_word, self.nmc.version, tr)
+        except ValueError_ as exc:
+            raise NmcliExit(USER_INPUT, tr("Error: invalid property '%s': %s.")
+                            % (prop_word, exc)) from None
+        if setting == "connection" and prop.name == "type" and not self.adding:
+            if value != self.profile.type:
+                raise self._modify_error(setting, prop_word, "Can not change the connection "
+                                                             "type")
+            return
+        if setting == "connection" and prop.name == "master":
+            self._master(value)
+            return
+        current = self.profile.get(setting, prop.name)
+        try:
+            new = set_value(setting, prop, current, value, modifier, tr)
+        except ValueError_ as exc:
+            raise self._modify_error(setting, prop_word, str(exc)) from None
+        self.profile.add_setting(setting)
+        if setting == "connection" and prop.name == "type":
+            self._set_type(value or "")
+            return
+        self.profile.set(setting, prop.name, new)
+
+    def _modify_error(self, setting: str, prop_word: str, why: str) -> NmcliExit:
+        return NmcliExit(USER_INPUT, self.nmc.tr("Error: failed to modify %s.%s: %s.")
+                         % (setting, prop_word, why))
+
+    def _set_type(self, word: str) -> None:
+        tr = self.nmc.tr
+        try:
+            from labkit.nm.nmcli.values import match_name
+
+            name = match_name(word, list(TYPE_NAMES), tr=tr)
+        except ValueError_ as exc:
+            raise self._modify_error("connection", "type", str(exc)) from None
+        ctype = TYPES.get(name)
+        if ctype is None:
+            raise NmcliExit(USER_INPUT, f"Error: labkit's nmcli does not model connections of "
+                                        f"type '{name}'; it has ethernet and bond.")
+        self.profile.set("connection", "type", ctype)
+        if name == "bond-slave":
+            self.profile.set("connection", "slave-type", "bond")
+        for s in allowed_settings(ctype, self.profile.slave_type, self.nmc.version):
+            if (s in SETTINGS and s in ("connection", ctype, "bond-port")) or (
+                    s in ("ipv4", "ipv6", "proxy") and not self.profile.slave_type):
+                self.profile.add_setting(s)
+        if ctype == "bond":
+            self.profile.set("bond", "options", (("mode", "balance-rr"),))
+
+    def _master(self, value: str | None) -> None:
+        """normalized_master_for_slave: an ifname or uuid is kept, a profile name becomes its
+        uuid, anything else is kept with a warning; slave-type follows the master's type."""
+        if value is None:
+            self.profile.unset("connection", "master")
+            return
+        kind = None
+        for prefix in ("ifname/", "uuid/", "id/"):
+            if value.startswith(prefix):
+                kind, value = prefix[:-1], value[len(prefix):]
+        found = None
+        stored = value
+        for sc in self.nm.connections:
+            p = sc.profile
+            if p.slave_type or p.type != "bond":
+                continue
+            if kind in (None, "uuid") and sc.uuid == value:
+                found = sc
+                break
+            if kind in (None, "ifname") and p.interface_name == value:
+                found = sc
+                break
+        if found is None:
+            for sc in self.nm.connections:
+                if kind in (None, "id") and sc.id == value and sc.profile.type == "bond":
+                    found, stored = sc, sc.uuid
+                    break
+        if found is None:
+            self.nmc.out(self.nmc.tr("Warning: master='%s' doesn't refer to any existing "
+                                     "profile.\n") % value)
+        self.profile.set("connection", "master", stored)
+        if found is not None and not self.profile.slave_type:
+            self.profile.set("connection", "slave-type", "bond")
+            self.profile.remove_setting("ipv4")
+            self.profile.remove_setting("ipv6")
+            self.profile.remove_setting("proxy")
+            if self.nmc.version >= (1, 34):
+                self.profile.add_setting("bond-port")
+
+    def alias(self, name: str, value: str | None, option: str) -> None:
+        tr = self.nmc.tr
+        allowed = self.allowed()
+        if name in CONNECTION_ALIASES:
+            self.set("connection", CONNECTION_ALIASES[name], value, "")
+            return
+        if name in BOND_ALIASES and "bond" in allowed:
+            key = name.replace("-", "_")
+            if key == "mode" and value is not None:
+                mode = bond_mode_name(value) or _mode_prefix(value)
+                if mode is None:
+                    raise Quiet()  # nmc_bond_validate_mode sets error code 0: silent exit 0
+                value = mode
+            opts = dict(self.profile.get("bond", "options"))
+            if value is None:
+                opts.pop(key, None)
+            else:
+                opts[key] = value
+            self.profile.set("bond", "options", tuple(sorted(opts.items())))
+            return
+        if name in ("ip4", "ip6") and ("ipv4" if name == "ip4" else "ipv6") in allowed:
+            setting = "ipv4" if name == "ip4" else "ipv6"
+            had = self.profile.has_setting(setting) and "addresses" in self.profile.values.get(
+                setting, {})
+            self.set(setting, "addresses", value, "+")
+            if not had and self.profile.get(setting, "method") in ("auto", "ignore"):
+                self.profile.set(setting, "method", "manual")
+            return
+        if name in ("gw4", "gw6") and ("ipv4" if name == "gw4" else "ipv6") in allowed:
+            self.set("ipv4" if name == "gw4" else "ipv6", "gateway", value, "")
+            return
+        if name in ("mtu", "mac", "cloned-mac") and "802-3-ethernet" in allowed:
+            prop = {"mtu": "mtu", "mac": "mac-address", "cloned-mac": "cloned-mac-address"}
+            self.set("802-3-ethernet", prop[name], value, "")
+            return
+        if name == "queue-id" and "bond-port" in allowed:
+            self.set("bond-port", "queue-id", value, "")
+            return
+        raise NmcliExit(USER_INPUT, tr("Error: invalid <setting>.<property> '%s'.") % name)
+
+
+def _mode_prefix(value: str) -> str | None:
+    from labkit.nm.schema import BOND_MODES
+
+    hits = [m for m in BOND_MODES if m.startswith(value.lower())]
+    return hits[0] if len(hits) == 1 else None
+
+
+def add(nmc: Nmcli, args: list[str]) -> None:
+    nm = nmc.daemon
+    tr = nmc.tr
+    profile = Profile()
+    profile.add_setting("connection")
+    editor = Editor(nmc, nm, profile, adding=True)
+    save = True
+    rest = list(args)
+    props: list[str] = []
+    while rest:
+        if rest[0] == "save" and len(rest) > 1:
+            rest.pop(0)
+            from labkit.nm.nmcli.values import parse_bool
+
+            try:
+                save = parse_bool(rest.pop(0), tr)
+            except ValueError_ as exc:
+                raise NmcliExit(USER_INPUT, tr("Error: 'save': %s.") % exc) from None
+            continue
+        if rest[0] == "--":
+            rest.pop(0)
+            continue
+        props.append(rest.pop(0))
+        if rest:
+            props.append(rest.pop(0))
+    try:
+        if props:
+            editor.apply(props)
+    except Quiet:
+        return
+    if not profile.type:
+        raise NmcliExit(USER_INPUT, tr("Error: '%s' argument is required.") % "type")
+    ctype = profile.type
+    if ctype == "bond" and not profile.interface_name:
+        profile.set("connection", "interface-name", _unique_ifname(nm, "nm-bond"))
+    if not profile.get("connection", "id"):
+        alias = "bond-slave" if profile.slave_type == "bond" else TYPE_DISPLAY.get(ctype, ctype)
+        base = f"{alias}-{profile.interface_name}" if profile.interface_name else alias
+        profile.set("connection", "id", _unique_name(nm, base))
+    profile.set("connection", "uuid", nm.uuids.new(profile.id))
+    if profile.has_setting("ipv6") and "addr-gen-mode" not in profile.values["ipv6"]:
+        profile.set("ipv6", "addr-gen-mode", nm.version.new_ipv6_addr_gen_mode)
+    try:
+        sc = nm.add_connection(profile, save=save)
+    except ProfileInvalid as exc:
+        raise NmcliExit(ACTIVATION, tr("Error: Failed to add '%s' connection: %s")
+                        % (profile.id, exc)) from None
+    nmc.out(tr("Connection '%s' (%s) successfully added.\n") % (sc.id, sc.uuid))
+
+
+def _unique_name(nm: NetworkManager, base: str) -> str:
+    names = {c.id for c in nm.connections}
+    if base not in names:
+        return base
+    n = 1
+    while f"{base}-{n}" in names:
+        n += 1
+    return f"{base}-{n}"
+
+
+def _unique_ifname(nm: NetworkManager, base: str) -> str:
+    used = {c.profile.interface_name for c in nm.connections}
+    used |= {d.iface for d in nm.devices}
+    if base not in used:
+        return base
+    n = 1
+    while f"{base}{n}" in used:
+        n += 1
+    return f"{base}{n}"
+
+
+def modify(nmc: Nmcli, args: list[str]) -> None:
+    nm = nmc.daemon
+    tr = nmc.tr
+    temporary = False
+    while args and args[0].startswith("--"):
+        opt = args.pop(0)
+        if matches(opt, "--temporary"):
+            temporary = True
+    kind, key = _take_selector(nmc, args)
+    sc = find(nm, key, kind)
+    if sc is None:
+        raise NmcliExit(NOT_FOUND, tr("Error: unknown connection '%s'.") % key)
+    profile = sc.profile.copy()
+    if sc.timestamp:
+        profile.set("connection", "timestamp", sc.timestamp)
+    editor = Editor(nmc, nm, profile, adding=False)
+    try:
+        editor.apply(args)
+    except Quiet:
+        return
+    try:
+        nm.update_connection(sc, profile, save=not temporary)
+    except ProfileInvalid as exc:
+        raise NmcliExit(UNKNOWN, tr("Error: Failed to modify connection '%s': %s")
+                        % (sc.id, exc)) from None
+    if nmc.mode.pretty:
+        nmc.out(tr("Connection '%s' (%s) successfully modified.\n") % (sc.id, sc.uuid))
+
+
+def delete(nmc: Nmcli, args: list[str]) -> None:
+    nm = nmc.daemon
+    tr = nmc.tr
+    if not args:
+        raise NmcliExit(USER_INPUT, tr("Error: No connection specified."))
+    unknown: list[str] = []
+    found: list[SettingsConnection] = []
+    while args:
+        kind, key = _take_selector(nmc, args)
+        sc = find(nm, key, kind)
+        if sc is None:
+            nmc.call.err(tr("Error: unknown connection '%s'.") % key + "\n")
+            unknown.append(key)
+        elif sc not in found:
+            found.append(sc)
+    for sc in found:
+        nm.delete_connection(sc)
+        nmc.out(tr("Connection '%s' (%s) successfully deleted.\n") % (sc.id, sc.uuid))
+    if unknown:
+        listed = ", ".join(f"'{u}'" for u in unknown)
+        raise NmcliExit(NOT_FOUND, tr("Error: cannot delete unknown connection(s): %s.")
+                        % listed)
+
+
+def reload(nmc: Nmcli, args: list[str]) -> None:
+    nmc.daemon.reload()  # extra arguments are ignored, as nmcli does
+
+
+def load(nmc: Nmcli, args: list[str]) -> None:
+    nm = nmc.daemon
+    if not args:
+        raise NmcliExit(USER_INPUT, nmc.tr("Error: No connection specified."))
+    from labkit.shell.files import normalize
+
+    failed = nm.load_files([normalize(a) for a in args])
+    for path in failed:
+        nmc.call.err(nmc.tr("Could not load file '%s'\n") % path)
+    if failed:
+        nmc.call.rc = OK
+
+
+def clone(nmc: Nmcli, args: list[str]) -> None:
+    nm = nmc.daemon
+    tr = nmc.tr
+    temporary = False
+    while args and args[0].startswith("--"):
+        if matches(args.pop(0), "--temporary"):
+            temporary = True
+    kind, key = _take_selector(nmc, args)
+    sc = find(nm, key, kind)
+    if sc is None:
+        raise NmcliExit(NOT_FOUND, tr("Error: unknown connection '%s'.") % key)
+    if not args:
+        raise NmcliExit(USER_INPUT, tr("Error: <new name> argument is missing."))
+    new_name = args.pop(0)
+    if args:
+        raise NmcliExit(USER_INPUT, tr("Error: unknown extra argument: '%s'.") % args[0])
+    profile = sc.profile.copy()
+    profile.set("connection", "id", new_name)
+    profile.set("connection", "uuid", nm.uuids.new(new_name))
+    profile.unset("connection", "timestamp")
+    try:
+        new = nm.add_connection(profile, save=not temporary)
+    except ProfileInvalid as exc:
+        raise NmcliExit(ACTIVATION, tr("Error: Failed to add '%s' connection: %s")
+                        % (new_name, exc)) from None
+    nmc.out(tr("%s (%s) cloned as %s (%s).\n") % (sc.id, sc.uuid, new.id, new.uuid))

@@ -1,0 +1,247 @@
+"""`nmcli device`: status, show, connect, disconnect, reapply."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from labkit.nm.nmcli import output
+from labkit.nm.nmcli.connection import _ac_sort_key, ip_items
+from labkit.nm.nmcli.main import (
+    ACTIVATION,
+    DISCONNECT,
+    NOT_FOUND,
+    UNKNOWN,
+    USER_INPUT,
+    Nmcli,
+    NmcliExit,
+    matches,
+)
+from labkit.nm.objects import AcState, Device, DeviceState
+
+if TYPE_CHECKING:
+    from labkit.nm.daemon import NetworkManager
+
+COMMANDS = ("status", "show", "set", "connect", "reapply", "modify", "disconnect", "delete",
+            "monitor", "wifi", "lldp", "checkpoint", "up", "down")
+STATE_TEXT = {
+    DeviceState.UNKNOWN: "unknown", DeviceState.UNMANAGED: "unmanaged",
+    DeviceState.UNAVAILABLE: "unavailable", DeviceState.DISCONNECTED: "disconnected",
+    DeviceState.PREPARE: "connecting (prepare)", DeviceState.CONFIG: "connecting (configuring)",
+    DeviceState.NEED_AUTH: "connecting (need authentication)",
+    DeviceState.IP_CONFIG: "connecting (getting IP configuration)",
+    DeviceState.IP_CHECK: "connecting (checking IP connectivity)",
+    DeviceState.SECONDARIES: "connecting (starting secondary connections)",
+    DeviceState.ACTIVATED: "connected", DeviceState.DEACTIVATING: "deactivating",
+    DeviceState.FAILED: "connection failed",
+}
+STATUS_FIELDS = ("DEVICE", "TYPE", "STATE", "IP4-CONNECTIVITY", "IP6-CONNECTIVITY", "DBUS-PATH",
+                 "CONNECTION", "CON-UUID", "CON-PATH")
+STATUS_COMMON = ("DEVICE", "TYPE", "STATE", "CONNECTION")
+
+
+def dispatch(nmc: Nmcli, args: list[str]) -> None:
+    if not args:
+        status(nmc, [])
+        return
+    word = args.pop(0)
+    cmd = next((c for c in COMMANDS if matches(word, c)), None)
+    if cmd is None:
+        raise NmcliExit(USER_INPUT, nmc.tr("Error: argument '%s' not understood. Try passing "
+                                           "--help instead.") % word)
+    handler = {"status": status, "show": show, "connect": connect, "up": connect,
+               "disconnect": disconnect, "down": disconnect, "reapply": reapply}.get(cmd)
+    if handler is None:
+        raise NmcliExit(USER_INPUT, f"Error: labkit's nmcli does not offer 'device {cmd}'.")
+    handler(nmc, args)
+
+
+def sorted_devices(nm: NetworkManager) -> list[Device]:
+    """compare_devices: state (highest first), the active connection, type, name."""
+    devs = nm.realized_devices()
+    return sorted(devs, key=lambda d: (-int(d.state), _ac_sort_key(nm, d.ac), d.dtype, d.iface))
+
+
+def state_text(nmc: Nmcli, dev: Device) -> str:
+    return nmc.tr(STATE_TEXT.get(dev.state, "unknown"))
+
+
+def status(nmc: Nmcli, args: list[str]) -> None:
+    nm = nmc.daemon
+    from labkit.nm.nmcli.connection import _table_fields
+
+    fields = _table_fields(nmc, nmc.fields, STATUS_FIELDS, STATUS_COMMON)
+    rows = []
+    for dev in sorted_devices(nm):
+        row = []
+        for f in fields:
+            if f == "DEVICE":
+                row.append(dev.iface)
+            elif f == "TYPE":
+                row.append(dev.dtype)
+            elif f == "STATE":
+                row.append(state_text(nmc, dev))
+            elif f in ("IP4-CONNECTIVITY", "IP6-CONNECTIVITY"):
+                row.append(nmc.tr(_connectivity(nm, dev, 4 if f.startswith("IP4") else 6)))
+            elif f == "DBUS-PATH":
+                row.append(dev.dbus_path)
+            elif f == "CONNECTION":
+                row.append(dev.ac.sc.id if dev.ac else "")
+            elif f == "CON-UUID":
+                row.append(dev.ac.sc.uuid if dev.ac else "")
+            elif f == "CON-PATH":
+                row.append(dev.ac.dbus_path if dev.ac else "")
+        rows.append(row)
+    nmc.out(output.table(nmc.mode, list(fields), rows, title="Status of devices"))
+
+
+def _connectivity(nm: NetworkManager, dev: Device, family: int) -> str:
+    """With connectivity checking off (the lab's configuration) NetworkManager reports full
+    for a device with IP configuration, limited for a port, none when idle."""
+    if not dev.managed:
+        return "unknown"
+    if dev.state != DeviceState.ACTIVATED or dev.applied is None:
+        return "none"
+    return "limited" if dev.applied.is_port else "full"
+
+
+def _find(nmc: Nmcli, nm: NetworkManager, name: str) -> Device:
+    dev = nm.device(name) if nm.device(name) in nm.realized_devices() else None
+    if dev is None:
+        raise NmcliExit(NOT_FOUND, nmc.tr("Error: Device '%s' not found.") % name)
+    return dev
+
+
+def show(nmc: Nmcli, args: list[str]) -> None:
+    nm = nmc.daemon
+    devices = [_find(nmc, nm, a) for a in args] if args else sorted_devices(nm)
+    only = _fields(nmc.fields)
+    first = True
+    for dev in devices:
+        items = _device_items(nmc, nm, dev, only)
+        if not first:
+            nmc.out("\n")
+        first = False
+        if nmc.get_values:
+            for _, value in items:
+                for v in value if isinstance(value, list) else [value]:
+                    nmc.out(v + "\n")
+            continue
+        nmc.out(output.multiline(nmc.mode, items, title="Device details"))
+
+
+def _fields(spec: str | None) -> dict[str, set[str] | None]:
+    if spec in (None, "all", "common"):
+        return {}
+    out: dict[str, set[str] | None] = {}
+    for item in spec.split(","):
+        head, dot, tail = item.strip().partition(".")
+        head = head.upper()
+        if not dot:
+            out[head] = None
+        else:
+            cur = out.get(head, set())
+            if cur is not None:
+                cur.add(tail.upper())
+                out[head] = cur
+    return out
+
+
+def _device_items(nmc: Nmcli, nm: NetworkManager, dev: Device, only: dict[str, set[str] | None]
+                  ) -> list[tuple[str, str | list[str]]]:
+    link = nm.kernel.link(dev.iface)
+    hwaddr = link.address.upper() if link else ""
+    groups: dict[str, list[tuple[str, str | list[str]]]] = {
+        "GENERAL": [
+            ("GENERAL.DEVICE", dev.iface), ("GENERAL.TYPE", dev.dtype),
+            ("GENERAL.HWADDR", hwaddr), ("GENERAL.MTU", str(link.mtu) if link else ""),
+            ("GENERAL.STATE", f"{int(dev.state)} ({state_text(nmc, dev)})"),
+            ("GENERAL.CONNECTION", dev.ac.sc.id if dev.ac else ""),
+            ("GENERAL.CON-PATH", dev.ac.dbus_path if dev.ac else ""),
+        ],
+    }
+    if dev.dtype == "ethernet":
+        carrier = link is not None and link.has_carrier
+        groups["WIRED-PROPERTIES"] = [("WIRED-PROPERTIES.CARRIER",
+                                       nmc.tr("on") if carrier else nmc.tr("off"))]
+    if dev.managed and dev.state != DeviceState.UNMANAGED:
+        groups["IP4"] = ip_items(nmc, nm, dev.iface, 4, dev.ac)
+        groups["IP6"] = ip_items(nmc, nm, dev.iface, 6, dev.ac)
+    items: list[tuple[str, str | list[str]]] = []
+    for group in ("GENERAL", "WIRED-PROPERTIES", "BOND", "IP4", "IP6"):
+        if group not in groups or (only and group not in only):
+            continue
+        wanted = only.get(group) if only else None
+        for name, value in groups[group]:
+            if wanted is None or name.split(".", 1)[1].split("[")[0] in wanted:
+                items.append((name, value))
+    return items
+
+
+def connect(nmc: Nmcli, args: list[str]) -> None:
+    nm = nmc.daemon
+    if not args:
+        raise NmcliExit(USER_INPUT, nmc.tr("Error: No interface specified."))
+    dev = _find(nmc, nm, args[0])
+    from labkit.nm.daemon import NMError
+
+    candidates = [sc for sc in nm._autoconnect_order(nm.connections)
+                  if nm._compatible(sc, dev) and not nm.active_for(sc)
+                  and not (sc.profile.is_port and nm._master_of(sc) is None)]
+    if not candidates:
+        raise NmcliExit(ACTIVATION, nmc.tr("Error: Connection activation failed: %s")
+                        % nmc.tr("No suitable connection found."))
+    try:
+        pending = nm.activate(candidates[0], dev, user=True)
+    except NMError as exc:
+        raise NmcliExit(ACTIVATION, nmc.tr("Error: Connection activation failed: %s")
+                        % exc) from None
+    ac = pending.ac
+
+    def report() -> None:
+        if ac.state != AcState.ACTIVATED and pending.failed_reason is not None:
+            from labkit.nm.objects import REASON_TEXT
+
+            nmc.call.err(nmc.tr("Error: Connection activation failed: %s")
+                         % nmc.tr(REASON_TEXT.get(pending.failed_reason, "Unknown error"))
+                         + "\n")
+            nmc.call.rc = ACTIVATION
+            return
+        # nmcli erases its progress line on a terminal before the result
+        nmc.out("\x1b[2K\r" + nmc.tr("Device '%s' successfully activated with '%s'.\n")
+                % (dev.iface, ac.sc.uuid))
+
+    if ac.state == AcState.ACTIVATED or pending.done:
+        report()
+        return
+    nmc.call.wait_for = pending
+    nmc.call.then = report
+
+
+def disconnect(nmc: Nmcli, args: list[str]) -> None:
+    nm = nmc.daemon
+    if not args:
+        raise NmcliExit(USER_INPUT, nmc.tr("Error: No interface specified."))
+    devices = [_find(nmc, nm, a) for a in args]
+    for dev in devices:
+        if dev.ac is None:
+            raise NmcliExit(DISCONNECT, nmc.tr("Error: Device '%s' (%s) disconnecting failed: "
+                                               "%s") % (dev.iface, dev.dbus_path,
+                                                        "This device is not active"))
+        nm.disconnect(dev)
+        nmc.out(nmc.tr("Device '%s' successfully disconnected.\n") % dev.iface)
+
+
+def reapply(nmc: Nmcli, args: list[str]) -> None:
+    nm = nmc.daemon
+    if not args:
+        raise NmcliExit(USER_INPUT, nmc.tr("Error: No interface specified."))
+    dev = _find(nmc, nm, args[0])
+    from labkit.nm.daemon import NMError
+
+    try:
+        nm.reapply(dev)
+    except NMError as exc:
+        raise NmcliExit(UNKNOWN, nmc.tr("Error: Reapplying connection to device '%s' (%s) "
+                                        "failed: %s") % (dev.iface, dev.dbus_path, exc)) \
+            from None
+    nmc.out(nmc.tr("Connection successfully reapplied to device '%s'.\n") % dev.iface)

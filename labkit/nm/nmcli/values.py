@@ -1,0 +1,255 @@
+"""Property names and values as nmcli reads and prints them.
+
+Names: a setting or property may be any unique case-insensitive prefix (an exact name wins),
+settings also by alias (`ethernet`); only the settings a profile's type allows are accepted.
+Values: each property kind of the schema parses and renders one way; `+` adds to and `-`
+removes from a list, an empty value restores the default. Errors carry nmcli's words.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable
+from typing import Any
+
+from labkit.nm.schema import BOND_MODES, BOND_OPTIONS, SETTINGS, Prop, bond_option_error
+
+Translate = Callable[[str], str]
+
+
+class ValueError_(Exception):  # distinct from the builtin on purpose
+    """A value nmcli refuses; str() is the reason without 'Error:'."""
+
+
+# settings each kind of profile may hold (nm-meta-setting-desc.c valid parts), nmcli's order
+TYPE_SETTINGS = {
+    "802-3-ethernet": ["connection", "802-3-ethernet", "802-1x", "dcb", "sriov", "ethtool"],
+    "bond": ["connection", "bond", "802-3-ethernet", "ethtool"],
+}
+NOSLAVE_SETTINGS = ["match", "ipv4", "ipv6", "hostname", "tc", "proxy"]
+PORT_SETTINGS = {"bond": ["bond-port"]}
+ALIASES = {"802-3-ethernet": "ethernet"}
+MODELED = set(SETTINGS)
+
+
+def allowed_settings(ctype: str, slave_type: str | None, version: tuple[int, int]) -> list[str]:
+    base = list(TYPE_SETTINGS.get(ctype, ["connection", ctype]))
+    if slave_type:
+        extra = PORT_SETTINGS.get(slave_type, []) if version >= (1, 34) else []
+    else:
+        extra = NOSLAVE_SETTINGS if version >= (1, 30) else [s for s in NOSLAVE_SETTINGS
+                                                             if s != "hostname"]
+    return base + extra
+
+
+def _among(names: list[str]) -> str:
+    return ", ".join(f"{n} ({ALIASES[n]})" if n in ALIASES else n for n in names)
+
+
+def match_name(word: str, names: list[str], aliases: dict[str, str] | None = None,
+               tr: Translate = str) -> str:
+    """nmc_string_is_valid: exact, else a unique case-insensitive prefix."""
+    aliases = aliases or {}
+    low = word.lower()
+    for name in names:
+        if name.lower() == low or aliases.get(name, "").lower() == low:
+            return name
+    hits = [n for n in names if n.lower().startswith(low)
+            or aliases.get(n, "\0").lower().startswith(low)]
+    if len(hits) == 1:
+        return hits[0]
+    if hits:
+        raise ValueError_(tr("'%s' is ambiguous: %s") % (word, ", ".join(hits)))
+    raise ValueError_(tr("'%s' not among [%s]") % (word, _among(names)))
+
+
+def resolve_setting(word: str, allowed: list[str], tr: Translate = str) -> str:
+    return match_name(word, allowed, ALIASES, tr)
+
+
+def resolve_property(setting: str, word: str, version: tuple[int, int],
+                     tr: Translate = str) -> Prop:
+    props = [p for p in SETTINGS[setting].props_for(version)]
+    name = match_name(word, [p.name for p in props], tr=tr)
+    return next(p for p in props if p.name == name)
+
+
+# -- rendering -------------------------------------------------------------------------------
+def bond_options_text(options: dict[str, str]) -> str:
+    keys = sorted(options, key=lambda k: (k != "mode", k))
+    return ",".join(f"{k}={options[k]}" for k in keys)
+
+
+def render(setting: str, prop: Prop, value: Any, terse: bool, tr: Translate = str) -> str:
+    """One value as nmcli prints it (normal/pretty, or terse/parsable)."""
+    kind = prop.kind
+    if value is None:
+        return ""
+    if kind == "bool":
+        return tr("yes") if value else tr("no")
+    if kind in ("info", "enum"):
+        if terse or value not in prop.names:
+            return str(value)
+        return f"{value} ({prop.names[value]})"
+    if kind == "flags":
+        text = f"0x{value:X}"
+        if terse or value not in prop.names:
+            return text
+        return f"{text} ({prop.names[value]})"
+    if kind == "mtu":
+        return "auto" if not value else str(value)
+    if kind == "choice":
+        if setting == "connection" and prop.name == "metered":
+            return tr(value)
+        return str(value)
+    if kind == "addrs":
+        return ", ".join(value)
+    if kind in ("iplist", "strlist"):
+        return ",".join(value)
+    if kind == "dict":
+        return bond_options_text(dict(value))
+    return str(value)
+
+
+# -- parsing ---------------------------------------------------------------------------------
+TRUE_WORDS = ("true", "yes", "on")
+FALSE_WORDS = ("false", "no", "off")
+
+
+def parse_bool(text: str, tr: Translate = str) -> bool:
+    low = text.lower()
+    if low in ("1",):
+        return True
+    if low in ("0",):
+        return False
+    if low == "o":
+        raise ValueError_(tr("'%s' is ambiguous (%s x %s)") % (text, "on", "off"))
+    if any(w.startswith(low) for w in TRUE_WORDS) and low:
+        return True
+    if any(w.startswith(low) for w in FALSE_WORDS) and low:
+        return False
+    raise ValueError_(tr("'%s' is not valid; use [%s] or [%s]")
+                      % (text, ", ".join(TRUE_WORDS), ", ".join(FALSE_WORDS)))
+
+
+def _parse_int(prop: Prop, text: str) -> int:
+    for number, name in prop.names.items():
+        if text.lower() == name.lower():
+            return number
+    try:
+        return int(text, 0)
+    except ValueError:
+        raise ValueError_(f"'{text}' is not a valid number") from None
+
+
+def _parse_address(text: str, family: int) -> str:
+    addr, slash, plen = text.partition("/")
+    try:
+        ip = ipaddress.ip_address(addr)
+        if ip.version != family:
+            raise ValueError(addr)
+    except ValueError:
+        raise ValueError_(f"invalid IP address: Invalid IPv{family} address '{addr}'") \
+            from None
+    top = 32 if family == 4 else 128
+    if slash:
+        if not plen.isdigit() or int(plen) > top:
+            raise ValueError_(f"invalid prefix '{plen}'; <0-{top}> allowed")
+        return f"{ip}/{int(plen)}"
+    return f"{ip}/{top}"
+
+
+def _split_list(text: str) -> list[str]:
+    return [t for t in text.replace(",", " ").split() if t]
+
+
+def parse_bond_options(text: str) -> list[tuple[str, str]]:
+    """'mode=active-backup,miimon=100' (commas and/or blanks) as (option, value) pairs."""
+    out = []
+    for item in _split_list(text):
+        key, eq, value = item.partition("=")
+        if not eq:
+            raise ValueError_(f"'{item}' is not valid; use <option>=<value>")
+        if key not in BOND_OPTIONS:
+            raise ValueError_(f"'{key}' not among [{', '.join(BOND_OPTIONS)}]")
+        if key == "mode":
+            if value not in BOND_MODES and not (value.isdigit() and int(value) < 7):
+                raise ValueError_(f"'{value}' not among [{', '.join(BOND_MODES)}]")
+            if value.isdigit():
+                value = BOND_MODES[int(value)]
+        elif bond_option_error(key, value):
+            raise ValueError_(f'failed to set bond option "{key}"')
+        out.append((key, value))
+    return out
+
+
+def set_value(setting: str, prop: Prop, current: Any, text: str | None, modifier: str,
+              tr: Translate = str) -> Any:
+    """The property's new value after `[+|-]setting.prop text` (ValueError_ when refused)."""
+    if text is None:
+        return prop.default if modifier != "+" else current
+    kind = prop.kind
+    family = 6 if setting == "ipv6" else 4
+    if kind == "bool":
+        return parse_bool(text, tr)
+    if kind == "choice":
+        if modifier == "-":
+            return prop.default
+        return match_name(text, list(prop.values), tr=tr)
+    if kind in ("int", "info", "enum", "flags"):
+        if modifier == "-":
+            return prop.default
+        return _parse_int(prop, text)
+    if kind == "mtu":
+        return 0 if text == "auto" else _parse_int(prop, text)
+    if kind in ("addrs", "iplist", "strlist") and modifier == "-" and text.strip().isdigit():
+        index = int(text.strip())
+        cur = tuple(current or ())
+        return cur[:index] + cur[index + 1:]
+    if kind == "addrs":
+        items = [_parse_address(t, family) for t in _split_list(text)]
+        return _list_update(tuple(current or ()), items, text, modifier)
+    if kind == "iplist":
+        items = []
+        for t in _split_list(text):
+            try:
+                ip = ipaddress.ip_address(t)
+                if ip.version != family:
+                    raise ValueError(t)
+            except ValueError:
+                raise ValueError_(f"invalid IPv{family} address '{t}'") from None
+            items.append(str(ip))
+        return _list_update(tuple(current or ()), items, text, modifier)
+    if kind == "strlist":
+        return _list_update(tuple(current or ()), _split_list(text), text, modifier)
+    if kind == "dict":
+        opts = dict(current or ())
+        if modifier == "-":
+            for item in _split_list(text):
+                opts.pop(item.partition("=")[0], None)
+            return tuple(sorted(opts.items()))
+        pairs = parse_bond_options(text)
+        if modifier != "+":
+            opts = {}
+        opts.update(pairs)
+        return tuple(sorted(opts.items()))
+    if setting in ("ipv4", "ipv6") and prop.name == "gateway":
+        try:
+            ip = ipaddress.ip_address(text)
+            if ip.version != family:
+                raise ValueError(text)
+        except ValueError:
+            raise ValueError_(f"invalid gateway address '{text}'") from None
+        return str(ip)
+    if modifier == "-":
+        return prop.default
+    return text
+
+
+def _list_update(current: tuple[str, ...], items: list[str], text: str, modifier: str
+                 ) -> tuple[str, ...]:
+    if modifier == "+":
+        return current + tuple(i for i in items if i not in current)
+    if modifier == "-":
+        return tuple(c for c in current if c not in items)
+    return tuple(dict.fromkeys(items))

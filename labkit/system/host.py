@@ -1,0 +1,93 @@
+"""A lab host's userspace as labkit runs it: its identity, udev and NetworkManager.
+
+Hosts with `networkmanager: true` boot like the walkthrough's server: the installer's profiles
+and NetworkManager.conf in /etc, udev's link policy (on flavours whose udev has one), the
+daemon started, and time let pass until it has settled (the blank NICs' DHCP gave up).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from labkit.nm import config as nmconf
+from labkit.nm import keyfile
+from labkit.nm.daemon import CONF_PATH, NetworkManager
+from labkit.nm.install import installer_profiles
+from labkit.nm.storage import KEYFILE_DIR
+from labkit.nm.version import BY_FLAVOUR
+from labkit.system.udev import Udev
+
+if TYPE_CHECKING:
+    from labkit.engines.base import Engine
+    from labkit.model.topology import Host
+    from labkit.nm.uuids import UuidSource
+    from labkit.shell.files import LabFiles
+
+# the lab's fixed /etc/machine-id (the recorder's real machine uses the same one)
+MACHINE_ID = "6c61626b69746c61626b69746c61626b"
+SETTLE_LIMIT = 120.0
+
+
+@dataclass
+class HostSystem:
+    """The userspace of one host."""
+
+    host: str
+    flavour: str
+    locale: str
+    nm: NetworkManager | None = None
+    udev: Udev | None = None
+
+
+def install_files(files: LabFiles, host: Host, flavour: str, uuids: UuidSource) -> None:
+    """What the installer left in /etc (files already there are kept: a lab directory may be
+    reused)."""
+    version = BY_FLAVOUR[flavour]
+    if not files.exists(host.name, "/etc/machine-id"):
+        files.write(host.name, "/etc/machine-id", MACHINE_ID + "\n")
+    if not files.exists(host.name, CONF_PATH):
+        text = nmconf.LAB_CONF if version.plugin == "keyfile" else nmconf.LAB_CONF_CENTOS7
+        files.write(host.name, CONF_PATH, text)
+    profiles = installer_profiles(host, uuids)
+    if version.plugin == "keyfile":
+        for p in profiles:
+            path = f"{KEYFILE_DIR}/{keyfile.filename_for(p.id)}"
+            if not files.exists(host.name, path):
+                p.normalize(version.version)
+                files.write(host.name, path, keyfile.write(p), mode=0o600)
+    else:
+        from labkit.nm import ifcfg
+        from labkit.nm.storage import IFCFG_DIR
+
+        for p in profiles:
+            path = f"{IFCFG_DIR}/ifcfg-{ifcfg.escape_id(p.id)}"
+            if not files.exists(host.name, path):
+                p.normalize(version.version)
+                files.write(host.name, path, ifcfg.write(p, None))
+
+
+def boot(engine: Engine, files: LabFiles, host: Host, flavour: str, locale: str,
+         uuids: UuidSource) -> HostSystem:
+    """Bring up the host's userspace and let NetworkManager settle."""
+    system = HostSystem(host.name, flavour, locale)
+    if not host.networkmanager:
+        return system
+    version = BY_FLAVOUR[flavour]
+    install_files(files, host, flavour, uuids)
+    if version.udev_persistent_mac:
+        system.udev = Udev(engine, host.name, MACHINE_ID)
+        system.udev.start()
+    system.nm = NetworkManager(engine, host.name, files, version, uuids)
+    system.nm.start()
+    settle(engine, system.nm)
+    return system
+
+
+def settle(engine: Engine, nm: NetworkManager) -> None:
+    """Let lab time pass until no device of `nm` is still activating."""
+    clock = engine.clock
+    start = clock.now()
+    clock.settle()
+    while clock.now() - start < SETTLE_LIMIT and any(d.activating for d in nm.devices):
+        clock.sleep(0.5)
