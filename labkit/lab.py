@@ -67,13 +67,15 @@ class Lab:
         if self.engine is not None:
             return self
         engine = make_engine(self.engine_name, seed=self.seed,
-                             kernel_release=self.flavour.kernel_release)
+                             kernel_release=self.flavour.kernel_release,
+                             bonding_version=self.flavour.bonding_version)
         try:
             if self.workdir is None:
                 self.workdir = Path(tempfile.mkdtemp(prefix=f"{self.lab_id}-"))
             self.files = LabFiles(self.workdir / "files", self.topology.host_names())
             managed = self._managed_hosts()
-            engine.build(self.topology, self.lab_id, self._progress, managed=managed)
+            engine.build(self.topology, self.lab_id, self._progress, managed=managed,
+                         flavour=self.flavour)
             uuids = UuidSource(self.seed if self.stable_uuids else None)
             for host in self.topology.hosts:
                 if host.name in managed:
@@ -153,8 +155,15 @@ class Lab:
         """Add an adapter to `host`, cabled to a new switch port (as adding one in VMware)."""
         engine, _ = self._running()
         topology, nic = self.topology.with_nic(name, host)
-        engine.add_cable(topology, host, nic)
+        managed = host in self._managed_hosts()
+        engine.add_cable(topology, host, nic, up=not managed,
+                         physical=managed and self.flavour.nic_model == "e1000")
         self.topology = topology
+        system = self.systems.get(host)
+        if system is not None and system.nm is not None:
+            engine.clock.settle()
+            system.nm.sync()
+            engine.clock.settle()
         return nic
 
     # -- NetworkManager ---------------------------------------------------------------------

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
+from labkit.model.flavours import Flavour
 from labkit.model.snapshot import HostSnapshot
 from labkit.model.topology import Nic, Topology
 
@@ -112,17 +113,20 @@ class Engine(ABC):
     # -- lifecycle --------------------------------------------------------------------------
     @abstractmethod
     def build(self, topology: Topology, lab_id: str, progress: Progress | None = None,
-              managed: frozenset[str] = frozenset()) -> None:
+              managed: frozenset[str] = frozenset(), flavour: Flavour | None = None) -> None:
         """Create every host, cable and address of `topology`, following the build plan;
-        the NICs of hosts in `managed` are left to their NetworkManager (down, no address)."""
+        the NICs of hosts in `managed` are left to their NetworkManager (down, no address),
+        and the flavour shapes those hosts as the imitated machine."""
 
     @abstractmethod
     def destroy(self) -> None:
         """Remove everything this lab created, and nothing else."""
 
     @abstractmethod
-    def add_cable(self, topology: Topology, host: str, nic: Nic) -> None:
-        """Plug a new NIC of `host` into a new switch port (`topology` already holds it)."""
+    def add_cable(self, topology: Topology, host: str, nic: Nic, up: bool = True,
+                  physical: bool = False) -> None:
+        """Plug a new NIC of `host` into a new switch port (`topology` already holds it);
+        `up` False leaves the NIC down (a NetworkManager host's daemon brings it up)."""
 
     # -- links ------------------------------------------------------------------------------
     @abstractmethod

@@ -43,10 +43,12 @@ def choose(requested: str | None) -> Choice:
     return Choice(name, why)
 
 
-def make_engine(name: str, seed: int = 0, kernel_release: str = "6.1.0-56-amd64") -> Engine:
+def make_engine(name: str, seed: int = 0, kernel_release: str = "6.1.0-56-amd64",
+                bonding_version: str | None = None) -> Engine:
     """An engine instance for a concrete engine name."""
     if name == "sim":
         from labkit.engines.sim.engine import SimEngine
 
-        return SimEngine(seed=seed, kernel_release=kernel_release)
+        return SimEngine(seed=seed, kernel_release=kernel_release,
+                         bonding_version=bonding_version)
     raise EngineUnavailable(f"engine {name!r} is not available")

@@ -1,8 +1,12 @@
-"""Flavours: which machine the lab imitates (kernel release, bonding version, NetworkManager).
+"""Flavours: which machine the lab imitates (kernel, bonding version, NetworkManager, NICs).
 
-`nm142` is Debian 12 / RHEL 9 (kernel 6.1, NetworkManager 1.42): the default and the one the
-real-kernel recordings come from. `centos7` is the walkthrough's machine as printed; its kernel
-and NetworkManager specifics arrive with the NetworkManager layer.
+`nm142` is Debian 12 / RHEL 9 (kernel 6.1, iproute2 6.1, NetworkManager 1.42 with keyfiles):
+the default and the one the real-kernel and real-NetworkManager recordings come from.
+`centos7` is the walkthrough's machine as its author printed it: CentOS 7.8 in VMware, kernel
+3.10 with bonding v3.7.1, iproute2 4.11, NetworkManager 1.18 with ifcfg-rh files, e1000 NICs,
+libvirt's default network (virbr0, virbr0-nic), and a home router advertising an IPv6 prefix.
+Its server had already used ifindex 7 that day (the author's earlier attempts), so its bond
+gets ifindex 8, as printed.
 """
 
 from __future__ import annotations
@@ -21,6 +25,13 @@ class Flavour:
     bonding_version: str  # the /proc/net/bonding version tail
     description: str
     available: bool = True
+    nic_model: str = "veth"  # how a NetworkManager host's NICs look: veth, or e1000 (VMware)
+    libvirt: bool = False  # libvirt's default network on NetworkManager hosts
+    ipv6_prefix: str | None = None  # what the LAN's router advertises
+    used_ifindexes: int = 0  # links a NetworkManager host made and removed before the lab
+    iproute2: str = "6.1"
+    hostname: str | None = None  # the server's hostname, when not the lab's host name
+    slaac_mngtmpaddr: bool = False  # its kernel marks SLAAC addresses mngtmpaddr
 
 
 FLAVOURS = {
@@ -28,7 +39,9 @@ FLAVOURS = {
                      "Debian 12 / RHEL 9: Linux 6.1, iproute2 6.1, NetworkManager 1.42"),
     "centos7": Flavour("centos7", "3.10.0-1127.el7.x86_64", "v3.7.1 (April 27, 2011)",
                        "CentOS 7.8: Linux 3.10, NetworkManager 1.18 with ifcfg-rh",
-                       available=False),
+                       nic_model="e1000", libvirt=True, ipv6_prefix="240b:11:4541:9100::/64",
+                       used_ifindexes=1, iproute2="4.11", hostname="localhost",
+                       slaac_mngtmpaddr=True),
 }
 LOCALES = {"C": "English (the programs' own messages)", "ja": "Japanese (NetworkManager's ja)"}
 
@@ -45,10 +58,9 @@ def get_flavour(name: str) -> Flavour:
 
 
 def check_locale(locale: str | None) -> str:
-    """The locale to use; only C is available until the NetworkManager layer brings 'ja'."""
+    """The locale to use: C (the programs' own English) or ja (ja_JP.UTF-8)."""
     if locale in (None, "", "C", "en", "POSIX"):
         return "C"
-    if locale in LOCALES:
-        raise LabkitError(f"locale {locale!r} ({LOCALES[locale]}) is not available yet: it "
-                          "comes with labkit's NetworkManager layer")
+    if locale in ("ja", "ja_JP", "ja_JP.UTF-8", "ja_JP.utf8"):
+        return "ja"
     raise LabkitError(f"unknown locale {locale!r} (known: {', '.join(LOCALES)})")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from labkit.model.flavours import Flavour
 from labkit.model.topology import Host, Nic, Topology
 
 
@@ -54,6 +55,35 @@ class AddCable:
     port: str
     port_mac: str
     bridge: str
+    physical: bool = False  # the host sees a plain Ethernet NIC (e1000), not a veth
+
+
+@dataclass(frozen=True)
+class AddLibvirtNetwork:
+    """libvirt's default network: a bridge with its address, and its tap NIC enslaved, down."""
+
+    host: str
+    bridge: str = "virbr0"
+    tap: str = "virbr0-nic"
+    mac: str = "52:54:00:b1:f3:35"
+    cidr: str = "192.168.122.1/24"
+
+
+@dataclass(frozen=True)
+class UseIfindexes:
+    """History: links made and removed before the lab starts (their ifindexes are used)."""
+
+    host: str
+    count: int
+
+
+@dataclass(frozen=True)
+class AdvertisePrefix:
+    """The host routes IPv6: router advertisements of `prefix` on `dev` (radvd)."""
+
+    host: str
+    dev: str
+    prefix: str
 
 
 @dataclass(frozen=True)
@@ -82,40 +112,70 @@ class AddRoute:
     via: str
 
 
-Step = AddHost | DisableIPv6 | AddBridge | AddCable | LinkUp | AddAddress | AddRoute
+Step = (AddHost | DisableIPv6 | AddBridge | AddCable | LinkUp | AddAddress | AddRoute
+        | AddLibvirtNetwork | UseIfindexes | AdvertisePrefix)
 
 
-def cable_steps(topo: Topology, host: Host, nic: Nic, up: bool = True) -> list[Step]:
+def cable_steps(topo: Topology, host: Host, nic: Nic, up: bool = True,
+                physical: bool = False) -> list[Step]:
     """The steps that plug one NIC in: the cable, then (unless `up` is False) the NIC up."""
     sw = topo.switch
     steps: list[Step] = [AddCable(host=host.name, nic=nic.name, mac=nic.mac, switch=sw.name,
-                                  port=nic.port, port_mac=nic.port_mac, bridge=sw.bridge)]
+                                  port=nic.port, port_mac=nic.port_mac, bridge=sw.bridge,
+                                  physical=physical)]
     if up:
         steps.append(LinkUp(host=host.name, dev=nic.name))
     return steps
 
 
-def build_plan(topo: Topology, nm_hosts: frozenset[str] = frozenset()) -> list[Step]:
+def build_plan(topo: Topology, nm_hosts: frozenset[str] = frozenset(),
+               flavour: Flavour | None = None) -> list[Step]:
     """Every step that builds `topo`, in the order all engines follow.
 
     Hosts in `nm_hosts` run NetworkManager: their NICs are cabled but left down and
-    unaddressed, for NetworkManager to bring up from its profiles, as on a real server.
+    unaddressed, for NetworkManager to bring up from its profiles, as on a real server. The
+    flavour shapes those hosts (NIC model, libvirt's network, earlier history) and may make
+    their default gateway an IPv6 router.
     """
     sw = topo.switch
     steps: list[Step] = [AddHost(sw.name, is_switch=True), DisableIPv6(sw.name),
                          AddBridge(sw.name, sw.bridge, sw.mac, sw.ageing_time)]
     steps += [AddHost(h.name) for h in topo.hosts]
+    routers: set[tuple[str, str]] = set()
     for host in topo.hosts:
         steps.append(LinkUp(host.name, "lo"))
         managed = host.name in nm_hosts
+        physical = managed and flavour is not None and flavour.nic_model == "e1000"
         for nic in host.nics:
-            steps += cable_steps(topo, host, nic, up=not managed)
+            steps += cable_steps(topo, host, nic, up=not managed, physical=physical)
         if managed:
+            if flavour is not None and flavour.libvirt:
+                steps.append(AddLibvirtNetwork(host.name))
+            if flavour is not None and flavour.used_ifindexes:
+                steps.append(UseIfindexes(host.name, flavour.used_ifindexes))
+            if flavour is not None and flavour.ipv6_prefix:
+                routers |= _gateways_of(topo, host)
             continue
         for nic in host.nics:
             steps += [AddAddress(host.name, nic.name, cidr) for cidr in nic.addresses]
         steps += [AddRoute(host.name, r.to, r.via) for r in host.routes]
+    if flavour is not None and flavour.ipv6_prefix:
+        steps += [AdvertisePrefix(h, dev, flavour.ipv6_prefix) for h, dev in sorted(routers)]
     return steps
+
+
+def _gateways_of(topo: Topology, host: Host) -> set[tuple[str, str]]:
+    """(host, NIC) of every lab host that owns `host`'s default gateway address."""
+    import ipaddress
+
+    out = set()
+    for route in host.routes:
+        for other in topo.hosts:
+            for nic in other.nics:
+                if any(ipaddress.IPv4Interface(c).ip == ipaddress.IPv4Address(route.via)
+                       for c in nic.addresses):
+                    out.add((other.name, nic.name))
+    return out
 
 
 def as_ip_commands(steps: list[Step], lab_id: str) -> list[str]:
@@ -144,4 +204,17 @@ def as_ip_commands(steps: list[Step], lab_id: str) -> list[str]:
                 out.append(f"ip -n {ns} addr add {step.cidr} dev {step.dev}")
             case AddRoute():
                 out.append(f"ip -n {ns} route add {step.to} via {step.via}")
+            case AddLibvirtNetwork():
+                out += [f"ip -n {ns} link add {step.bridge} address {step.mac} type bridge",
+                        f"ip -n {ns} tuntap add {step.tap} mode tap",
+                        f"ip -n {ns} link set {step.tap} address {step.mac} master "
+                        f"{step.bridge}",
+                        f"ip -n {ns} addr add {step.cidr} brd + dev {step.bridge}",
+                        f"ip -n {ns} link set {step.bridge} up"]
+            case UseIfindexes():
+                for _ in range(step.count):
+                    out += [f"ip -n {ns} link add labkit-hist type bond",
+                            f"ip -n {ns} link del labkit-hist"]
+            case AdvertisePrefix():
+                pass  # radvd's job: the recorder's flavour (nm142) has no IPv6 router
     return out

@@ -370,13 +370,17 @@ class NetworkManager:
         return next((d for d in self.devices if d.iface == iface), None)
 
     def _device_appeared(self, link: Any) -> Device:
-        dtype = {"bond": "bond", "bridge": "bridge"}.get(link.kind or "", "")
+        dtype = {"bond": "bond", "bridge": "bridge", "tun": "tun"}.get(link.kind or "", "")
         if not dtype:
             dtype = "loopback" if link.link_type == "loopback" else "ethernet"
         managed = self._is_managed(link.name, dtype)
         self._device_counter += 1
         dev = Device(self._device_counter, link.name, dtype, managed=managed,
                      perm_hwaddr=link.address)
+        if not managed and self._external_candidate(link, dtype):
+            self.devices.append(dev)
+            self._generate_external(dev, link)
+            return dev
         if not managed:
             dev.state = DeviceState.UNMANAGED
         else:
@@ -385,11 +389,48 @@ class NetworkManager:
             if dtype == "ethernet":
                 # NetworkManager takes the device over: up (to see carrier), IPv6 its own
                 self.kernel.set_addrgenmode(link.name, "none")
+                self.kernel.set_ipv6_sysctl(link.name, "accept_ra", "0")
                 if not link.is_up:
                     self.kernel.up(link.name)
                     dev.state = DeviceState.DISCONNECTED
         self.devices.append(dev)
         return dev
+
+    def _external_candidate(self, link: Any, dtype: str) -> bool:
+        """A software device someone else configured (libvirt's bridge with its address):
+        NetworkManager shows it with a connection it generates."""
+        if dtype != "bridge" or not link.is_up:
+            return False
+        return any(a.dev == link.name and a.family == 4
+                   for a in self.kernel.snapshot().addresses)
+
+    def _generate_external(self, dev: Device, link: Any) -> None:
+        """An in-memory profile named after the device (a new UUID each time the daemon
+        starts) and an activation that takes the device as it is."""
+        snap = self.kernel.snapshot()
+        p = Profile()
+        p.set("connection", "id", link.name)
+        p.set("connection", "uuid", self.uuids.new(f"external:{link.name}"))
+        p.set("connection", "type", dev.dtype)
+        p.set("connection", "interface-name", link.name)
+        p.add_setting(dev.dtype)
+        p.set("ipv4", "method", "manual")
+        p.set("ipv4", "addresses", tuple(f"{a.local}/{a.prefixlen}" for a in snap.addresses
+                                         if a.dev == link.name and a.family == 4))
+        p.set("ipv6", "method", "ignore")
+        p.add_setting("proxy")
+        self._settings_counter += 1
+        sc = SettingsConnection(self._settings_counter, p, None, unsaved=True, external=True)
+        self.connections.append(sc)
+        dev.managed = True
+        self._ac_counter += 1
+        ac = ActiveConnection(self._ac_counter, sc, dev, state=AcState.ACTIVATED,
+                              assumed=True, ports_waiting=False)
+        self.active.append(ac)
+        dev.ac = ac
+        dev.applied = p.copy()
+        dev.state = DeviceState.ACTIVATED
+        dev.external = True
 
     def _is_managed(self, iface: str, dtype: str) -> bool:
         if dtype == "loopback" or self.conf.is_unmanaged(iface):
@@ -493,11 +534,29 @@ class NetworkManager:
         if dev.applied is not None:
             self._set_ipv6_mode(dev, dev.applied)
 
+    def _kernel_ipv6(self, profile: Profile) -> bool:
+        """Does the kernel do this profile's IPv6 (link-local, SLAAC)? For `ignore` always;
+        for `auto` with EUI-64 addresses on 1.18, which leaves that to the kernel."""
+        method = profile.get("ipv6", "method") if profile.has_setting("ipv6") else None
+        if method == "ignore":
+            return True
+        return bool(self.version.kernel_ipv6ll and method == "auto"
+                    and profile.get("ipv6", "addr-gen-mode") == "eui64")
+
     def _set_ipv6_mode(self, dev: Device, profile: Profile) -> None:
         """IPv6 `ignore` leaves the kernel to make its link-local; every other method has
         NetworkManager make it (the kernel's generation switched off)."""
-        method = profile.get("ipv6", "method") if profile.has_setting("ipv6") else None
-        self.kernel.set_addrgenmode(dev.iface, "eui64" if method == "ignore" else "none")
+        if profile.is_port:
+            return
+        kernel = self._kernel_ipv6(profile)
+        link = self.kernel.link(dev.iface)
+        self.kernel.set_addrgenmode(dev.iface, "eui64" if kernel else "none")
+        self.kernel.set_ipv6_sysctl(dev.iface, "accept_ra", "1" if kernel else "0")
+        if kernel and link is not None and link.is_up and dev.dtype == "ethernet" and not any(
+                a.dev == dev.iface and a.family == 6 for a in self.kernel.snapshot().addresses):
+            # addrconf only makes a link-local on the next up: NetworkManager toggles IPv6
+            self.kernel.set_ipv6_sysctl(dev.iface, "disable_ipv6", "1")
+            self.kernel.set_ipv6_sysctl(dev.iface, "disable_ipv6", "0")
 
     def _activate_ports_of(self, master_ac: ActiveConnection) -> None:
         """activate_slave_connections: a master reaching PREPARE unblocks its ports and lets
@@ -551,6 +610,8 @@ class NetworkManager:
         v6 = profile.get("ipv6", "method") if profile.has_setting("ipv6") else "ignore"
         if v6 in ("ignore", "disabled"):
             results["ipv6"] = "ignored"
+        elif self._kernel_ipv6(profile):
+            results["ipv6"] = "pending"
         else:
             self._add_link_local(dev, profile)
             results["ipv6"] = "ok" if v6 in ("link-local", "manual") else "pending"
@@ -783,6 +844,12 @@ class NetworkManager:
         dev.added_v6.clear()
         if dev.dtype == "ethernet":
             self.kernel.set_addrgenmode(dev.iface, "none")
+            self.kernel.set_ipv6_sysctl(dev.iface, "accept_ra", "0")
+            if self.version.kernel_ipv6ll:  # 1.18 flushes what the kernel configured
+                snap = self.kernel.snapshot()
+                for a in snap.addresses:
+                    if a.dev == dev.iface and a.family == 6:
+                        self.kernel.del_address(dev.iface, f"{a.local}/{a.prefixlen}")
 
     # ======================================================================================
     # reapply
@@ -1028,8 +1095,15 @@ class NetworkManager:
                 dev.added_v6.append(cidr)
 
     # ======================================================================================
-    # what nmcli reads
+    # what nmcli and the lessons read
     # ======================================================================================
+    def states(self, name: str) -> Any:
+        """The three states of profile `name`: file on disk, profile in NM, applied on device
+        (labkit.nm.states.States: print it, or .differences(), .frame())."""
+        from labkit.nm.states import states
+
+        return states(self, name)
+
     def active_for(self, sc: SettingsConnection) -> list[ActiveConnection]:
         return [a for a in self.active if a.sc is sc]
 

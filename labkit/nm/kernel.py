@@ -100,6 +100,14 @@ class HostKernel:
         except KernelError:
             pass
 
+    def set_ipv6_sysctl(self, name: str, key: str, value: str) -> None:
+        """/proc/sys/net/ipv6/conf/NAME/KEY (accept_ra, disable_ipv6)."""
+        try:
+            self.engine.write_file(self.host, f"/proc/sys/net/ipv6/conf/{name}/{key}",
+                                   value + "\n")
+        except (KernelError, OSError):
+            pass
+
     # -- addresses and routes ---------------------------------------------------------------
     def add_address4(self, dev: str, cidr: str) -> bool:
         iface = ipaddress.IPv4Interface(cidr)

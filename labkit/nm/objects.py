@@ -158,6 +158,7 @@ class Device:
     autoconnect_allowed: bool = True  # cleared by `nmcli device disconnect`
     perm_hwaddr: str = ""
     metric: int | None = None  # route metric of the current activation
+    external: bool = False  # configured by someone else; shown with a generated connection
     added_v4: list[str] = field(default_factory=list)  # addresses the daemon configured
     added_v6: list[str] = field(default_factory=list)
     added_routes: list[tuple[str, str | None, int]] = field(default_factory=list)

@@ -181,6 +181,11 @@ def bond_mode_name(value: str) -> str | None:
     if value.isdigit() and int(value) < len(BOND_MODES):
         return BOND_MODES[int(value)]
     return value if value in BOND_MODES else None
+BRIDGE = Setting("bridge", (
+    Prop("mac-address", "str"), Prop("stp", "bool", True), Prop("priority", "int", 32768),
+    Prop("forward-delay", "int", 15), Prop("hello-time", "int", 2), Prop("max-age", "int", 20),
+    Prop("ageing-time", "int", 300), Prop("multicast-snooping", "bool", True),
+))
 IP_METHODS4 = ("auto", "link-local", "manual", "shared", "disabled")
 IP_METHODS6 = ("ignore", "auto", "dhcp", "link-local", "manual", "shared", "disabled")
 IP_METHODS6_118 = ("ignore", "auto", "dhcp", "link-local", "manual", "shared")
@@ -241,15 +246,16 @@ PROXY = Setting("proxy", (
     Prop("browser-only", "bool", False), Prop("pac-url", "str"), Prop("pac-script", "str"),
 ))
 SETTINGS: dict[str, Setting] = {s.name: s for s in (CONNECTION, ETHERNET, BOND, BOND_PORT,
-                                                     IPV4, IPV6, PROXY)}
+                                                     BRIDGE, IPV4, IPV6, PROXY)}
 ALIASES = {"ethernet": "802-3-ethernet"}
 # the order in which a profile's settings are shown and written
-SETTING_ORDER = ("connection", "802-3-ethernet", "bond", "bond-port", "ipv4", "ipv6", "proxy")
+SETTING_ORDER = ("connection", "802-3-ethernet", "bond", "bond-port", "bridge", "ipv4", "ipv6",
+                 "proxy")
 TYPE_ALIASES = {"ethernet": "802-3-ethernet", "802-3-ethernet": "802-3-ethernet",
                 "bond": "bond", "bond-slave": "802-3-ethernet"}
-TYPE_DISPLAY = {"802-3-ethernet": "ethernet", "bond": "bond"}
+TYPE_DISPLAY = {"802-3-ethernet": "ethernet", "bond": "bond", "bridge": "bridge"}
 # default route metrics NetworkManager gives each device type
-ROUTE_METRICS = {"802-3-ethernet": 100, "bond": 300}
+ROUTE_METRICS = {"802-3-ethernet": 100, "bond": 300, "bridge": 425}
 
 
 def setting(name: str) -> Setting:

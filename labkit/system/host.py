@@ -38,6 +38,8 @@ class HostSystem:
     locale: str
     nm: NetworkManager | None = None
     udev: Udev | None = None
+    iproute2: str = "6.1"
+    hostname: str | None = None
 
 
 def install_files(files: LabFiles, host: Host, flavour: str, uuids: UuidSource) -> None:
@@ -70,7 +72,12 @@ def install_files(files: LabFiles, host: Host, flavour: str, uuids: UuidSource) 
 def boot(engine: Engine, files: LabFiles, host: Host, flavour: str, locale: str,
          uuids: UuidSource) -> HostSystem:
     """Bring up the host's userspace and let NetworkManager settle."""
-    system = HostSystem(host.name, flavour, locale)
+    from labkit.model.flavours import get_flavour
+
+    facts = get_flavour(flavour)
+    system = HostSystem(host.name, flavour, locale, iproute2=facts.iproute2,
+                        hostname=(facts.hostname or host.name) if host.networkmanager
+                        else host.name)
     if not host.networkmanager:
         return system
     version = BY_FLAVOUR[flavour]

@@ -77,19 +77,27 @@ def proc_net_bonding(snap: HostSnapshot, bond_name: str) -> str:
         if b.primary:
             prim += f" (primary_reselect {b.primary_reselect})"
         out += [prim, f"Currently Active Slave: {b.active_slave or 'None'}"]
+    legacy = snap.kernel_release.startswith("3.")  # CentOS 7's bond_procfs.c prints less
     out += [f"MII Status: {'up' if b.carrier else 'down'}",
             f"MII Polling Interval (ms): {b.miimon}",
             f"Up Delay (ms): {b.updelay}",
-            f"Down Delay (ms): {b.downdelay}",
-            f"Peer Notification Delay (ms): {b.peer_notify_delay}"]
+            f"Down Delay (ms): {b.downdelay}"]
+    if not legacy:
+        out.append(f"Peer Notification Delay (ms): {b.peer_notify_delay}")
     if b.arp_interval > 0:
-        out += [f"ARP Polling Interval (ms): {b.arp_interval}",
-                f"ARP Missed Max: {b.arp_missed_max}",
-                "ARP IP target/s (n.n.n.n form):" + ",".join(f" {t}" for t in b.arp_ip_target),
-                "NS IPv6 target/s (xx::xx form):" + ",".join(f" {t}" for t in b.ns_ip6_target)]
+        out.append(f"ARP Polling Interval (ms): {b.arp_interval}")
+        if not legacy:
+            out.append(f"ARP Missed Max: {b.arp_missed_max}")
+        out.append("ARP IP target/s (n.n.n.n form):"
+                   + ",".join(f" {t}" for t in b.arp_ip_target))
+        if not legacy:
+            out.append("NS IPv6 target/s (xx::xx form):"
+                       + ",".join(f" {t}" for t in b.ns_ip6_target))
     if b.mode == "802.3ad":
-        out += ["", "802.3ad info", f"LACP active: {b.ad_lacp_active}",
-                f"LACP rate: {b.ad_lacp_rate}", f"Min links: {b.min_links}",
+        out += ["", "802.3ad info"]
+        if not legacy:
+            out.append(f"LACP active: {b.ad_lacp_active}")
+        out += [f"LACP rate: {b.ad_lacp_rate}", f"Min links: {b.min_links}",
                 f"Aggregator selection policy (ad_select): {b.ad_select}"]
         out += list(b.ad_proc_lines)
     for name in b.slaves:

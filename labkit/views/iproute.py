@@ -17,6 +17,10 @@ FLAG_ORDER = ("LOOPBACK", "BROADCAST", "POINTOPOINT", "MULTICAST", "NOARP", "ALL
 ADDR_FLAG_ORDER = ("secondary", "nodad", "optimistic", "dadfailed", "home", "deprecated",
                    "tentative", "dynamic", "mngtmpaddr", "noprefixroute", "autojoin",
                    "stable-privacy")
+# iproute2 4.11 (CentOS 7) prints the flags in print_addrinfo's older order, `dynamic` last
+ADDR_FLAG_ORDER_411 = ("secondary", "tentative", "deprecated", "home", "nodad", "mngtmpaddr",
+                       "noprefixroute", "autojoin", "dynamic", "dadfailed", "optimistic",
+                       "stable-privacy")
 BOND_SLAVE_STATES = ("ACTIVE", "BACKUP")
 
 
@@ -31,6 +35,7 @@ class ShowOptions:
     oneline: bool = False
     up_only: bool = False
     master: str | None = None
+    iproute2: str = "6.1"  # which iproute2 prints (4.11 on CentOS 7)
 
 
 def link_flags(link: Link, m_down: bool = False) -> str:
@@ -184,14 +189,14 @@ def _link_block(snap: HostSnapshot, link: Link, do_link: bool, opts: ShowOptions
     return out + "\n"
 
 
-def format_address(addr: Address) -> str:
+def format_address(addr: Address, iproute2: str = "6.1") -> str:
     """print_addrinfo for one address: the inet line and its lifetime line."""
     fam = "inet" if addr.family == 4 else "inet6"
     out = f"    {fam} {addr.local}/{addr.prefixlen} "
     if addr.broadcast:
         out += f"brd {addr.broadcast} "
     out += f"scope {addr.scope} "
-    for flag in ADDR_FLAG_ORDER:
+    for flag in ADDR_FLAG_ORDER_411 if iproute2 == "4.11" else ADDR_FLAG_ORDER:
         if flag in addr.flags:
             out += ("temporary " if flag == "secondary" and addr.family == 6 else f"{flag} ")
     if addr.family == 4 and addr.label:
@@ -229,8 +234,9 @@ def ip_addr_show(snap: HostSnapshot, dev: str | None = None,
         if opts.family is not None and not addrs:
             continue
         if opts.oneline and not opts.brief:  # one line per address, prefixed by its link
-            out += [f"{link.ifindex}: {link.name}" + format_address(a)[:-1].replace("\n", "\\")
-                    + "\n" for a in addrs]
+            out += [f"{link.ifindex}: {link.name}"
+                    + format_address(a, opts.iproute2)[:-1].replace("\n", "\\") + "\n"
+                    for a in addrs]
             continue
         if opts.brief:
             name, _ = name_and_link(snap, link, local_resolution=opts.family == 6)
@@ -238,7 +244,7 @@ def ip_addr_show(snap: HostSnapshot, dev: str | None = None,
                        + "".join(f"{a.local}/{a.prefixlen} " for a in addrs) + "\n")
             continue
         out.append(_link_block(snap, link, False, opts))
-        out += [format_address(a) for a in addrs]
+        out += [format_address(a, opts.iproute2) for a in addrs]
     return "".join(out)
 
 

@@ -2,9 +2,12 @@
 
 What the lessons see: a device that comes up with carrier (and is not a bond slave) gets
 fe80::EUI-64/64, `tentative` for a random 0-1 s delay plus one retransmit second of DAD; the
-address goes away when the device goes down. The neighbour-discovery and MLD frames each step
-sends (DAD NS, MLD reports, router solicitations with RFC 3315 back-off) are sent for real, so
-the switch learns MAC addresses and counters grow as on the kernel; nobody answers them.
+address goes away when the device goes down. Where the LAN has an IPv6 router (the centos7
+flavour's home router), router advertisements give each accepting device a SLAAC address,
+prefix::EUI-64, `dynamic` with lifetimes that count down and are refreshed by each RA.
+The neighbour-discovery and MLD frames each step sends (DAD NS, MLD reports, router
+solicitations with RFC 3315 back-off) are sent for real, so the switch learns MAC addresses
+and counters grow as on the kernel.
 """
 
 from __future__ import annotations
@@ -54,6 +57,9 @@ class Inet6Addr:
     timers: list[Timer] = field(default_factory=list)
     manual: bool = False  # added with RTM_NEWADDR (NetworkManager's link-local), not by addrconf
     noprefixroute: bool = False
+    valid_until: float | None = None  # lab time the address expires (None: forever)
+    preferred_until: float | None = None
+    mngtmpaddr: bool = False
 
 
 @dataclass
@@ -62,6 +68,7 @@ class DevState:
 
     disabled: bool = False
     addr_gen_mode: str = "eui64"  # IFLA_INET6_ADDR_GEN_MODE: eui64 | none | stable_secret | random
+    accept_ra: int = 1
     ready: bool = False  # IF_READY: addrconf has configured the device since it came up
     addrs: list[Inet6Addr] = field(default_factory=list)
     rs_timer: Timer | None = None
@@ -74,6 +81,8 @@ class Addrconf:
     def __init__(self, ns: Namespace) -> None:
         self.ns = ns
         self.devs: dict[int, DevState] = {}
+        self.routers: dict[int, str] = {}  # ifindex -> the prefix this host advertises there
+        self.slaac_mngtmpaddr = False  # CentOS 7 marks its SLAAC addresses mngtmpaddr
 
     def state(self, dev: NetDevice) -> DevState:
         return self.devs.setdefault(dev.ifindex, DevState())
@@ -105,7 +114,9 @@ class Addrconf:
         self.devs.pop(dev.ifindex, None)
 
     def _link_ready(self, dev: NetDevice) -> bool:
-        return dev.admin_up and dev.operstate() in ("UP", "UNKNOWN")
+        """addrconf_link_ready: operstate up, and a real qdisc (dev_activate attaches one only
+        when the device has carrier as it opens)."""
+        return dev.admin_up and dev.carrier and dev.operstate() in ("UP", "UNKNOWN")
 
     def dev_up(self, dev: NetDevice) -> None:
         st = self.state(dev)
@@ -215,7 +226,7 @@ class Addrconf:
         addr.timers.append(self.ns.world.clock.call_later(
             rng.random() * UNSOLICITED_REPORT_INTERVAL,
             lambda: self._send(dev, "mld-report", MLD_GROUP_MAC)))
-        if addr.manual or not addr.addr.is_link_local:
+        if addr.manual or not addr.addr.is_link_local or not self.state(dev).accept_ra:
             return  # router solicitation follows the kernel's own link-local address only
         st = self.state(dev)
         st.rs_interval = RTR_SOLICIT_INTERVAL * (0.9 + 0.2 * rng.random())
@@ -233,6 +244,59 @@ class Addrconf:
         st.rs_interval = min(st.rs_interval * (1.9 + 0.2 * self.ns.world.rng.random()),
                              RTR_SOLICIT_MAX_INTERVAL)
         self._send_rs(dev)
+
+    # -- router advertisements ---------------------------------------------------------------
+    def start_router(self, dev: NetDevice, prefix: str) -> None:
+        """radvd on `dev`: three quick initial advertisements, then one every 198-600 s, and
+        an answer to each router solicitation."""
+        self.routers[dev.ifindex] = prefix
+        clock = self.ns.world.clock
+        rng = self.ns.world.rng
+
+        def periodic(count: int) -> None:
+            if self.routers.get(dev.ifindex) != prefix:
+                return
+            self._send_ra(dev)
+            delay = rng.uniform(1.0, 16.0) if count < 3 else rng.uniform(198.0, 600.0)
+            clock.call_later(delay, lambda: periodic(count + 1))
+        clock.call_later(rng.uniform(0.0, 1.0), lambda: periodic(1))
+
+    def rs_rcv(self, dev: NetDevice) -> None:
+        """A router solicitation: a router answers within MAX_RA_DELAY_TIME (0.5 s)."""
+        if dev.ifindex in self.routers:
+            self.ns.world.clock.call_later(self.ns.world.rng.uniform(0.0, 0.5),
+                                           lambda: self._send_ra(dev))
+
+    def _send_ra(self, dev: NetDevice) -> None:
+        prefix = self.routers.get(dev.ifindex)
+        if prefix is None or not dev.admin_up:
+            return
+        frame = Frame(dst=ALL_NODES_MAC, src=dev.mac, ethertype=ETH_P_IPV6,
+                      payload=Ipv6Control("ra", IPV6_SIZES["ra"] - 14, prefix=prefix,
+                                          valid=2592000, preferred=604800))
+        self.ns.inet.dev_queue_xmit(dev, frame)
+
+    def ra_rcv(self, dev: NetDevice, ra: Ipv6Control) -> None:
+        """ndisc_router_discovery + addrconf_prefix_rcv: SLAAC from the prefix option."""
+        st = self.state(dev)
+        if st.disabled or not st.accept_ra or dev.iff_slave or dev.ifindex in self.routers:
+            return
+        if ra.prefix is None or not st.ready:
+            return
+        net = ipaddress.IPv6Network(ra.prefix)
+        if net.prefixlen != 64:
+            return
+        ident = eui64_link_local(dev.mac).packed[8:]
+        addr = ipaddress.IPv6Address(net.network_address.packed[:8] + ident)
+        now = self.ns.world.clock.now()
+        existing = next((a for a in st.addrs if a.addr == addr), None)
+        if existing is not None:
+            existing.valid_until = now + ra.valid
+            existing.preferred_until = now + ra.preferred
+            return
+        new = Inet6Addr(addr, 64, "global", tentative=True, valid_until=now + ra.valid,
+                        preferred_until=now + ra.preferred, mngtmpaddr=self.slaac_mngtmpaddr)
+        self._start_address(dev, new)
 
     def send_unsolicited_na(self, dev: NetDevice) -> None:
         """ndisc_send_unsol_na: one NA to all-nodes per address (bond failover)."""

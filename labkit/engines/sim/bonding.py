@@ -22,7 +22,7 @@ from labkit.engines.sim.bond_options import (
     parse_value,
 )
 from labkit.engines.sim.frames import Frame, is_multicast
-from labkit.engines.sim.netdev import NetDevice, Veth
+from labkit.engines.sim.netdev import NetDevice
 from labkit.errors import KernelError
 
 if TYPE_CHECKING:
@@ -95,7 +95,7 @@ class Slave:
         self.inactive = False
         self.queue_id = 0
         self.prio = 0
-        self.speed: int | None = 10000 if isinstance(dev, Veth) else 1000
+        self.speed: int | None = dev.speed if dev.speed is not None else 1000
         self.duplex: str | None = "full"
         self.ad_aggregator_id: int | None = None
         self.stats_base = (dev.counters.rx_packets, dev.counters.rx_bytes,

@@ -26,11 +26,12 @@ from labkit.engines.sim.bonding import Bond, Slave
 from labkit.engines.sim.bridge import Bridge, BridgePort
 from labkit.engines.sim.clock import VirtualClock
 from labkit.engines.sim.frames import Icmp, Ipv4
-from labkit.engines.sim.netdev import NetDevice, Veth
+from labkit.engines.sim.netdev import E1000, NetDevice, Tap, Veth
 from labkit.engines.sim.netns import Namespace
 from labkit.engines.sim.world import World
 from labkit.errors import KernelError
 from labkit.model import plan
+from labkit.model.flavours import Flavour
 from labkit.model.snapshot import HostSnapshot
 from labkit.model.topology import Nic, Topology
 
@@ -43,9 +44,11 @@ class SimEngine(Engine):
 
     name = "sim"
 
-    def __init__(self, seed: int = 0, kernel_release: str = "6.1.0-56-amd64") -> None:
+    def __init__(self, seed: int = 0, kernel_release: str = "6.1.0-56-amd64",
+                 bonding_version: str | None = None) -> None:
         self.seed = seed
         self.world = World(seed=seed, kernel_release=kernel_release)
+        self.world.bonding_version = bonding_version
         self._ping_ident = 0x1000
 
     @property
@@ -54,10 +57,14 @@ class SimEngine(Engine):
 
     # -- lifecycle --------------------------------------------------------------------------
     def build(self, topology: Topology, lab_id: str, progress: Progress | None = None,
-              managed: frozenset[str] = frozenset()) -> None:
+              managed: frozenset[str] = frozenset(), flavour: Flavour | None = None) -> None:
         self.topology = topology
         self.lab_id = lab_id
-        for step in plan.build_plan(topology, managed):
+        for step in plan.build_plan(topology, managed, flavour):
+            if isinstance(step, plan.AddHost) and flavour is not None:
+                self._apply(step)
+                self.ns(step.host).addrconf.slaac_mngtmpaddr = flavour.slaac_mngtmpaddr
+                continue
             self._apply(step)
         self.world.process_backlog()
         # the lab starts settled: DAD done, first solicitations sent, as a machine up a while
@@ -66,9 +73,11 @@ class SimEngine(Engine):
     def destroy(self) -> None:
         self.world.namespaces.clear()
 
-    def add_cable(self, topology: Topology, host: str, nic: Nic) -> None:
+    def add_cable(self, topology: Topology, host: str, nic: Nic, up: bool = True,
+                  physical: bool = False) -> None:
         self.topology = topology
-        for step in plan.cable_steps(topology, topology.host(host), nic):
+        for step in plan.cable_steps(topology, topology.host(host), nic, up=up,
+                                     physical=physical):
             self._apply(step)
         self.world.process_backlog()
 
@@ -88,7 +97,8 @@ class SimEngine(Engine):
                 br.open()
             case plan.AddCable():
                 self._veth_pair(self.ns(step.host), step.nic, step.mac,
-                                self.ns(step.switch), step.port, step.port_mac)
+                                self.ns(step.switch), step.port, step.port_mac,
+                                physical=step.physical)
                 sw = self.ns(step.switch)
                 bridge = sw.get(step.bridge)
                 assert isinstance(bridge, Bridge)
@@ -100,15 +110,38 @@ class SimEngine(Engine):
                 self.addr_add(step.host, step.dev, step.cidr)
             case plan.AddRoute():
                 self.route_add(step.host, step.to, gateway=step.via)
+            case plan.AddLibvirtNetwork():
+                ns = self.ns(step.host)
+                br = Bridge(ns, step.bridge, step.mac)
+                ns.register(br)
+                br.on_registered()
+                tap = Tap(ns, step.tap, step.mac)
+                ns.register(tap)
+                br.add_port(tap)
+                tap.open()  # libvirt opens the tap once and leaves it closed
+                tap.close()
+                iface = ipaddress.IPv4Interface(step.cidr)
+                ns.inet.addr_add(br, step.cidr, broadcast=str(iface.network.broadcast_address))
+                br.open()
+            case plan.UseIfindexes():
+                ns = self.ns(step.host)
+                for _ in range(step.count):
+                    old = Bond(ns, "labkit-hist", None)
+                    ns.register(old)
+                    ns.bonds_loaded = True
+                    ns.unregister(old)
+            case plan.AdvertisePrefix():
+                ns = self.ns(step.host)
+                ns.addrconf.start_router(ns.get(step.dev), step.prefix)
         self.world.process_backlog()
 
     @staticmethod
     def _veth_pair(ns: Namespace, name: str, mac: str | None, peer_ns: Namespace,
-                   peer_name: str, peer_mac: str | None) -> None:
+                   peer_name: str, peer_mac: str | None, physical: bool = False) -> None:
         """veth_newlink: the peer is registered first, in its own namespace."""
         if ns.find(name) is not None or peer_ns.find(peer_name) is not None:
             raise KernelError(EEXIST)
-        a = Veth(ns, name, mac or ns.world.random_mac())
+        a = (E1000 if physical else Veth)(ns, name, mac or ns.world.random_mac())
         b = Veth(peer_ns, peer_name, peer_mac or ns.world.random_mac())
         if not mac:
             a.addr_assign = "random"

@@ -66,8 +66,11 @@ class Ipv6Control:
     interfaces' counters.
     """
 
-    kind: str  # dad-ns, rs, mld-report, unsol-na
+    kind: str  # dad-ns, rs, mld-report, unsol-na, ra
     size: int
+    prefix: str | None = None  # ra: the advertised prefix (lifetimes below)
+    valid: int = 0
+    preferred: int = 0
 
 
 Payload = Arp | Ipv4 | Ipv6Control
@@ -88,4 +91,4 @@ class Frame:
         return ETH_HLEN + self.payload.size
 
 
-IPV6_SIZES = {"dad-ns": 86, "rs": 70, "mld-report": 90, "unsol-na": 86}
+IPV6_SIZES = {"dad-ns": 86, "rs": 70, "mld-report": 90, "unsol-na": 86, "ra": 118}

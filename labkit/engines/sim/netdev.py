@@ -51,6 +51,7 @@ class NetDevice:
     max_mtu: ClassVar[int] = 65535
     min_mtu: ClassVar[int] = 68
     is_lag_or_peer_link: ClassVar[bool] = False
+    speed: ClassVar[int | None] = None  # ethtool's link speed (Mbps) a bond reports for it
 
     def __init__(self, ns: Namespace, name: str, mac: str) -> None:
         self.ns = ns
@@ -198,6 +199,7 @@ class Veth(NetDevice):
     kind = "veth"
     is_lag_or_peer_link = True
     num_queues = 2  # veth makes one queue per possible CPU; the reference VM has 2
+    speed = 10000
 
     def __init__(self, ns: Namespace, name: str, mac: str) -> None:
         super().__init__(ns, name, mac)
@@ -232,3 +234,37 @@ class Veth(NetDevice):
         if peer is not None:
             peer.peer = None
             peer.ns.unregister(peer)
+
+
+class E1000(Veth):
+    """A VMware e1000 NIC as its guest sees it: a plain Ethernet device (no kind, no peer link,
+    pfifo_fast, 1000 Mbps), whose cable to the switch is the sim's veth underneath."""
+
+    kind = None
+    is_lag_or_peer_link = False
+    num_queues = 1
+    speed = 1000
+
+    def __init__(self, ns: Namespace, name: str, mac: str) -> None:
+        super().__init__(ns, name, mac)
+        self.oper = "DOWN"
+
+    def link_peer(self) -> NetDevice | None:
+        return None  # the guest sees no peer: IFLA_LINK is absent for a physical NIC
+
+    def qdisc(self) -> str:
+        return "pfifo_fast" if self.ever_opened else "noop"
+
+
+class Tap(NetDevice):
+    """A tap device nobody has opened (libvirt's virbr0-nic): never has carrier."""
+
+    kind = "tun"
+
+    def __init__(self, ns: Namespace, name: str, mac: str) -> None:
+        super().__init__(ns, name, mac)
+        self.carrier = False
+        self.oper = "DOWN"
+
+    def qdisc(self) -> str:
+        return "pfifo_fast" if self.ever_opened else "noop"

@@ -13,7 +13,7 @@ from labkit.views import bonding as bondview
 EPERM, ENOENT, EEXIST, ENODEV, EINVAL, EACCES = 1, 2, 17, 19, 22, 13
 NET_DEV_FILES = ("addr_assign_type", "address", "broadcast", "carrier", "ifindex", "mtu",
                  "operstate", "type")
-SYSCTL_IPV6 = ("disable_ipv6",)
+SYSCTL_IPV6 = ("disable_ipv6", "accept_ra")
 
 
 def _split(path: str) -> list[str]:
@@ -179,13 +179,17 @@ def _bonding_masters(ns: Namespace, data: str) -> None:
 def _sysctl_get(ns: Namespace, key: str) -> str | None:
     parts = key.split(".")
     if parts[:3] == ["net", "ipv6", "conf"] and len(parts) == 5 and parts[4] in SYSCTL_IPV6:
-        where = parts[3]
+        where, name = parts[3], parts[4]
         if where in ("all", "default"):
-            return ns.sysctl.get(f"net.ipv6.conf.{where}.disable_ipv6", "0")
+            return ns.sysctl.get(f"net.ipv6.conf.{where}.{name}",
+                                 "0" if name == "disable_ipv6" else "1")
         dev = ns.find(where)
         if dev is None:
             return None
-        return "1" if ns.addrconf.state(dev).disabled else "0"
+        st = ns.addrconf.state(dev)
+        if name == "accept_ra":
+            return str(st.accept_ra)
+        return "1" if st.disabled else "0"
     return ns.sysctl.get(key)
 
 
@@ -197,6 +201,17 @@ def _is_sysctl_dir(ns: Namespace, parts: list[str]) -> bool:
 
 def _sysctl_set(ns: Namespace, key: str, value: str, path: str) -> None:
     parts = key.split(".")
+    if parts[:3] == ["net", "ipv6", "conf"] and len(parts) == 5 and parts[4] == "accept_ra":
+        if value not in ("0", "1", "2"):
+            raise KernelError(EINVAL)
+        if parts[3] in ("all", "default"):
+            ns.sysctl[key] = value
+            return
+        dev = ns.find(parts[3])
+        if dev is None:
+            raise FileNotFoundError(path)
+        ns.addrconf.state(dev).accept_ra = int(value)
+        return
     if parts[:3] == ["net", "ipv6", "conf"] and len(parts) == 5 and parts[4] == "disable_ipv6":
         if value not in ("0", "1"):
             raise KernelError(EINVAL)

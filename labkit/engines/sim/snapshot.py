@@ -257,11 +257,18 @@ def addresses_of(ns: Namespace) -> tuple[Address, ...]:
                                prefixlen=a.prefixlen, scope=a.scope,
                                broadcast=str(a.broadcast) if a.broadcast else None,
                                flags=flags, label=a.label or dev.name))
+        now = ns.world.clock.now()
         for a6 in ns.addrconf.addresses(dev):
-            out.append(Address(ifindex=dev.ifindex, dev=dev.name, family=6, local=str(a6.addr),
-                               prefixlen=a6.prefixlen, scope=a6.scope,
-                               flags=(("tentative",) if a6.tentative else ())
-                               + (("noprefixroute",) if a6.noprefixroute else ())))
+            flags = (("tentative",) if a6.tentative else ()) + (
+                ("dynamic",) if a6.valid_until is not None else ()) + (
+                ("mngtmpaddr",) if a6.mngtmpaddr else ()) + (
+                ("noprefixroute",) if a6.noprefixroute else ())
+            out.append(Address(
+                ifindex=dev.ifindex, dev=dev.name, family=6, local=str(a6.addr),
+                prefixlen=a6.prefixlen, scope=a6.scope, flags=flags,
+                valid_lft=None if a6.valid_until is None else int(a6.valid_until - now),
+                preferred_lft=None if a6.preferred_until is None else max(
+                    0, int(a6.preferred_until - now))))
     return tuple(out)
 
 
@@ -314,4 +321,5 @@ def take(ns: Namespace) -> HostSnapshot:
     return HostSnapshot(host=ns.name, time=ns.world.clock.now(), links=links,
                         addresses=addresses_of(ns), routes=routes_of(ns),
                         neighbours=neighbours_of(ns), fdb=fdb_of(ns),
-                        kernel_release=ns.world.kernel_release)
+                        kernel_release=ns.world.kernel_release,
+                        bonding_version=ns.world.bonding_version or "")

@@ -11,7 +11,14 @@ import random
 from collections import deque
 
 from labkit.engines.sim.clock import VirtualClock
-from labkit.engines.sim.frames import ETH_P_ARP, ETH_P_IP, Frame, is_multicast
+from labkit.engines.sim.frames import (
+    ETH_P_ARP,
+    ETH_P_IP,
+    ETH_P_IPV6,
+    Frame,
+    Ipv6Control,
+    is_multicast,
+)
 from labkit.engines.sim.netdev import NetDevice
 from labkit.engines.sim.netns import Namespace
 
@@ -24,6 +31,7 @@ class World:
         self.clock.after_each = self.process_backlog
         self.rng = random.Random(seed)
         self.kernel_release = kernel_release
+        self.bonding_version: str | None = None  # the bonding driver's own version, if any
         self.namespaces: dict[str, Namespace] = {}
         self._backlog: deque[tuple[NetDevice, Frame]] = deque()
         self._linkwatch: list[NetDevice] = []
@@ -95,3 +103,8 @@ class World:
             dev.ns.inet.arp_rcv(dev, frame)
         elif frame.ethertype == ETH_P_IP:
             dev.ns.inet.ip_rcv(dev, frame)
+        elif frame.ethertype == ETH_P_IPV6 and isinstance(frame.payload, Ipv6Control):
+            if frame.payload.kind == "ra":
+                dev.ns.addrconf.ra_rcv(dev, frame.payload)
+            elif frame.payload.kind == "rs":
+                dev.ns.addrconf.rs_rcv(dev)

@@ -238,7 +238,8 @@ def _profile_items(nmc: Nmcli, nm: NetworkManager, sc: SettingsConnection,
 
 ACTIVE_GROUPS = ("GENERAL", "IP4", "DHCP4", "IP6", "DHCP6", "VPN")
 # the order `connection show ID` prints settings in (NMC_FIELDS_SETTINGS_NAMES_ALL)
-DISPLAY_ORDER = ("connection", "802-3-ethernet", "ipv4", "ipv6", "bond", "bond-port", "proxy")
+DISPLAY_ORDER = ("connection", "802-3-ethernet", "ipv4", "ipv6", "bond", "bond-port", "bridge",
+                 "proxy")
 
 
 def _active_items(nmc: Nmcli, nm: NetworkManager, ac: ActiveConnection,

@@ -62,7 +62,10 @@ def sorted_devices(nm: NetworkManager) -> list[Device]:
 
 
 def state_text(nmc: Nmcli, dev: Device) -> str:
-    return nmc.tr(STATE_TEXT.get(dev.state, "unknown"))
+    text = STATE_TEXT.get(dev.state, "unknown")
+    if dev.external and nmc.version >= (1, 30) and dev.state == DeviceState.ACTIVATED:
+        text = "connected (externally)"
+    return nmc.tr(text)
 
 
 def status(nmc: Nmcli, args: list[str]) -> None:

@@ -306,9 +306,11 @@ def _show_filters(inv: Invocation, args: Args, opts: Options, topic: str
             dev = w
     if dev is not None and _snapshot(inv).find_link(dev) is None:
         raise IpExit(1, f'Device "{dev}" does not exist.\n')
+    system = inv.shell.systems.get(inv.host)
     return dev, view.ShowOptions(details=bool(opts.details), stats=opts.stats,
                                  brief=opts.brief, family=opts.family or None, up_only=up,
-                                 master=master, oneline=opts.oneline)
+                                 master=master, oneline=opts.oneline,
+                                 iproute2=system.iproute2 if system else "6.1")
 
 
 def _snapshot(inv: Invocation) -> HostSnapshot:

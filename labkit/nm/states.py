@@ -1,0 +1,121 @@
+"""The three states of a connection, side by side: the file on disk, the profile in
+NetworkManager, and what the device runs (the applied profile and the kernel's addresses).
+
+`nmcli c mod` changes the first two; editing the file changes only the first; `nmcli c reload`
+copies the first into the second; `nmcli c up` (or down + up) makes the third equal the second.
+This module reads all three without changing anything and says where they differ.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from labkit.nm.nmcli.values import render
+from labkit.nm.schema import SETTINGS
+
+if TYPE_CHECKING:
+    import pandas
+
+    from labkit.nm.daemon import NetworkManager
+    from labkit.nm.profile import Profile
+
+# the properties a learner changes; every other one is compared too, but listed after these
+KEY_PROPERTIES = ("connection.autoconnect", "connection.interface-name", "connection.master",
+                  "bond.options", "ipv4.method", "ipv4.addresses", "ipv4.gateway", "ipv4.dns",
+                  "ipv6.method")
+KERNEL_ROW = "kernel: IPv4 addresses"
+
+
+@dataclass
+class States:
+    """One connection's three states."""
+
+    name: str
+    path: str | None
+    file: Profile | None
+    file_error: str | None
+    profile: Profile | None
+    applied: Profile | None
+    device: str | None
+    kernel_addresses: tuple[str, ...] = ()
+    rows: list[tuple[str, str, str, str]] = field(default_factory=list)
+
+    def differences(self) -> list[tuple[str, str, str, str]]:
+        """(property, file, profile, device) for every property where the states differ."""
+        return [r for r in self.rows if len({r[1], r[2], r[3]}) > 1]
+
+    def frame(self, only_differences: bool = False) -> pandas.DataFrame:
+        import pandas as pd
+
+        rows = self.differences() if only_differences else self.rows
+        return pd.DataFrame(rows, columns=["property", "file on disk", "profile in NM",
+                                           "applied on device"]).set_index("property")
+
+    def __str__(self) -> str:
+        head = (f"{self.name}: file {self.path or '(none)'}"
+                + (f" (skipped: {self.file_error})" if self.file_error else "")
+                + f"; device {self.device or '(not active)'}")
+        diffs = self.differences()
+        if not diffs:
+            return head + "\nall three states agree"
+        width = max(len(r[0]) for r in diffs)
+        lines = [head, f"{'property':{width}}  file on disk | profile in NM | applied on device"]
+        lines += [f"{p:{width}}  {a or '--'} | {b or '--'} | {c or '--'}" for p, a, b, c in diffs]
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        return self.frame(only_differences=bool(self.differences()))._repr_html_()  # type: ignore[operator]
+
+
+def _values(profile: Profile | None, version: tuple[int, int]) -> dict[str, str]:
+    if profile is None:
+        return {}
+    out = {}
+    for setting in profile.settings():
+        for prop in SETTINGS[setting].props_for(version):
+            if setting == "connection" and prop.name in ("timestamp", "uuid"):
+                continue
+            value: Any = profile.get(setting, prop.name)
+            out[f"{setting}.{prop.name}"] = render(setting, prop, value, terse=True)
+    return out
+
+
+def states(nm: NetworkManager, name: str) -> States:
+    """The three states of the profile called `name` (or with that UUID or file)."""
+    nm.sync()
+    hits = nm.find_connections(name)
+    sc = hits[0] if hits else None
+    path = sc.path if sc else None
+    if path is None and nm.store is not None:
+        for stored in nm.store.scan():
+            if stored.path.rsplit("/", 1)[-1] in (f"{name}.nmconnection", f"ifcfg-{name}") or (
+                    stored.profile is not None and stored.profile.id == name):
+                path = stored.path
+                break
+    file_profile, file_error = None, None
+    if path is not None and nm.store is not None:
+        stored = nm.store.read(path)
+        file_profile, file_error = stored.profile, stored.error
+        if not nm.files.exists(nm.host, path):
+            file_error = "the file is gone"
+    ac = nm.active_for(sc)[0] if sc else None
+    applied = ac.device.applied if ac else None
+    device = ac.device.iface if ac else None
+    kernel: tuple[str, ...] = ()
+    if device:
+        snap = nm.kernel.snapshot()
+        kernel = tuple(f"{a.local}/{a.prefixlen}" for a in snap.addresses
+                       if a.dev == device and a.family == 4)
+    version = nm.version.version
+    f, p, a = _values(file_profile, version), _values(sc.profile if sc else None, version), \
+        _values(applied, version)
+    keys = list(KEY_PROPERTIES) + sorted((set(f) | set(p) | set(a)) - set(KEY_PROPERTIES))
+    rows = [(k, f.get(k, ""), p.get(k, ""), a.get(k, "")) for k in keys
+            if k in f or k in p or k in a]
+    if device:
+        rows.append((KERNEL_ROW, f.get("ipv4.addresses", ""), p.get("ipv4.addresses", ""),
+                     ", ".join(kernel)))
+    return States(name=name, path=path, file=file_profile, file_error=file_error,
+                  profile=sc.profile if sc else None, applied=applied, device=device,
+                  kernel_addresses=kernel, rows=rows)
