@@ -20,13 +20,16 @@ def build_parser() -> argparse.ArgumentParser:
     sub = ap.add_subparsers(dest="command", metavar="COMMAND")
     rp = sub.add_parser("replay", help="run a scenario file and print its transcript",
                         description="Run a scenario (lines '$ CMD', 'HOST$ CMD', '# text', "
-                        "'@sleep SECONDS') on a fresh lab and print what each command printed.")
+                        "'@sleep SECONDS', '@networkmanager off') on a fresh lab and print "
+                        "what each command printed.")
     rp.add_argument("scenario", help="the scenario file")
     rp.add_argument("--engine", default="auto", help="auto (default), sim, netns or vm")
     rp.add_argument("--flavour", default="nm142", help="nm142 (default) or centos7")
     rp.add_argument("--locale", default=None, help="C (default) or ja")
     rp.add_argument("--topology", default="centos7-bond", help="a preset name or a YAML file")
     rp.add_argument("--seed", type=int, default=0, help="the sim's random seed")
+    rp.add_argument("--stable-uuids", action="store_true",
+                    help="derive NetworkManager's UUIDs from the seed (reproducible output)")
     rp.add_argument("--json", action="store_true", help="print the JSON transcript")
     sub.add_parser("masks", help="list what transcript comparisons may ignore, and why")
     return ap
@@ -55,11 +58,11 @@ def main(argv: list[str] | None = None) -> int:
 def _replay(args: argparse.Namespace) -> int:
     from labkit.lab import Lab
     from labkit.replay.runner import replay
-    from labkit.replay.scenario import load_scenario
+    from labkit.replay.scenario import lab_options, load_scenario
 
     items = load_scenario(args.scenario)
     lab = Lab(args.topology, engine=args.engine, flavour=args.flavour, locale=args.locale,
-              seed=args.seed)
+              seed=args.seed, stable_uuids=args.stable_uuids, **lab_options(items))
     with lab:
         transcript = replay(items, lab)
     sys.stdout.write(transcript.to_json() if args.json else transcript.to_text())

@@ -32,8 +32,17 @@ if TYPE_CHECKING:
     from labkit.nm.daemon import NetworkManager
 
 
+STABLE_EPOCH = 1795564800.0  # 2026-11-25 00:00 UTC: when a reproducible lab's clock starts
+
+
 class Lab:
-    """One lab: hosts, cables, a switch, and a shell on each host."""
+    """One lab: hosts, cables, a switch, and a shell on each host.
+
+    `flavour` picks the imitated machine (nm142, centos7) and `locale` its language (C, ja);
+    `networkmanager=False` leaves NetworkManager out (kernel-level lessons); `stable_uuids`
+    derives NetworkManager's UUIDs from `seed` and fixes the lab's calendar, so notebooks print
+    the same text every run.
+    """
 
     def __init__(self, topology: str | Path | dict[str, Any] | Topology = "centos7-bond",
                  engine: str = "auto", *, flavour: str = "nm142", locale: str | None = None,
@@ -77,13 +86,15 @@ class Lab:
             engine.build(self.topology, self.lab_id, self._progress, managed=managed,
                          flavour=self.flavour)
             uuids = UuidSource(self.seed if self.stable_uuids else None)
+            # reproducible labs also keep their own calendar (profile timestamps)
+            epoch = STABLE_EPOCH if self.stable_uuids else None
             for host in self.topology.hosts:
                 if host.name in managed:
                     if self._progress:
                         self._progress(f"starting NetworkManager on {host.name}")
                 self.systems[host.name] = boot(engine, self.files, host if host.name in managed
                                                else replace(host, networkmanager=False),
-                                               self.flavour.name, self.locale, uuids)
+                                               self.flavour.name, self.locale, uuids, epoch)
         except BaseException:
             engine.destroy()
             self.systems = {}
@@ -204,9 +215,11 @@ class Lab:
     def describe(self) -> str:
         """One paragraph: topology, engine and why, flavour, state."""
         state = "running" if self.engine is not None else "not started"
+        nm = ", ".join(sorted(self._managed_hosts())) or "no host"
         return (f"lab {self.lab_id!r}: topology {self.topology.name!r} "
                 f"({', '.join(self.topology.host_names())}), engine {self.engine_name} "
-                f"({self.engine_reason}), flavour {self.flavour.name}, {state}")
+                f"({self.engine_reason}), flavour {self.flavour.name}, NetworkManager on "
+                f"{nm}, {state}")
 
     def __repr__(self) -> str:
         return f"<Lab {self.describe()}>"

@@ -57,3 +57,19 @@ def test_errors_are_one_line(tmp_path: Path) -> None:
 def test_masks_are_listed() -> None:
     out = labkit("masks")
     assert out.returncode == 0 and "random-mac" in out.stdout and "ping-rtt" in out.stdout
+
+
+def test_replay_centos7_in_japanese() -> None:
+    scenario = Path(__file__).parent / "scenarios" / "centos7" / "walkthrough-ja.scn"
+    first = labkit("replay", "--engine", "sim", "--flavour", "centos7", "--locale", "ja",
+                   "--stable-uuids", "--json", str(scenario))
+    assert first.returncode == 0, first.stderr
+    steps = json.loads(first.stdout)["steps"]
+    added = next(s for s in steps if s["cmd"].startswith("nmcli connection add type bond "))
+    assert added["out"].startswith("接続 'bond0' (") and added["out"].endswith(
+        ") が正常に追加されました。\n")
+    assert any(s["out"].startswith("8: bond0:") for s in steps if s["cmd"] == "ip -4 a show bond0")
+    # --stable-uuids: the same UUIDs on every run
+    again = labkit("replay", "--engine", "sim", "--flavour", "centos7", "--locale", "ja",
+                   "--stable-uuids", "--json", str(scenario))
+    assert json.loads(again.stdout)["steps"] == steps

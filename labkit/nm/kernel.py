@@ -65,7 +65,7 @@ class HostKernel:
         path = f"/sys/class/net/{name}/bonding/{option}"
         try:
             self.engine.write_file(self.host, path, (value or "") + "\n")
-        except KernelError:
+        except (KernelError, OSError):
             pass  # NetworkManager logs and goes on
 
     def delete(self, name: str) -> None:

@@ -120,6 +120,11 @@ class Profile:
         if self.master and not self.is_port:
             raise ProfileInvalid("connection.slave-type: Cannot set 'master' without "
                                  "'slave-type'")
+        iface = self.interface_name
+        if iface is not None:
+            why = ifname_problem(iface)
+            if why:
+                raise ProfileInvalid(f"connection.interface-name: '{iface}': {why}")
         if self.type == "bond" and not self.interface_name:
             raise ProfileInvalid("connection.interface-name: property is missing")
         if self.type == "bond":
@@ -176,6 +181,21 @@ class Profile:
         if method in ("disabled", "ignore", "link-local") and addrs:
             raise ProfileInvalid(f"{family}.addresses: this property is not allowed for "
                                  f"'method={method}'")
+
+
+def ifname_problem(name: str) -> str | None:
+    """nm_utils_ifname_valid_kernel (the kernel's dev_valid_name): why `name` is no
+    interface name, or None."""
+    if not name:
+        return "interface name is too short"
+    if name in (".", ".."):
+        return "interface name is reserved"
+    for ch in name[:16]:
+        if ch in "/:" or ch.isspace():
+            return "interface name contains an invalid character"
+    if len(name.encode()) > 15:
+        return "interface name is longer than 15 characters"
+    return None
 
 
 def _valid_uuid(text: str) -> bool:

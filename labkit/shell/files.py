@@ -58,7 +58,9 @@ class LabFiles:
         (self.root / host / "tmp").mkdir(parents=True, exist_ok=True)
 
     def local(self, host: str, path: str) -> Path:
-        """Where `path` of `host` lives on disk."""
+        """Where `path` of `host` lives on disk (FileNotFoundError for a path with NUL)."""
+        if "\0" in path:
+            raise FileNotFoundError(path)
         return self.root / host / normalize(path).lstrip("/")
 
     def read(self, host: str, path: str) -> str:

@@ -6,7 +6,6 @@ Parsing errors come back as bash's own messages (`bash: syntax error near unexpe
 
 from __future__ import annotations
 
-import shlex
 from dataclasses import dataclass, field
 
 
@@ -49,38 +48,75 @@ class AndOr:
 OPERATORS = {";", "&", "&&", "|", "||", ">", ">>", "<", ">&", "2>", "2>>", "&>"}
 
 
+OPERATOR_CHARS = ";&|<>"
+LONG_OPERATORS = (";;", "&&", "||", ">>", ">&", "&>")
+
+
 def _tokens(line: str) -> list[tuple[str, bool]]:
-    """Words and operators; the flag says whether a token is an operator."""
-    lex = shlex.shlex(line, posix=True, punctuation_chars=";&|<>")
-    lex.whitespace_split = True
-    lex.commenters = ""
+    """Words and operators; the flag says whether a token is an operator. Only unquoted,
+    unescaped `;&|<>` make operators (`'<'` and `\\>` are words); digits written right
+    before `>` or `<` make an fd redirection (`2>`, `2>&1`)."""
     out: list[tuple[str, bool]] = []
-    try:
-        raw = list(lex)
-    except ValueError as exc:
-        if "quotation" in str(exc):
-            raise ShellSyntaxError("bash: unexpected EOF while looking for matching quote") \
-                from None
-        raise ShellSyntaxError(f"bash: {exc}") from None
-    # shlex glues "2>" as word "2" then ">"; rebuild fd redirections and "2>&1"
-    i = 0
-    while i < len(raw):
-        tok = raw[i]
-        is_op = bool(tok) and all(c in ";&|<>" for c in tok)
-        if (not is_op and tok in ("1", "2") and i + 1 < len(raw)
-                and raw[i + 1] and raw[i + 1][0] in "<>" and _adjacent(line, raw, i)):
-            out.append((tok + raw[i + 1], True))
+    word: list[str] = []
+    in_word = False  # a word has started (it may be an empty quoted string)
+    quoted = False  # some part of the current word was quoted or escaped
+    i, n = 0, len(line)
+
+    def flush() -> None:
+        nonlocal word, in_word, quoted
+        if in_word:
+            out.append(("".join(word), False))
+        word, in_word, quoted = [], False, False
+
+    while i < n:
+        c = line[i]
+        if c in " \t\n":
+            flush()
+            i += 1
+        elif c == "'":
+            end = line.find("'", i + 1)
+            if end < 0:
+                raise ShellSyntaxError("bash: unexpected EOF while looking for matching quote")
+            word.append(line[i + 1:end])
+            in_word = quoted = True
+            i = end + 1
+        elif c == '"':
+            j = i + 1
+            buf: list[str] = []
+            while j < n and line[j] != '"':
+                if line[j] == "\\" and j + 1 < n and line[j + 1] in '"\\$`':
+                    buf.append(line[j + 1])
+                    j += 2
+                    continue
+                buf.append(line[j])
+                j += 1
+            if j >= n:
+                raise ShellSyntaxError("bash: unexpected EOF while looking for matching quote")
+            word.append("".join(buf))
+            in_word = quoted = True
+            i = j + 1
+        elif c == "\\":
+            if i + 1 < n:
+                word.append(line[i + 1])
+                in_word = quoted = True
             i += 2
-            continue
-        out.append((tok, is_op))
-        i += 1
+        elif c in OPERATOR_CHARS:
+            op = next((o for o in LONG_OPERATORS if line.startswith(o, i)), c)
+            i += len(op)
+            digits = "".join(word)
+            if op[0] in "<>" and in_word and not quoted and len(digits) == 1 and \
+                    digits.isdigit():
+                op = digits + op  # 2> 2>> 2>& 1> 0<
+                word, in_word, quoted = [], False, False
+            else:
+                flush()
+            out.append((op, True))
+        else:
+            word.append(c)
+            in_word = True
+            i += 1
+    flush()
     return out
-
-
-def _adjacent(line: str, raw: list[str], i: int) -> bool:
-    """True when token i is written right before the next one (as in `2>`, not `2 >`)."""
-    needle = raw[i] + raw[i + 1]
-    return needle in line
 
 
 def parse(line: str) -> list[AndOr]:

@@ -107,6 +107,7 @@ class Shell:
     # -- entry points -----------------------------------------------------------------------
     def run(self, line: str, host: str = "server") -> ShellResult:
         """Run one command line on `host` to its end (background jobs stay running)."""
+        line = line.replace("\0", "")  # a terminal cannot send NUL; bash never sees one
         text, status = self._drive(self._line(line, host), wait=True)
         self.engine.clock.settle()  # the daemons handle what the command set off
         self.last_status[host] = status

@@ -70,7 +70,7 @@ def install_files(files: LabFiles, host: Host, flavour: str, uuids: UuidSource) 
 
 
 def boot(engine: Engine, files: LabFiles, host: Host, flavour: str, locale: str,
-         uuids: UuidSource) -> HostSystem:
+         uuids: UuidSource, epoch: float | None = None) -> HostSystem:
     """Bring up the host's userspace and let NetworkManager settle."""
     from labkit.model.flavours import get_flavour
 
@@ -85,7 +85,7 @@ def boot(engine: Engine, files: LabFiles, host: Host, flavour: str, locale: str,
     if version.udev_persistent_mac:
         system.udev = Udev(engine, host.name, MACHINE_ID)
         system.udev.start()
-    system.nm = NetworkManager(engine, host.name, files, version, uuids)
+    system.nm = NetworkManager(engine, host.name, files, version, uuids, epoch=epoch)
     system.nm.start()
     settle(engine, system.nm)
     return system
