@@ -23,31 +23,24 @@ from labkit.system.host import MACHINE_ID
 SYSTEMCTL = """#!/bin/sh
 # systemctl stand-in for the recorder's VM (no systemd there): what the units do.
 NS={ns}
+nm_stop() {{
+    pid=$(cat /run/lab-nm/pid 2>/dev/null)
+    [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null
+    while [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+}}
+nm_start() {{
+    ip netns exec $NS NetworkManager --no-daemon >>/run/lab-nm/log 2>&1 &
+    echo $! > /run/lab-nm/pid
+    i=0
+    until nmcli -t general status >/dev/null 2>&1 || [ $i -gt 100 ]; do
+      sleep 0.1; i=$((i+1))
+    done
+}}
 case "$1 $2" in
   "restart NetworkManager"|"restart NetworkManager.service"|"restart network-manager")
-    pid=$(cat /run/lab-nm/pid 2>/dev/null)
-    [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null
-    while [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
-    ip netns exec $NS NetworkManager --no-daemon >>/run/lab-nm/log 2>&1 &
-    echo $! > /run/lab-nm/pid
-    i=0
-    until nmcli -t general status >/dev/null 2>&1 || [ $i -gt 100 ]; do
-      sleep 0.1; i=$((i+1))
-    done
-    ;;
-  "stop NetworkManager"|"stop NetworkManager.service")
-    pid=$(cat /run/lab-nm/pid 2>/dev/null)
-    [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null
-    while [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
-    ;;
-  "start NetworkManager"|"start NetworkManager.service")
-    ip netns exec $NS NetworkManager --no-daemon >>/run/lab-nm/log 2>&1 &
-    echo $! > /run/lab-nm/pid
-    i=0
-    until nmcli -t general status >/dev/null 2>&1 || [ $i -gt 100 ]; do
-      sleep 0.1; i=$((i+1))
-    done
-    ;;
+    nm_stop; nm_start ;;
+  "stop NetworkManager"|"stop NetworkManager.service") nm_stop ;;
+  "start NetworkManager"|"start NetworkManager.service") nm_start ;;
   "restart network"|"restart network.service")
     echo "Failed to restart $2: Unit network.service not found." >&2; exit 5 ;;
   *)

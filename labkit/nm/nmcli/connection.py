@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as _dt
 from typing import TYPE_CHECKING
 
-from labkit.nm.nmcli import output
+from labkit.nm.nmcli import activation, output
 from labkit.nm.nmcli.main import (
     ACTIVATION,
     NOT_FOUND,
@@ -259,8 +259,14 @@ def _active_items(nmc: Nmcli, nm: NetworkManager, ac: ActiveConnection,
     groups: dict[str, list[tuple[str, str | list[str]]]] = {"GENERAL": general}
     groups["IP4"] = ip_items(nmc, nm, ac.device.iface, 4, ac)
     groups["IP6"] = ip_items(nmc, nm, ac.device.iface, 6, ac)
+    return select_groups(groups, ACTIVE_GROUPS, only)
+
+
+def select_groups(groups: dict[str, list[tuple[str, str | list[str]]]], order: tuple[str, ...],
+                  only: dict[str, set[str] | None]) -> list[tuple[str, str | list[str]]]:
+    """The items of a multi-line view that -f selects (GROUP, or GROUP.FIELD), in `order`."""
     items: list[tuple[str, str | list[str]]] = []
-    for group in ACTIVE_GROUPS:
+    for group in order:
         if group not in groups or (only and group not in only):
             continue
         wanted = only.get(group) if only else None
@@ -397,16 +403,7 @@ def up(nmc: Nmcli, args: list[str]) -> None:
     ac = pending.ac
 
     def report() -> None:
-        if pending.failed_reason is not None and ac.state != AcState.ACTIVATED:
-            from labkit.nm.objects import REASON_TEXT
-
-            nmc.call.err(nmc.tr("Error: Connection activation failed: %s")
-                         % nmc.tr(REASON_TEXT.get(pending.failed_reason, "Unknown error"))
-                         + "\n")
-            nmc.call.err(f"Hint: use 'journalctl -xe NM_CONNECTION={sc.uuid} + "
-                         f"NM_DEVICE={ac.device.iface}' to get more details.\n"
-                         if nmc.version >= (1, 20) else "")
-            nmc.call.rc = ACTIVATION
+        if activation.failed(nmc, pending, hint=True):
             return
         if ac.device.dtype in ("bond", "bridge") and ac.ports_waiting:
             msg = nmc.tr("Connection successfully activated (%s) (D-Bus active path: %s)\n") \
@@ -416,12 +413,9 @@ def up(nmc: Nmcli, args: list[str]) -> None:
                 % ac.dbus_path
         nmc.out(msg)
 
-    if ac.state == AcState.ACTIVATED or pending.done or (
-            ac.device.dtype in ("bond", "bridge") and ac.device.state >= DeviceState.IP_CONFIG):
-        report()
-        return
-    nmc.call.wait_for = pending
-    nmc.call.then = report
+    # nmcli returns early for a master that reached IP configuration ("waiting for ports")
+    activation.report_when_done(nmc, pending, ac.device.dtype in ("bond", "bridge")
+                                and ac.device.state >= DeviceState.IP_CONFIG, report)
 
 
 def down(nmc: Nmcli, args: list[str]) -> None:
@@ -703,25 +697,24 @@ def add(nmc: Nmcli, args: list[str]) -> None:
     nmc.out(tr("Connection '%s' (%s) successfully added.\n") % (sc.id, sc.uuid))
 
 
-def _unique_name(nm: NetworkManager, base: str) -> str:
-    names = {c.id for c in nm.connections}
-    if base not in names:
+def _unused(base: str, taken: set[str | None], sep: str) -> str:
+    """`base`, or `base` with the first free number (nmc_unique_connection_name: "-N";
+    a default bond interface name: "N")."""
+    if base not in taken:
         return base
     n = 1
-    while f"{base}-{n}" in names:
+    while f"{base}{sep}{n}" in taken:
         n += 1
-    return f"{base}-{n}"
+    return f"{base}{sep}{n}"
+
+
+def _unique_name(nm: NetworkManager, base: str) -> str:
+    return _unused(base, {c.id for c in nm.connections}, "-")
 
 
 def _unique_ifname(nm: NetworkManager, base: str) -> str:
-    used = {c.profile.interface_name for c in nm.connections}
-    used |= {d.iface for d in nm.devices}
-    if base not in used:
-        return base
-    n = 1
-    while f"{base}{n}" in used:
-        n += 1
-    return f"{base}{n}"
+    taken = {c.profile.interface_name for c in nm.connections} | {d.iface for d in nm.devices}
+    return _unused(base, taken, "")
 
 
 def modify(nmc: Nmcli, args: list[str]) -> None:

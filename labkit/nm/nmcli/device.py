@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from labkit.nm.nmcli import output
-from labkit.nm.nmcli.connection import _ac_sort_key, ip_items
+from labkit.nm.nmcli import activation, output
+from labkit.nm.nmcli.connection import _ac_sort_key, ip_items, select_groups
 from labkit.nm.nmcli.main import (
     ACTIVATION,
     DISCONNECT,
@@ -16,7 +16,7 @@ from labkit.nm.nmcli.main import (
     NmcliExit,
     matches,
 )
-from labkit.nm.objects import AcState, Device, DeviceState
+from labkit.nm.objects import Device, DeviceState
 
 if TYPE_CHECKING:
     from labkit.nm.daemon import NetworkManager
@@ -169,15 +169,7 @@ def _device_items(nmc: Nmcli, nm: NetworkManager, dev: Device, only: dict[str, s
     if dev.managed and dev.state != DeviceState.UNMANAGED:
         groups["IP4"] = ip_items(nmc, nm, dev.iface, 4, dev.ac)
         groups["IP6"] = ip_items(nmc, nm, dev.iface, 6, dev.ac)
-    items: list[tuple[str, str | list[str]]] = []
-    for group in ("GENERAL", "WIRED-PROPERTIES", "BOND", "IP4", "IP6"):
-        if group not in groups or (only and group not in only):
-            continue
-        wanted = only.get(group) if only else None
-        for name, value in groups[group]:
-            if wanted is None or name.split(".", 1)[1].split("[")[0] in wanted:
-                items.append((name, value))
-    return items
+    return select_groups(groups, ("GENERAL", "WIRED-PROPERTIES", "IP4", "IP6"), only)
 
 
 def connect(nmc: Nmcli, args: list[str]) -> None:
@@ -201,23 +193,13 @@ def connect(nmc: Nmcli, args: list[str]) -> None:
     ac = pending.ac
 
     def report() -> None:
-        if ac.state != AcState.ACTIVATED and pending.failed_reason is not None:
-            from labkit.nm.objects import REASON_TEXT
-
-            nmc.call.err(nmc.tr("Error: Connection activation failed: %s")
-                         % nmc.tr(REASON_TEXT.get(pending.failed_reason, "Unknown error"))
-                         + "\n")
-            nmc.call.rc = ACTIVATION
+        if activation.failed(nmc, pending, hint=False):
             return
         # nmcli erases its progress line on a terminal before the result
         nmc.out("\x1b[2K\r" + nmc.tr("Device '%s' successfully activated with '%s'.\n")
                 % (dev.iface, ac.sc.uuid))
 
-    if ac.state == AcState.ACTIVATED or pending.done:
-        report()
-        return
-    nmc.call.wait_for = pending
-    nmc.call.then = report
+    activation.report_when_done(nmc, pending, False, report)
 
 
 def disconnect(nmc: Nmcli, args: list[str]) -> None:

@@ -210,15 +210,7 @@ def set_value(setting: str, prop: Prop, current: Any, text: str | None, modifier
         items = [_parse_address(t, family) for t in _split_list(text)]
         return _list_update(tuple(current or ()), items, text, modifier)
     if kind == "iplist":
-        items = []
-        for t in _split_list(text):
-            try:
-                ip = ipaddress.ip_address(t)
-                if ip.version != family:
-                    raise ValueError(t)
-            except ValueError:
-                raise ValueError_(f"invalid IPv{family} address '{t}'") from None
-            items.append(str(ip))
+        items = [_ip(t, family, f"invalid IPv{family} address '{t}'") for t in _split_list(text)]
         return _list_update(tuple(current or ()), items, text, modifier)
     if kind == "strlist":
         return _list_update(tuple(current or ()), _split_list(text), text, modifier)
@@ -234,16 +226,21 @@ def set_value(setting: str, prop: Prop, current: Any, text: str | None, modifier
         opts.update(pairs)
         return tuple(sorted(opts.items()))
     if setting in ("ipv4", "ipv6") and prop.name == "gateway":
-        try:
-            ip = ipaddress.ip_address(text)
-            if ip.version != family:
-                raise ValueError(text)
-        except ValueError:
-            raise ValueError_(f"invalid gateway address '{text}'") from None
-        return str(ip)
+        return _ip(text, family, f"invalid gateway address '{text}'")
     if modifier == "-":
         return prop.default
     return text
+
+
+def _ip(text: str, family: int, why: str) -> str:
+    """`text` as an address of `family`; ValueError_(why) when it is not one."""
+    try:
+        ip = ipaddress.ip_address(text)
+    except ValueError:
+        raise ValueError_(why) from None
+    if ip.version != family:
+        raise ValueError_(why)
+    return str(ip)
 
 
 def _list_update(current: tuple[str, ...], items: list[str], text: str, modifier: str
