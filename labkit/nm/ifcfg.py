@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from labkit.nm.keyfile import KeyfileError
 from labkit.nm.profile import Profile
-from labkit.nm.schema import BOND_MODES
+from labkit.nm.schema import BOND_MODES, bond_option_error
 
 _QUOTE_CHARS = set(" \t'~|&;()<>")
 _ESCAPE_CHARS = set('"\\$`')
@@ -337,6 +337,10 @@ def read(text: str, filename: str) -> tuple[Profile, list[str]]:
             key, _, value = item.partition("=")
             if key == "mode" and value.isdigit() and int(value) < len(BOND_MODES):
                 value = BOND_MODES[int(value)]
+            why = bond_option_error(key, value)
+            if why:
+                warnings.append(f"ignoring invalid bond option {key}={value}: {why}")
+                continue
             options.append((key, value))
         p.set("bond", "options", tuple(sorted(options)) or (("mode", "balance-rr"),))
     if not master:

@@ -148,15 +148,21 @@ class Profile:
         mode = bond_mode_name(mode_text)
         if mode is None:
             raise bad(f"'{mode_text}' is not a valid value for 'mode'")
-        miimon = int(opts.get("miimon", "100") or 0)
-        arp_interval = int(opts.get("arp_interval", "0") or 0)
+        def number(name: str, default: str) -> int:
+            text = opts.get(name, default) or "0"
+            if not text.isdigit():
+                raise bad(f"invalid value '{text}' for option '{name}'")
+            return int(text)
+
+        miimon = number("miimon", "100")
+        arp_interval = number("arp_interval", "0")
         if mode in ("balance-tlb", "balance-alb") and arp_interval > 0:
             raise bad(f"'mode={mode_text}' is incompatible with 'arp_interval > 0'")
         if opts.get("primary") and mode not in ("active-backup", "balance-tlb", "balance-alb"):
             raise bad("'primary' option is only valid for 'mode=active-backup'")
         if miimon == 0:
             for delay in ("updelay", "downdelay"):
-                if int(opts.get(delay, "0") or 0):
+                if number(delay, "0"):
                     raise bad(f"'{delay}' option requires 'miimon' option to be enabled")
         if arp_interval > 0 and not opts.get("arp_ip_target"):
             raise bad("'arp_interval' option requires 'arp_ip_target' option to be set")

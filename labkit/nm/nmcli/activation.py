@@ -14,12 +14,16 @@ if TYPE_CHECKING:
 
 
 def failed(nmc: Nmcli, pending: PendingActivation, hint: bool) -> bool:
-    """Print nmcli's activation failure (and the journalctl hint) if the activation failed."""
+    """Print nmcli's activation failure if the activation failed: `connection up` adds the
+    journalctl hint, `device connect` words it with a final period."""
     ac = pending.ac
     if ac.state == AcState.ACTIVATED or pending.failed_reason is None:
         return False
-    reason = REASON_TEXT.get(pending.failed_reason, "Unknown error")
-    nmc.call.err(nmc.tr("Error: Connection activation failed: %s") % nmc.tr(reason) + "\n")
+    reason = nmc.tr(REASON_TEXT.get(pending.failed_reason, "Unknown error"))
+    if hint:
+        nmc.call.err(nmc.tr("Error: Connection activation failed: %s") % reason + "\n")
+    else:
+        nmc.call.err(nmc.tr("Error: Connection activation failed: %s.") % reason + "\n")
     if hint and nmc.version >= (1, 20):
         nmc.call.err(f"Hint: use 'journalctl -xe NM_CONNECTION={ac.sc.uuid} + "
                      f"NM_DEVICE={ac.device.iface}' to get more details.\n")

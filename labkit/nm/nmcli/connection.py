@@ -616,7 +616,12 @@ class Editor:
             if value is None:
                 opts.pop(key, None)
             else:
-                opts[key] = value
+                from labkit.nm.nmcli.values import parse_bond_options
+
+                try:
+                    opts.update(parse_bond_options(f"{key}={value}"))
+                except ValueError_ as exc:
+                    raise self._modify_error("bond", "options", str(exc)) from None
             self.profile.set("bond", "options", tuple(sorted(opts.items())))
             return
         if name in ("ip4", "ip6") and ("ipv4" if name == "ip4" else "ipv6") in allowed:
