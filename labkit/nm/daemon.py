@@ -14,7 +14,7 @@ from __future__ import annotations
 import ipaddress
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from labkit.errors import KernelError
@@ -57,7 +57,6 @@ class DeviceRecord:
 
     connection_uuid: str | None
     nm_owned: bool
-    metric: int | None = None
 
 
 @dataclass
@@ -74,8 +73,6 @@ class PendingActivation:
     ac: ActiveConnection
     failed_reason: Reason | None = None
     done: bool = False
-    waiting_for_ports: bool = False
-    callbacks: list[Callable[[], None]] = field(default_factory=list)
 
 
 class NetworkManager:
@@ -95,6 +92,7 @@ class NetworkManager:
         self.records: dict[int, DeviceRecord] = {}  # what the last process left in /run
         self.pid = 700
         self.started_at = 0.0
+        self._generation = 0  # which process: timers of a stopped one never fire
         self._reset_runtime()
 
     def _reset_runtime(self) -> None:
@@ -127,8 +125,10 @@ class NetworkManager:
         self.journal.append(JournalLine(self.now(), level, text))
 
     def _later(self, delay: float, fn: Callable[[], None]) -> Any:
+        generation = self._generation
+
         def run() -> None:
-            if self.running:
+            if self.running and self._generation == generation:
                 fn()
         return self.clock.call_later(delay, run)
 
@@ -142,8 +142,9 @@ class NetworkManager:
             return
         self._reset_runtime()
         self.running = True
+        self._generation += 1
         self.started_at = self.now()
-        self.pid += 1 + self._ac_counter
+        self.pid += 37  # the PIDs the machine handed out in between
         self.log("info", f"NetworkManager (version {self.version.text}) is starting...")
         try:
             text = self.files.read(self.host, CONF_PATH)
