@@ -352,11 +352,7 @@ def _show_details(nmc: Nmcli, nm: NetworkManager, sc: SettingsConnection) -> Non
     if acs:
         items += _active_items(nmc, nm, acs[0], only)
     if nmc.get_values:
-        for _name, value in items:
-            values = value if isinstance(value, list) else [value]
-            for v in values:
-                nmc.out(output._escape(v) + "\n" if nmc.mode.escape and ":" in v
-                        and not _name.endswith(("addresses", "ADDRESS")) else v + "\n")
+        nmc.out(output.values_only(nmc.mode, items))
         return
     sections = []
     prev = None

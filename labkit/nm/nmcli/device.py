@@ -125,9 +125,7 @@ def show(nmc: Nmcli, args: list[str]) -> None:
             nmc.out("\n")
         first = False
         if nmc.get_values:
-            for _, value in items:
-                for v in value if isinstance(value, list) else [value]:
-                    nmc.out(v + "\n")
+            nmc.out(output.values_only(nmc.mode, items))
             continue
         nmc.out(output.multiline(nmc.mode, items, title="Device details"))
 

@@ -39,6 +39,15 @@ def _escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace(":", "\\:")
 
 
+def values_only(mode: Mode, items: list[tuple[str, str | list[str]]]) -> str:
+    """-g on a multi-line view: each value on a line of its own, terse (`:` escaped)."""
+    out = []
+    for _, value in items:
+        for v in value if isinstance(value, list) else [value]:
+            out.append((_escape(v) if mode.escape else v) + "\n")
+    return "".join(out)
+
+
 def banner(title: str, table_width: int = 0, multiline: bool = False) -> tuple[list[str], int]:
     """The pretty header: lines and the table width it starts with."""
     header_width = width(title) + 4
