@@ -34,7 +34,7 @@ def systemctl(inv: Invocation) -> int:
         return 1
     verb, units = args[0], args[1:]
     if verb not in VERBS:
-        inv.err(f'Unknown command verb {verb}.\n')
+        inv.err(f"Unknown command verb {verb}.\n")
         return 1
     if not units:
         inv.err("Too few arguments.\n")
