@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 from labkit.engines.select import choose, make_engine
 from labkit.errors import LabkitError, TopologyError
+from labkit.files import LabFiles
 from labkit.model.flavours import check_locale, get_flavour
 from labkit.model.snapshot import HostSnapshot
 from labkit.model.topology import Nic, Topology, load_topology
 from labkit.nm.uuids import UuidSource
-from labkit.shell.files import LabFiles
 from labkit.shell.result import ShellResult
 from labkit.shell.session import Shell
 from labkit.system.host import HostSystem, boot

@@ -36,9 +36,9 @@ from typing import Any
 import pytest
 
 from labkit.engines.sim.engine import SimEngine
+from labkit.files import LabFiles
 from labkit.model.snapshot import Address, HostSnapshot, Link, LinkStats
 from labkit.model.topology import load_topology
-from labkit.shell.files import LabFiles
 from labkit.shell.programs.ifconfig import ifconfig
 from labkit.shell.session import Invocation, Shell
 from labkit.views import ifconfig as view

@@ -14,8 +14,8 @@ import tempfile
 import pytest
 
 from labkit.engines.sim.engine import SimEngine
+from labkit.files import LabFiles
 from labkit.model.topology import load_topology
-from labkit.shell.files import LabFiles
 from labkit.shell.programs.ifenslave import ifenslave
 from labkit.shell.session import Invocation, Shell
 

@@ -15,8 +15,8 @@ import pytest
 
 from labkit.engines.base import PingEvent, PingRequest, PingRun
 from labkit.engines.sim.engine import SimEngine
+from labkit.files import LabFiles
 from labkit.model.topology import load_topology
-from labkit.shell.files import LabFiles
 from labkit.shell.programs.ping import ping
 from labkit.shell.session import Invocation, Shell
 from labkit.views import ping as view

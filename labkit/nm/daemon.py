@@ -36,9 +36,9 @@ from labkit.nm.storage import ProfileStore, StoredProfile
 
 if TYPE_CHECKING:
     from labkit.engines.base import Engine
+    from labkit.files import LabFiles
     from labkit.nm.uuids import UuidSource
     from labkit.nm.version import NMVersion
-    from labkit.shell.files import LabFiles
 
 CONF_PATH = "/etc/NetworkManager/NetworkManager.conf"
 

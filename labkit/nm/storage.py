@@ -15,8 +15,8 @@ from labkit.nm import keyfile
 from labkit.nm.profile import Profile, ProfileInvalid
 
 if TYPE_CHECKING:
+    from labkit.files import LabFiles
     from labkit.nm.version import NMVersion
-    from labkit.shell.files import LabFiles
 
 KEYFILE_DIR = "/etc/NetworkManager/system-connections"
 IFCFG_DIR = "/etc/sysconfig/network-scripts"

@@ -13,8 +13,8 @@ from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
+from labkit import files as fs
 from labkit.errors import KernelError
-from labkit.shell import files as fs
 from labkit.shell.parser import AndOr, Pipeline, ShellSyntaxError, SimpleCommand, parse
 from labkit.shell.result import ShellResult
 

@@ -20,9 +20,9 @@ from labkit.system.udev import Udev
 
 if TYPE_CHECKING:
     from labkit.engines.base import Engine
+    from labkit.files import LabFiles
     from labkit.model.topology import Host
     from labkit.nm.uuids import UuidSource
-    from labkit.shell.files import LabFiles
 
 # the lab's fixed /etc/machine-id (the recorder's real machine uses the same one)
 MACHINE_ID = "6c61626b69746c61626b69746c61626b"

@@ -779,9 +779,9 @@ def load(nmc: Nmcli, args: list[str]) -> None:
     nm = nmc.daemon
     if not args:
         raise NmcliExit(USER_INPUT, nmc.tr("Error: No connection specified."))
-    from labkit.shell.files import normalize
+    import posixpath
 
-    failed = nm.load_files([normalize(a) for a in args])
+    failed = nm.load_files([posixpath.normpath(posixpath.join("/root", a)) for a in args])
     for path in failed:
         nmc.call.err(nmc.tr("Could not load file '%s'\n") % path)
     if failed:
