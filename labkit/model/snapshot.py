@@ -161,6 +161,11 @@ class Address:
     valid_lft: int | None = None  # seconds, None = forever
     preferred_lft: int | None = None
 
+    @property
+    def cidr(self) -> str:
+        """`local/prefixlen`, the form `ip addr add`/`del` and NetworkManager's profiles use."""
+        return f"{self.local}/{self.prefixlen}"
+
 
 @dataclass(frozen=True)
 class Route:

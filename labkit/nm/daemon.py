@@ -402,8 +402,7 @@ class NetworkManager:
         NetworkManager shows it with a connection it generates."""
         if dtype != "bridge" or not link.is_up:
             return False
-        return any(a.dev == link.name and a.family == 4
-                   for a in self.kernel.snapshot().addresses)
+        return bool(self.kernel.snapshot().addresses_of(link.name, 4))
 
     def _generate_external(self, dev: Device, link: Any) -> None:
         """An in-memory profile named after the device (a new UUID each time the daemon
@@ -416,8 +415,7 @@ class NetworkManager:
         p.set("connection", "interface-name", link.name)
         p.add_setting(dev.dtype)
         p.set("ipv4", "method", "manual")
-        p.set("ipv4", "addresses", tuple(f"{a.local}/{a.prefixlen}" for a in snap.addresses
-                                         if a.dev == link.name and a.family == 4))
+        p.set("ipv4", "addresses", tuple(a.cidr for a in snap.addresses_of(link.name, 4)))
         p.set("ipv6", "method", "ignore")
         p.add_setting("proxy")
         self._settings_counter += 1
@@ -550,11 +548,12 @@ class NetworkManager:
         if profile.is_port:
             return
         kernel = self._kernel_ipv6(profile)
-        link = self.kernel.link(dev.iface)
+        snap = self.kernel.snapshot()  # the sysctls below change no address
+        link = snap.find_link(dev.iface)
         self.kernel.set_addrgenmode(dev.iface, "eui64" if kernel else "none")
         self.kernel.set_ipv6_sysctl(dev.iface, "accept_ra", "1" if kernel else "0")
-        if kernel and link is not None and link.is_up and dev.dtype == "ethernet" and not any(
-                a.dev == dev.iface and a.family == 6 for a in self.kernel.snapshot().addresses):
+        if kernel and link is not None and link.is_up and dev.dtype == "ethernet" and \
+                not snap.addresses_of(dev.iface, 6):
             # addrconf only makes a link-local on the next up: NetworkManager toggles IPv6
             self.kernel.set_ipv6_sysctl(dev.iface, "disable_ipv6", "1")
             self.kernel.set_ipv6_sysctl(dev.iface, "disable_ipv6", "0")
@@ -847,10 +846,8 @@ class NetworkManager:
             self.kernel.set_addrgenmode(dev.iface, "none")
             self.kernel.set_ipv6_sysctl(dev.iface, "accept_ra", "0")
             if self.version.kernel_ipv6ll:  # 1.18 flushes what the kernel configured
-                snap = self.kernel.snapshot()
-                for a in snap.addresses:
-                    if a.dev == dev.iface and a.family == 6:
-                        self.kernel.del_address(dev.iface, f"{a.local}/{a.prefixlen}")
+                for a in self.kernel.snapshot().addresses_of(dev.iface, 6):
+                    self.kernel.del_address(dev.iface, a.cidr)
 
     # ======================================================================================
     # reapply
@@ -1066,10 +1063,8 @@ class NetworkManager:
         dev.state = DeviceState.ACTIVATED
         dev.reason = Reason.CONNECTION_ASSUMED
         snap = self.kernel.snapshot()
-        present4 = {f"{a.local}/{a.prefixlen}" for a in snap.addresses
-                    if a.dev == dev.iface and a.family == 4}
-        present6 = {f"{a.local}/{a.prefixlen}" for a in snap.addresses
-                    if a.dev == dev.iface and a.family == 6}
+        present4 = {a.cidr for a in snap.addresses_of(dev.iface, 4)}
+        present6 = {a.cidr for a in snap.addresses_of(dev.iface, 6)}
         profile = dev.applied
         metric = self._metric_for(dev, profile)
         # what this process will remove on deactivation: the profile's own configuration

@@ -104,9 +104,7 @@ def states(nm: NetworkManager, name: str) -> States:
     device = ac.device.iface if ac else None
     kernel: tuple[str, ...] = ()
     if device:
-        snap = nm.kernel.snapshot()
-        kernel = tuple(f"{a.local}/{a.prefixlen}" for a in snap.addresses
-                       if a.dev == device and a.family == 4)
+        kernel = tuple(a.cidr for a in nm.kernel.snapshot().addresses_of(device, 4))
     version = nm.version.version
     f, p, a = _values(file_profile, version), _values(sc.profile if sc else None, version), \
         _values(applied, version)

@@ -137,9 +137,7 @@ def _ac_sort_key(nm: NetworkManager, ac: ActiveConnection | None) -> tuple:
 def _ip_addresses(nm: NetworkManager, ac: ActiveConnection, family: int) -> list[str]:
     if ac.device.applied is None or ac.device.applied.is_port:
         return []
-    snap = nm.kernel.snapshot()
-    return [f"{a.local}/{a.prefixlen}" for a in snap.addresses
-            if a.dev == ac.device.iface and a.family == family]
+    return [a.cidr for a in nm.kernel.snapshot().addresses_of(ac.device.iface, family)]
 
 
 def _show_table(nmc: Nmcli, nm: NetworkManager, active_only: bool) -> None:
@@ -281,8 +279,7 @@ def ip_items(nmc: Nmcli, nm: NetworkManager, iface: str, family: int,
     """IP4.* / IP6.* of a device: its addresses, gateway, routes and DNS."""
     snap = nm.kernel.snapshot()
     tag = f"IP{family}"
-    addrs = [f"{a.local}/{a.prefixlen}" for a in snap.addresses
-             if a.dev == iface and a.family == family]
+    addrs = [a.cidr for a in snap.addresses_of(iface, family)]
     items: list[tuple[str, str | list[str]]] = []
     if family == 4:
         gateway = next((r.gateway for r in snap.routes if r.dev == iface and r.dst == "default"
@@ -300,8 +297,7 @@ def ip_items(nmc: Nmcli, nm: NetworkManager, iface: str, family: int,
         gateway = None
         # the link-local route: NetworkManager's own (metric 1024) for the link-local it made,
         # the kernel's (256) for one the kernel made (ipv6.method ignore)
-        ll = [a for a in snap.addresses if a.dev == iface and a.family == 6
-              and a.local.startswith("fe80:")]
+        ll = [a for a in snap.addresses_of(iface, 6) if a.local.startswith("fe80:")]
         routes = [f"dst = fe80::/64, nh = ::, mt = "
                   f"{1024 if 'noprefixroute' in ll[0].flags else 256}"] if ll else []
         addrs = [a for a in addrs if not a.startswith("fe80:")] + [a for a in addrs
