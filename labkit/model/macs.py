@@ -1,7 +1,9 @@
-"""MAC address arithmetic: VMware's adapter pattern and the lab's switch-port numbering."""
+"""MAC address arithmetic: VMware's adapter pattern, the lab's switch-port numbering and the
+EUI-64 link-local address a MAC gives."""
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Iterable
 
@@ -18,6 +20,14 @@ def from_int(value: int) -> str:
     """The colon-separated lowercase form of a 48-bit integer."""
     raw = f"{value & 0xFFFFFFFFFFFF:012x}"
     return ":".join(raw[i:i + 2] for i in range(0, 12, 2))
+
+
+def eui64_link_local(mac: str) -> ipaddress.IPv6Address:
+    """fe80::/64 with the modified EUI-64 interface identifier of `mac` (RFC 4291 2.5.1): what
+    the kernel's addrconf and NetworkManager's addr-gen-mode=eui64 both make."""
+    b = [int(x, 16) for x in mac.split(":")]
+    ident = [b[0] ^ 0x02, b[1], b[2], 0xFF, 0xFE, b[3], b[4], b[5]]
+    return ipaddress.IPv6Address(bytes([0xFE, 0x80] + [0] * 6 + ident))
 
 
 def next_vmware_mac(host_macs: Iterable[str], used: set[str]) -> str:

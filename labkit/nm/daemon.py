@@ -11,6 +11,7 @@ per-device state the old process left in /run. Timers run on the lab's clock.
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import time
 from collections.abc import Callable
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from labkit.errors import KernelError
+from labkit.model.macs import eui64_link_local
 from labkit.nm import config as nmconf
 from labkit.nm.kernel import HostKernel
 from labkit.nm.objects import (
@@ -700,7 +702,7 @@ class NetworkManager:
         if link is None:
             return
         mode = profile.get("ipv6", "addr-gen-mode")
-        ll = _link_local(link.address, dev.iface, profile.uuid, mode)
+        ll = _link_local(link.address, dev.iface, mode)
         cidr = f"{ll}/64"
         if self.kernel.add_address6(dev.iface, cidr):
             dev.added_v6.append(cidr)
@@ -1124,17 +1126,12 @@ class NetworkManager:
         return best[1] if best else None
 
 
-def _link_local(mac: str, iface: str, uuid: str, mode: str) -> str:
+def _link_local(mac: str, iface: str, mode: str) -> str:
     """The link-local address NetworkManager makes: EUI-64, or a stable-privacy one (RFC 7217,
     keyed by the lab's fixed secret key and the interface name)."""
     if mode == "eui64":
-        b = [int(x, 16) for x in mac.split(":")]
-        ident = bytes([b[0] ^ 0x02, b[1], b[2], 0xFF, 0xFE, b[3], b[4], b[5]])
-    else:
-        import hashlib
-
-        secret = b"labkit-fixed-secret-key-32-bytes"
-        digest = hashlib.sha256(bytes(2) + b"\xfe\x80" + bytes(6) + iface.encode() + b"\0"
-                                + (0).to_bytes(4, "little") + secret).digest()
-        ident = digest[:8]
-    return str(ipaddress.IPv6Address(b"\xfe\x80" + bytes(6) + ident))
+        return str(eui64_link_local(mac))
+    secret = b"labkit-fixed-secret-key-32-bytes"
+    digest = hashlib.sha256(bytes(2) + b"\xfe\x80" + bytes(6) + iface.encode() + b"\0"
+                            + (0).to_bytes(4, "little") + secret).digest()
+    return str(ipaddress.IPv6Address(b"\xfe\x80" + bytes(6) + digest[:8]))

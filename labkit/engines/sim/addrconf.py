@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from labkit.engines.sim.frames import ETH_P_IPV6, IPV6_SIZES, Frame, Ipv6Control
+from labkit.model.macs import eui64_link_local
 
 if TYPE_CHECKING:
     from labkit.engines.sim.clock import Timer
@@ -31,13 +32,6 @@ UNSOLICITED_REPORT_INTERVAL = 1.0
 MLD_GROUP_MAC = "33:33:00:00:00:16"
 ALL_ROUTERS_MAC = "33:33:00:00:00:02"
 ALL_NODES_MAC = "33:33:00:00:00:01"
-
-
-def eui64_link_local(mac: str) -> ipaddress.IPv6Address:
-    """fe80::/64 with the modified EUI-64 interface identifier of `mac`."""
-    b = [int(x, 16) for x in mac.split(":")]
-    ident = [b[0] ^ 0x02, b[1], b[2], 0xFF, 0xFE, b[3], b[4], b[5]]
-    return ipaddress.IPv6Address(bytes([0xFE, 0x80] + [0] * 6 + ident))
 
 
 def solicited_node_mac(addr: ipaddress.IPv6Address) -> str:
