@@ -916,7 +916,7 @@ class NetworkManager:
                 continue
             if dev.state not in (DeviceState.DISCONNECTED,):
                 continue
-            sc = self._best_autoconnect(dev)
+            sc = self.best_connection(dev)
             if sc is not None:
                 self._try_activate(sc, dev)
         # software devices that do not exist yet (a bond profile with autoconnect)
@@ -950,11 +950,14 @@ class NetworkManager:
                                                               "autoconnect-priority") or 0),
                                             -c.timestamp, c.number))
 
-    def _best_autoconnect(self, dev: Device) -> SettingsConnection | None:
+    def best_connection(self, dev: Device, user: bool = False) -> SettingsConnection | None:
+        """The profile to activate on `dev`: the first compatible, inactive one in autoconnect
+        order whose master exists. The policy (user=False) takes only profiles that may
+        autoconnect; a user's `device connect` (user=True) takes any."""
         for sc in self._autoconnect_order(self.connections):
-            if not self._can_autoconnect(sc) or not self._compatible(sc, dev):
+            if not user and not self._can_autoconnect(sc):
                 continue
-            if any(a.sc is sc for a in self.active):
+            if not self._compatible(sc, dev) or self.active_for(sc):
                 continue
             if sc.profile.is_port and self._master_of(sc) is None:
                 continue

@@ -181,6 +181,8 @@ def bond_mode_name(value: str) -> str | None:
     if value.isdigit() and int(value) < len(BOND_MODES):
         return BOND_MODES[int(value)]
     return value if value in BOND_MODES else None
+
+
 BRIDGE = Setting("bridge", (
     Prop("mac-address", "str"), Prop("stp", "bool", True), Prop("priority", "int", 32768),
     Prop("forward-delay", "int", 15), Prop("hello-time", "int", 2), Prop("max-age", "int", 20),

@@ -8,13 +8,15 @@ nmcli sends and its refusal is printed as `Failed to add/modify`.
 from __future__ import annotations
 
 import datetime as _dt
+import posixpath
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from labkit.nm.daemon import NMError
 from labkit.nm.nmcli import activation, output
 from labkit.nm.nmcli.main import (
     ACTIVATION,
     NOT_FOUND,
-    OK,
     UNKNOWN,
     USER_INPUT,
     Nmcli,
@@ -24,6 +26,9 @@ from labkit.nm.nmcli.main import (
 from labkit.nm.nmcli.values import (
     ValueError_,
     allowed_settings,
+    match_name,
+    parse_bond_options,
+    parse_bool,
     render,
     resolve_property,
     resolve_setting,
@@ -31,7 +36,7 @@ from labkit.nm.nmcli.values import (
 )
 from labkit.nm.objects import AcState, DeviceState, SettingsConnection
 from labkit.nm.profile import Profile, ProfileInvalid
-from labkit.nm.schema import SETTINGS, TYPE_DISPLAY, bond_mode_name
+from labkit.nm.schema import BOND_MODES, SETTINGS, TYPE_DISPLAY, bond_mode_name
 
 if TYPE_CHECKING:
     from labkit.nm.daemon import NetworkManager
@@ -90,17 +95,15 @@ def find(nm: NetworkManager, key: str, kind: str | None) -> SettingsConnection |
 def show(nmc: Nmcli, args: list[str]) -> None:
     nm = nmc.daemon
     active_only = False
-    order = None
     while args and args[0].startswith("--"):
         opt = args.pop(0)
         if matches(opt, "--active"):
             active_only = True
         elif matches(opt, "--order") and args:
-            order = args.pop(0)
+            args.pop(0)  # accepted and not applied: the table keeps nmcli's default order
         else:
             raise NmcliExit(USER_INPUT, nmc.tr("Error: invalid <setting>.<property> '%s'.")
                             % opt)
-    del order
     if not args:
         _show_table(nmc, nm, active_only)
         return
@@ -123,26 +126,29 @@ def _timestamp_real(ts: int) -> str:
     return when.strftime("%a %b %e %H:%M:%S %Y")  # strftime %c in the C locale
 
 
-def _ac_sort_key(nm: NetworkManager, ac: ActiveConnection | None) -> tuple:
+def ac_sort_key(nm: NetworkManager) -> Callable[[ActiveConnection | None], tuple]:
     """nmc_active_connection_cmp as used for sorting (smaller first): active before inactive;
-    then (up to 1.45) activating before activated; the default route first; more addresses."""
-    if ac is None:
-        return (1,)
-    state_ord = {AcState.ACTIVATING: 3, AcState.ACTIVATED: 4}.get(ac.state, 2)
-    default = 1 if nm.default_ac() is ac else 0
-    addrs = len(_ip_addresses(nm, ac, 4)) + len(_ip_addresses(nm, ac, 6))
-    return (0, state_ord, -default, -addrs)
+    then (up to 1.45) activating before activated; the default route first; more addresses.
+    The kernel's addresses and the default route are read once for the whole listing."""
+    snap = nm.kernel.snapshot()
+    default_ac = nm.default_ac()
 
+    def key(ac: ActiveConnection | None) -> tuple:
+        if ac is None:
+            return (1,)
+        state_ord = {AcState.ACTIVATING: 3, AcState.ACTIVATED: 4}.get(ac.state, 2)
+        default = 1 if default_ac is ac else 0
+        applied = ac.device.applied
+        addrs = 0 if applied is None or applied.is_port else \
+            len(snap.addresses_of(ac.device.iface))
+        return (0, state_ord, -default, -addrs)
 
-def _ip_addresses(nm: NetworkManager, ac: ActiveConnection, family: int) -> list[str]:
-    if ac.device.applied is None or ac.device.applied.is_port:
-        return []
-    return [a.cidr for a in nm.kernel.snapshot().addresses_of(ac.device.iface, family)]
+    return key
 
 
 def _show_table(nmc: Nmcli, nm: NetworkManager, active_only: bool) -> None:
     nm.sync()
-    fields = _table_fields(nmc, nmc.fields, SHOW_FIELDS, SHOW_COMMON)
+    fields = nmc.table_fields(SHOW_FIELDS, SHOW_COMMON)
     rows = []
     for sc in nm.connections:
         acs = nm.active_for(sc)
@@ -150,27 +156,12 @@ def _show_table(nmc: Nmcli, nm: NetworkManager, active_only: bool) -> None:
             continue
         ac = acs[0] if acs else None
         rows.append((sc, ac))
-    rows.sort(key=lambda r: (_ac_sort_key(nm, r[1]), r[0].id.encode(), r[0].number))
+    ac_key = ac_sort_key(nm)
+    rows.sort(key=lambda r: (ac_key(r[1]), r[0].id.encode(), r[0].number))
     terse = nmc.mode.terse
     table_rows = [[_show_cell(nmc, nm, sc, ac, f, terse) for f in fields] for sc, ac in rows]
     nmc.out(output.table(nmc.mode, list(fields), table_rows,
                          title="NetworkManager connection profiles"))
-
-
-def _table_fields(nmc: Nmcli, spec: str | None, allowed: tuple[str, ...],
-                  common: tuple[str, ...]) -> tuple[str, ...]:
-    if spec in (None, "common"):
-        return common
-    if spec == "all":
-        return allowed
-    out = []
-    for item in spec.split(","):
-        name = item.strip().upper()
-        if name not in allowed:
-            raise NmcliExit(USER_INPUT, nmc.tr("Error: 'connection show': %s.")
-                            % (nmc.tr("'%s' not among [%s]") % (item, ", ".join(allowed))))
-        out.append(name)
-    return tuple(out)
 
 
 def _show_cell(nmc: Nmcli, nm: NetworkManager, sc: SettingsConnection,
@@ -385,8 +376,6 @@ def up(nmc: Nmcli, args: list[str]) -> None:
         if device is None:
             raise NmcliExit(NOT_FOUND, nmc.tr("Error: device '%s' not compatible with "
                                               "connection '%s'.") % (ifname, sc.id))
-    from labkit.nm.daemon import NMError
-
     try:
         pending = nm.activate(sc, device, user=True)
     except NMError as exc:
@@ -533,8 +522,6 @@ class Editor:
     def _set_type(self, word: str) -> None:
         tr = self.nmc.tr
         try:
-            from labkit.nm.nmcli.values import match_name
-
             name = match_name(word, list(TYPE_NAMES), tr=tr)
         except ValueError_ as exc:
             raise self._modify_error("connection", "type", str(exc)) from None
@@ -608,8 +595,6 @@ class Editor:
             if value is None:
                 opts.pop(key, None)
             else:
-                from labkit.nm.nmcli.values import parse_bond_options
-
                 try:
                     opts.update(parse_bond_options(f"{key}={value}"))
                 except ValueError_ as exc:
@@ -638,10 +623,12 @@ class Editor:
 
 
 def _mode_prefix(value: str) -> str | None:
-    from labkit.nm.schema import BOND_MODES
-
-    hits = [m for m in BOND_MODES if m.startswith(value.lower())]
-    return hits[0] if len(hits) == 1 else None
+    """nmc_bond_validate_mode's fallback: the mode `value` names (nmc_string_is_valid), or
+    None."""
+    try:
+        return match_name(value, list(BOND_MODES))
+    except ValueError_:
+        return None
 
 
 def add(nmc: Nmcli, args: list[str]) -> None:
@@ -656,8 +643,6 @@ def add(nmc: Nmcli, args: list[str]) -> None:
     while rest:
         if rest[0] == "save" and len(rest) > 1:
             rest.pop(0)
-            from labkit.nm.nmcli.values import parse_bool
-
             try:
                 save = parse_bool(rest.pop(0), tr)
             except ValueError_ as exc:
@@ -775,13 +760,9 @@ def load(nmc: Nmcli, args: list[str]) -> None:
     nm = nmc.daemon
     if not args:
         raise NmcliExit(USER_INPUT, nmc.tr("Error: No connection specified."))
-    import posixpath
-
     failed = nm.load_files([posixpath.normpath(posixpath.join("/root", a)) for a in args])
-    for path in failed:
+    for path in failed:  # reported, but the exit status stays 0 (do_connection_load)
         nmc.call.err(nmc.tr("Could not load file '%s'\n") % path)
-    if failed:
-        nmc.call.rc = OK
 
 
 def clone(nmc: Nmcli, args: list[str]) -> None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from labkit.nm.daemon import NMError
 from labkit.nm.nmcli import activation, output
-from labkit.nm.nmcli.connection import _ac_sort_key, ip_items, select_groups
+from labkit.nm.nmcli.connection import ac_sort_key, ip_items, select_groups
 from labkit.nm.nmcli.main import (
     ACTIVATION,
     DISCONNECT,
@@ -57,8 +58,9 @@ def dispatch(nmc: Nmcli, args: list[str]) -> None:
 
 def sorted_devices(nm: NetworkManager) -> list[Device]:
     """compare_devices: state (highest first), the active connection, type, name."""
-    devs = nm.realized_devices()
-    return sorted(devs, key=lambda d: (-int(d.state), _ac_sort_key(nm, d.ac), d.dtype, d.iface))
+    ac_key = ac_sort_key(nm)
+    return sorted(nm.realized_devices(),
+                  key=lambda d: (-int(d.state), ac_key(d.ac), d.dtype, d.iface))
 
 
 def state_text(nmc: Nmcli, dev: Device) -> str:
@@ -70,9 +72,7 @@ def state_text(nmc: Nmcli, dev: Device) -> str:
 
 def status(nmc: Nmcli, args: list[str]) -> None:
     nm = nmc.daemon
-    from labkit.nm.nmcli.connection import _table_fields
-
-    fields = _table_fields(nmc, nmc.fields, STATUS_FIELDS, STATUS_COMMON)
+    fields = nmc.table_fields(STATUS_FIELDS, STATUS_COMMON)
     rows = []
     for dev in sorted_devices(nm):
         row = []
@@ -84,7 +84,7 @@ def status(nmc: Nmcli, args: list[str]) -> None:
             elif f == "STATE":
                 row.append(state_text(nmc, dev))
             elif f in ("IP4-CONNECTIVITY", "IP6-CONNECTIVITY"):
-                row.append(nmc.tr(_connectivity(nm, dev, 4 if f.startswith("IP4") else 6)))
+                row.append(nmc.tr(_connectivity(dev)))
             elif f == "DBUS-PATH":
                 row.append(dev.dbus_path)
             elif f == "CONNECTION":
@@ -97,7 +97,7 @@ def status(nmc: Nmcli, args: list[str]) -> None:
     nmc.out(output.table(nmc.mode, list(fields), rows, title="Status of devices"))
 
 
-def _connectivity(nm: NetworkManager, dev: Device, family: int) -> str:
+def _connectivity(dev: Device) -> str:
     """With connectivity checking off (the lab's configuration) NetworkManager reports full
     for a device with IP configuration, limited for a port, none when idle."""
     if not dev.managed:
@@ -108,7 +108,8 @@ def _connectivity(nm: NetworkManager, dev: Device, family: int) -> str:
 
 
 def _find(nmc: Nmcli, nm: NetworkManager, name: str) -> Device:
-    dev = nm.device(name) if nm.device(name) in nm.realized_devices() else None
+    nm.sync()
+    dev = nm.device(name)
     if dev is None:
         raise NmcliExit(NOT_FOUND, nmc.tr("Error: Device '%s' not found.") % name)
     return dev
@@ -175,16 +176,12 @@ def connect(nmc: Nmcli, args: list[str]) -> None:
     if not args:
         raise NmcliExit(USER_INPUT, nmc.tr("Error: No interface specified."))
     dev = _find(nmc, nm, args[0])
-    from labkit.nm.daemon import NMError
-
-    candidates = [sc for sc in nm._autoconnect_order(nm.connections)
-                  if nm._compatible(sc, dev) and not nm.active_for(sc)
-                  and not (sc.profile.is_port and nm._master_of(sc) is None)]
-    if not candidates:
+    sc = nm.best_connection(dev, user=True)
+    if sc is None:
         raise NmcliExit(ACTIVATION, nmc.tr("Error: Connection activation failed: %s")
                         % nmc.tr("No suitable connection found."))
     try:
-        pending = nm.activate(candidates[0], dev, user=True)
+        pending = nm.activate(sc, dev, user=True)
     except NMError as exc:
         raise NmcliExit(ACTIVATION, nmc.tr("Error: Connection activation failed: %s")
                         % exc) from None
@@ -219,8 +216,6 @@ def reapply(nmc: Nmcli, args: list[str]) -> None:
     if not args:
         raise NmcliExit(USER_INPUT, nmc.tr("Error: No interface specified."))
     dev = _find(nmc, nm, args[0])
-    from labkit.nm.daemon import NMError
-
     try:
         nm.reapply(dev)
     except NMError as exc:

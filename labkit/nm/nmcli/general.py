@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from labkit.nm.nmcli import output
+from labkit.nm.nmcli.device import sorted_devices, state_text
 from labkit.nm.nmcli.main import USER_INPUT, Nmcli, NmcliExit, matches
 
 STATUS_FIELDS = ("RUNNING", "VERSION", "STATE", "STARTUP", "CONNECTIVITY", "NETWORKING",
@@ -26,9 +27,7 @@ def dispatch(nmc: Nmcli, args: list[str]) -> None:
 
 def status(nmc: Nmcli) -> None:
     nm = nmc.daemon
-    from labkit.nm.nmcli.connection import _table_fields
-
-    fields = _table_fields(nmc, nmc.fields, STATUS_FIELDS, STATUS_COMMON)
+    fields = nmc.table_fields(STATUS_FIELDS, STATUS_COMMON)
     state = nm.state_text()
     connectivity = "full" if state == "connected" else ("limited" if state.startswith(
         "connected") else "none")
@@ -44,8 +43,6 @@ def status(nmc: Nmcli) -> None:
 def overview(nmc: Nmcli) -> None:
     """Plain `nmcli`: each device with its connection, then the hint lines."""
     nm = nmc.daemon
-    from labkit.nm.nmcli.device import sorted_devices, state_text
-
     out = []
     for dev in sorted_devices(nm):
         line = f"{dev.iface}: {state_text(nmc, dev)}"

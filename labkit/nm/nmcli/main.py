@@ -85,6 +85,22 @@ class Nmcli:
     def fail(self, rc: int, text: str) -> NmcliExit:
         return NmcliExit(rc, text)
 
+    def table_fields(self, allowed: tuple[str, ...], common: tuple[str, ...]) -> tuple[str, ...]:
+        """The columns `-f`/`-g` chose for a table, from a view's `allowed` and `common`."""
+        spec = self.fields
+        if spec in (None, "common"):
+            return common
+        if spec == "all":
+            return allowed
+        out = []
+        for item in spec.split(","):
+            name = item.strip().upper()
+            if name not in allowed:
+                raise NmcliExit(USER_INPUT, self.tr("Error: 'connection show': %s.")
+                                % (self.tr("'%s' not among [%s]") % (item, ", ".join(allowed))))
+            out.append(name)
+        return tuple(out)
+
     @property
     def daemon(self) -> NetworkManager:
         if self.nm is None or not self.nm.running:
