@@ -19,6 +19,7 @@ from labkit.nm.nmcli.main import (
     NOT_FOUND,
     UNKNOWN,
     USER_INPUT,
+    FieldSelection,
     Nmcli,
     NmcliExit,
     matches,
@@ -148,7 +149,10 @@ def ac_sort_key(nm: NetworkManager) -> Callable[[ActiveConnection | None], tuple
 
 def _show_table(nmc: Nmcli, nm: NetworkManager, active_only: bool) -> None:
     nm.sync()
-    fields = nmc.table_fields(SHOW_FIELDS, SHOW_COMMON)
+    try:
+        fields = nmc.table_fields(SHOW_FIELDS, SHOW_COMMON)
+    except FieldSelection as exc:
+        raise NmcliExit(USER_INPUT, nmc.tr("Error: %s.") % exc) from None
     rows = []
     for sc in nm.connections:
         acs = nm.active_for(sc)

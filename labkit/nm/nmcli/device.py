@@ -13,6 +13,7 @@ from labkit.nm.nmcli.main import (
     NOT_FOUND,
     UNKNOWN,
     USER_INPUT,
+    FieldSelection,
     Nmcli,
     NmcliExit,
     matches,
@@ -72,7 +73,10 @@ def state_text(nmc: Nmcli, dev: Device) -> str:
 
 def status(nmc: Nmcli, args: list[str]) -> None:
     nm = nmc.daemon
-    fields = nmc.table_fields(STATUS_FIELDS, STATUS_COMMON)
+    try:
+        fields = nmc.table_fields(STATUS_FIELDS, STATUS_COMMON)
+    except FieldSelection as exc:
+        raise NmcliExit(USER_INPUT, nmc.tr("Error: 'device status': %s") % exc) from None
     rows = []
     for dev in sorted_devices(nm):
         row = []

@@ -31,6 +31,10 @@ class NmcliExit(Exception):
         self.text = text
 
 
+class FieldSelection(Exception):
+    """`-f` named a column a table does not have; str() is the reason (already translated)."""
+
+
 @dataclass
 class Call:
     """One run of nmcli."""
@@ -85,20 +89,25 @@ class Nmcli:
     def fail(self, rc: int, text: str) -> NmcliExit:
         return NmcliExit(rc, text)
 
-    def table_fields(self, allowed: tuple[str, ...], common: tuple[str, ...]) -> tuple[str, ...]:
-        """The columns `-f`/`-g` chose for a table, from a view's `allowed` and `common`."""
+    def table_fields(self, selectable: tuple[str, ...], common: tuple[str, ...],
+                     everything: tuple[str, ...] | None = None) -> tuple[str, ...]:
+        """The columns `-f`/`-g` chose for a table: "common" (or nothing), "all" (`everything`,
+        by default every `selectable` column), or names in any case. A refusal raises
+        FieldSelection with nm_meta_selection's message; each view words the error itself."""
         spec = self.fields
-        if spec in (None, "common"):
+        if spec is None or spec.lower() == "common":
             return common
-        if spec == "all":
-            return allowed
+        if spec.lower() == "all":
+            return everything or selectable
         out = []
         for item in spec.split(","):
-            name = item.strip().upper()
-            if name not in allowed:
-                raise NmcliExit(USER_INPUT, self.tr("Error: 'connection show': %s.")
-                                % (self.tr("'%s' not among [%s]") % (item, ", ".join(allowed))))
-            out.append(name)
+            name = item.strip()
+            if name.lower() in ("all", "common"):
+                raise FieldSelection(self.tr("field '%s' has to be alone") % name)
+            if name.upper() not in selectable:
+                raise FieldSelection(self.tr("invalid field '%s%s%s%s%s'; %s%s%s") % (
+                    "", "", name, "", "", "allowed fields: ", ",".join(selectable), ""))
+            out.append(name.upper())
         return tuple(out)
 
     @property
