@@ -7,6 +7,7 @@ on stderr and exit status 2, never a traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from labkit import __version__
@@ -32,6 +33,15 @@ def build_parser() -> argparse.ArgumentParser:
                     help="derive NetworkManager's UUIDs from the seed (reproducible output)")
     rp.add_argument("--json", action="store_true", help="print the JSON transcript")
     sub.add_parser("masks", help="list what transcript comparisons may ignore, and why")
+    sub.add_parser("doctor", help="what this machine can run labs on, and which engine `auto` "
+                                  "picks")
+    cp = sub.add_parser("cleanup", help="remove what crashed labs left behind (namespaces, "
+                                        "mounts) as their state records list it")
+    cp.add_argument("lab_ids", nargs="*", metavar="LAB_ID",
+                    help="only these labs (default: every lab whose process is gone)")
+    vp = sub.add_parser("vm", help="run a command in a micro-VM with a real kernel that has the "
+                                   "bonding driver (labkit inside uses the netns engine)")
+    vp.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- COMMAND ...")
     return ap
 
 
@@ -40,6 +50,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "replay":
             return _replay(args)
+        if args.command == "doctor":
+            return _doctor()
+        if args.command == "cleanup":
+            return _cleanup(args.lab_ids)
+        if args.command == "vm":
+            return _vm(args.argv)
         if args.command == "masks":
             from labkit.replay.masks import describe
 
@@ -55,7 +71,61 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def _progress(text: str) -> None:
+    print(f"labkit: {text}", file=sys.stderr, flush=True)
+
+
+def _doctor() -> int:
+    from labkit.engines.probe import probe
+    from labkit.engines.select import choose
+
+    print(probe().table())
+    choice = choose("auto")
+    print(f"\nengine auto: {choice.name} ({choice.reason})")
+    return 0
+
+
+def _cleanup(lab_ids: list[str]) -> int:
+    from labkit.engines.netns import records
+
+    found = [r for r in records.all_records() if not lab_ids or r.lab_id in lab_ids]
+    unknown = set(lab_ids) - {r.lab_id for r in found}
+    for lab_id in sorted(unknown):
+        print(f"labkit: no record of a lab {lab_id!r}", file=sys.stderr)
+    status = 1 if unknown else 0
+    for rec in found:
+        if rec.owner_alive():
+            print(f"lab {rec.lab_id}: still running in process {rec.pid}; left alone")
+            status = 1
+            continue
+        removed = records.remove(rec)
+        print(f"lab {rec.lab_id}: removed " + (", ".join(removed) if removed else
+                                                 "its record (nothing else was left)"))
+    if not found and not unknown:
+        print("nothing to clean up")
+    return status
+
+
+def _vm(argv: list[str]) -> int:
+    from labkit.engines import vm
+
+    argv = argv[1:] if argv[:1] == ["--"] else argv
+    if not argv:
+        raise LabkitError("labkit vm: which command? (labkit vm -- pytest -m bonding)")
+    return vm.run(argv, progress=_progress)
+
+
 def _replay(args: argparse.Namespace) -> int:
+    if args.engine == "vm":
+        from labkit.engines import vm
+
+        inner = [sys.executable, "-m", "labkit", "replay", "--engine", "netns",
+                 os.path.abspath(args.scenario), "--flavour", args.flavour,
+                 "--topology", args.topology, "--seed", str(args.seed)]
+        inner += (["--locale", args.locale] if args.locale else [])
+        inner += (["--stable-uuids"] if args.stable_uuids else [])
+        inner += (["--json"] if args.json else [])
+        return vm.run(inner, progress=_progress)
     from labkit.lab import Lab
     from labkit.replay.runner import replay
     from labkit.replay.scenario import lab_options, load_scenario

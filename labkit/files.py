@@ -45,11 +45,13 @@ class LabFiles:
     def __init__(self, root: str | Path, hosts: list[str]) -> None:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
-        for host in hosts:
-            self.seed_host(host)
+        self._seeded: set[str] = set()  # hosts get their tree when first used
 
     def seed_host(self, host: str) -> None:
         """Give `host` the files a fresh machine has (kept if they exist already)."""
+        if host in self._seeded:
+            return
+        self._seeded.add(host)
         for rel, text in DEFAULT_FILES.items():
             target = self.root / host / rel
             if not target.exists():
@@ -61,6 +63,7 @@ class LabFiles:
         """Where `path` of `host` lives on disk (FileNotFoundError for a path with NUL)."""
         if "\0" in path:
             raise FileNotFoundError(path)
+        self.seed_host(host)
         return self.root / host / normalize(path).lstrip("/")
 
     def read(self, host: str, path: str) -> str:

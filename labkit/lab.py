@@ -69,6 +69,7 @@ class Lab:
         self.engine: Engine | None = None
         self.files: LabFiles | None = None
         self.shell: Shell | None = None
+        self._ready = False
 
     # -- lifecycle --------------------------------------------------------------------------
     def start(self) -> Lab:
@@ -102,6 +103,7 @@ class Lab:
             raise
         self.engine = engine
         self.shell = Shell(engine, self.files, systems=self.systems)
+        self._ready = False
         return self
 
     def _managed_hosts(self) -> frozenset[str]:
@@ -131,6 +133,11 @@ class Lab:
     def _running(self) -> tuple[Engine, Shell]:
         if self.engine is None or self.shell is None:
             raise LabkitError("the lab is not running: use `with Lab() as lab:` or lab.start()")
+        if not self._ready:
+            # first use: the kernel finishes its start-up work (DAD) before anyone looks,
+            # so building stays fast when nobody looks (benchmarks, throw-away labs)
+            self._ready = True
+            self.engine.ready()
         return self.engine, self.shell
 
     # -- the shell --------------------------------------------------------------------------

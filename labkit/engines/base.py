@@ -39,6 +39,11 @@ class Clock(Protocol):
         """Run the work that is due now (daemons' queued events) without waiting."""
         ...
 
+    def skip(self, seconds: float) -> None:
+        """Let `seconds` pass for the daemons' timers without waiting where the engine can
+        (a booting lab: the sim and real engines alike start as a machine up a while)."""
+        ...
+
 
 class _Unset:
     def __repr__(self) -> str:
@@ -117,6 +122,12 @@ class Engine(ABC):
         """Create every host, cable and address of `topology`, following the build plan;
         the NICs of hosts in `managed` are left to their NetworkManager (down, no address),
         and the flavour shapes those hosts as the imitated machine."""
+
+    def ready(self) -> None:
+        """Wait until the kernel's own start-up work is over (IPv6 duplicate address
+        detection), so the first command sees a machine that has been up a while; the sim
+        is ready as soon as it is built."""
+        return None
 
     @abstractmethod
     def destroy(self) -> None:
@@ -205,6 +216,10 @@ class Engine(ABC):
     def run_until_done(self, run: PingRun) -> None:
         """Let time pass until `run` has finished."""
         raise NotImplementedError
+
+    def spawn(self, host: str, argv: list[str], stdin: str = "") -> Any:
+        """Start a real program inside `host` (poll(), kill(), output())."""
+        raise NotImplementedError(f"engine {self.name} runs no real programs")
 
     def exec(self, host: str, argv: list[str], stdin: str = "", timeout: float = 60.0
              ) -> tuple[int, str]:

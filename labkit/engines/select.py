@@ -1,7 +1,9 @@
 """Engine choice: which engine a lab runs on, and one sentence saying why.
 
-`LABKIT_ENGINE` in the environment forces a choice (tests and nbval use it). Until the netns
-and vm engines land, `auto` picks the sim, which runs anywhere.
+`auto` probes the machine once (probe.py) and picks the netns engine where the host kernel can
+make bonds in a namespace, else the sim. `LABKIT_ENGINE` in the environment forces a choice
+(tests and nbval use it). A forced or requested engine that cannot work here is refused before
+anything privileged is tried, with what is missing and which engine will serve.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ class Choice:
 
 
 def choose(requested: str | None) -> Choice:
-    """Resolve 'auto' and LABKIT_ENGINE into a concrete engine name."""
+    """Resolve 'auto' and LABKIT_ENGINE into an engine this machine can run."""
     forced = os.environ.get("LABKIT_ENGINE")
     name = requested or "auto"
     if name == "auto" and forced:
@@ -34,13 +36,41 @@ def choose(requested: str | None) -> Choice:
         why = "asked for explicitly"
     if name not in ENGINES:
         raise EngineUnavailable(f"unknown engine {name!r} (engines: {', '.join(ENGINES)})")
+    if name == "sim":
+        return Choice("sim", why)
+    from labkit.engines.probe import probe
+
+    found = probe()
     if name == "auto":
-        return Choice("sim", "the sim engine runs anywhere; the netns and vm engines are not "
-                             "part of this labkit version yet")
-    if name in ("netns", "vm"):
-        raise EngineUnavailable(f"the {name} engine is not part of this labkit version yet; "
-                                "the sim engine serves (engine='sim')")
-    return Choice(name, why)
+        if found.bonds_ok:
+            return Choice("netns", "the host kernel can make bonds in a network namespace "
+                                   "(root, bonding driver)")
+        if not found.ok("CAP_NET_ADMIN"):
+            return Choice("sim", "the sim engine runs anywhere; the netns engine needs root "
+                                 "(CAP_NET_ADMIN)")
+        return Choice("sim", "this kernel cannot make a bond ("
+                             + found.detail("bonding").split(": ", 1)[-1]
+                             + "), so the sim engine serves"
+                             + ("; `labkit replay --engine vm` runs a real kernel with bonding"
+                                if found.vm_ok else ""))
+    if name == "netns":
+        if not found.netns_ok:
+            lacking = [c.detail for c in found.checks
+                       if c.name in ("CAP_NET_ADMIN", "namespaces", "veth", "bridge", "iproute2")
+                       and not c.ok]
+            raise EngineUnavailable("the netns engine cannot run here: " + "; ".join(lacking)
+                                    + ". The sim engine serves (engine='sim')")
+        if not found.bonds_ok:
+            return Choice("netns", why + "; note: this kernel cannot make bonds ("
+                          + found.detail("bonding").split(": ", 1)[-1] + ")")
+        return Choice("netns", why)
+    raise EngineUnavailable(
+        "the vm engine runs whole commands in a micro-VM with a real kernel: "
+        "`labkit replay --engine vm FILE`, or `labkit vm -- COMMAND` (inside, the netns engine "
+        "serves)" + ("" if found.vm_ok else "; this machine lacks "
+                     + "; ".join(c.detail for c in found.checks
+                                 if c.name in ("kernel image", "qemu", "virtme-ng")
+                                 and not c.ok)))
 
 
 def make_engine(name: str, seed: int = 0, kernel_release: str = "6.1.0-56-amd64",
@@ -51,4 +81,8 @@ def make_engine(name: str, seed: int = 0, kernel_release: str = "6.1.0-56-amd64"
 
         return SimEngine(seed=seed, kernel_release=kernel_release,
                          bonding_version=bonding_version)
+    if name == "netns":
+        from labkit.engines.netns.engine import NetnsEngine
+
+        return NetnsEngine()
     raise EngineUnavailable(f"engine {name!r} is not available")

@@ -7,6 +7,7 @@ A `Topology` is immutable and validated as a whole when it is made from a docume
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -294,13 +295,21 @@ def load_topology(spec: str | Path | Mapping[str, Any] | Topology) -> Topology:
         known = ", ".join(sorted(p.stem for p in PRESET_DIR.glob("*.yaml")))
         raise TopologyError([f"no preset or file called {str(spec)!r} (presets: {known})"],
                             source="topology")
+    source = str(path) if path.parent != PRESET_DIR else path.stem
+    return _parse_file(str(path.resolve()), path.stat().st_mtime_ns, source)
+
+
+@functools.lru_cache(maxsize=32)
+def _parse_file(path: str, mtime_ns: int, source: str) -> Topology:
+    """A topology file parsed once per version on disk (a Topology never changes)."""
     import yaml
 
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=loader)
     except yaml.YAMLError as exc:
-        raise TopologyError([f"not valid YAML: {exc}"], source=str(path)) from None
-    return Topology.from_dict(data, source=str(path) if path.parent != PRESET_DIR else path.stem)
+        raise TopologyError([f"not valid YAML: {exc}"], source=path) from None
+    return Topology.from_dict(data, source=source)
 
 
 def preset_names() -> list[str]:

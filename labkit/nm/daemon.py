@@ -500,7 +500,13 @@ class NetworkManager:
         self.log("info", f"device ({device.iface}): Activation: starting connection "
                          f"'{sc.id}' ({sc.uuid})")
         if device.dtype == "bond":
-            self._prepare_bond(device, ac)
+            try:
+                self._prepare_bond(device, ac)
+            except KernelError as exc:  # a kernel without the bonding driver, for one
+                self.log("error", f"platform-linux: do-add-link[{device.iface}/bond]: failure "
+                                  f"{exc.errno} ({exc.strerror})")
+                self._fail(device, ac, Reason.CONFIG_FAILED)
+                return pending
             self._activate_ports_of(ac)
         elif sc.profile.is_port and master is not None:
             self._attach_port(device, master)

@@ -108,6 +108,7 @@ class Shell:
     def run(self, line: str, host: str = "server") -> ShellResult:
         """Run one command line on `host` to its end (background jobs stay running)."""
         line = line.replace("\0", "")  # a terminal cannot send NUL; bash never sees one
+        self.engine.clock.settle()  # catch up with what happened while nobody typed
         text, status = self._drive(self._line(line, host), wait=True)
         self.engine.clock.settle()  # the daemons handle what the command set off
         self.last_status[host] = status

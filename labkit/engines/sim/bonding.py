@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from labkit.engines.sim.bond_options import (
+from labkit.engines.bond_options import (
     AB,
     AD,
     ALB,

@@ -68,6 +68,10 @@ class VirtualClock:
         """Same as advance: the shell's `sleep` on the sim."""
         self.advance(seconds)
 
+    def skip(self, seconds: float) -> None:
+        """Same as advance: virtual time never waits."""
+        self.advance(seconds)
+
     def settle(self) -> None:
         """Run what is due now (daemons' queued work) without letting time pass."""
         self.run_until(self._now)

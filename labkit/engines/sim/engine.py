@@ -19,9 +19,9 @@ from labkit.engines.base import (
     Progress,
     _Unset,
 )
+from labkit.engines.bond_options import OPTIONS
 from labkit.engines.sim import pseudofs
 from labkit.engines.sim import snapshot as snap
-from labkit.engines.sim.bond_options import OPTIONS
 from labkit.engines.sim.bonding import Bond, Slave
 from labkit.engines.sim.bridge import Bridge, BridgePort
 from labkit.engines.sim.clock import VirtualClock

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from labkit.engines.sim.bond_options import MODES, OPTIONS
+from labkit.engines.bond_options import MODES, OPTIONS
 from labkit.engines.sim.bonding import Bond, Slave, uses_primary
 from labkit.engines.sim.bridge import Bridge, BridgePort
 from labkit.engines.sim.netdev import NetDevice

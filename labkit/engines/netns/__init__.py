@@ -1,0 +1,1 @@
+"""The netns engine: lab hosts as network namespaces of the host kernel (pyroute2)."""
