@@ -18,6 +18,7 @@ from typing import Any
 from pyroute2.netlink.rtnl.ifaddrmsg import ifaddrmsg
 from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
 from pyroute2.netlink.rtnl.marshal import MarshalRtnl
+from pyroute2.netlink.rtnl.ndmsg import ndmsg
 from pyroute2.netlink.rtnl.rtmsg import rtmsg
 
 from labkit.errors import KernelError
@@ -133,16 +134,39 @@ class Batch:
     def indexes(self, sock: socket.socket) -> dict[str, int]:
         """name -> ifindex of every link in the socket's namespace (one RTM_GETLINK dump)."""
         self.flush()
-        msg = ifinfmsg()
-        msg["header"]["type"] = RTM_GETLINK
-        msg["header"]["flags"] = NLM_F_REQUEST | NLM_F_DUMP
-        msg["header"]["sequence_number"] = next(self._seq)
-        msg.encode()
-        sock.send(bytes(msg.data))
-        marshal = MarshalRtnl()
-        out: dict[str, int] = {}
-        while True:
-            for msg in marshal.parse(sock.recv(65536)):
-                if msg["header"]["type"] in (NLMSG_DONE, NLMSG_ERROR):
-                    return out
-                out[msg.get("IFLA_IFNAME")] = msg["index"]
+        return {m.get("IFLA_IFNAME"): m["index"] for m in dump(sock, "link")}
+
+
+DUMPS = {"link": (RTM_GETLINK, ifinfmsg, socket.AF_UNSPEC),
+         "addr": (RTM_NEWADDR + 2, ifaddrmsg, socket.AF_UNSPEC),
+         "route": (RTM_NEWROUTE + 2, rtmsg, socket.AF_INET),
+         "neigh": (30, ndmsg, socket.AF_INET)}
+_dump_seq = itertools.count(1 << 30)
+
+
+def dump(sock: socket.socket, what: str) -> list[Any]:
+    """Every object of one kind (link, addr, IPv4 route, IPv4 neigh) in the socket's
+    namespace, decoded by pyroute2: one request, no event loop."""
+    kind, cls, family = DUMPS[what]
+    msg = cls()
+    msg["family"] = family
+    msg["header"]["type"] = kind
+    msg["header"]["flags"] = NLM_F_REQUEST | NLM_F_DUMP
+    seq = next(_dump_seq)
+    msg["header"]["sequence_number"] = seq
+    msg.encode()
+    sock.send(bytes(msg.data))
+    marshal = MarshalRtnl()
+    out: list[Any] = []
+    while True:
+        for reply in marshal.parse(sock.recv(1 << 20)):
+            if reply["header"]["sequence_number"] != seq:
+                continue
+            if reply["header"]["type"] == NLMSG_ERROR:
+                code = reply.get("error") or 0
+                if code:
+                    raise KernelError(abs(code))
+                return out
+            if reply["header"]["type"] == NLMSG_DONE:
+                return out
+            out.append(reply)

@@ -68,6 +68,7 @@ class HostNs:
         self._ipr: Any = None
         self.sysfs: str | None = None  # where this namespace's sysfs is mounted
         self.known: set[int] = set()  # ifindexes udev has been told about
+        self.nsids: dict[int, str] = {}  # the kernel's ids of the other lab namespaces
 
     @property
     def ipr(self) -> Any:
@@ -97,7 +98,8 @@ class NetnsEngine(Engine):
         self._hosts: dict[str, HostNs] = {}
         self._record: records.Record | None = None
         self._watchers: dict[str, list[Callable[[str], None]]] = {}
-        self._nsids: dict[str, dict[int, str]] = {}
+        # snapshots taken since the lab last changed (by labkit, a real program, or time)
+        self._snapshots: dict[str, HostSnapshot] = {}
 
     @property
     def clock(self) -> WallClock:
@@ -121,6 +123,7 @@ class NetnsEngine(Engine):
             progress(f"creating {len(topology.host_names())} namespaces ({lab_id}-*)")
         self._run(plan.build_plan(topology, managed, flavour))
         self._clock = WallClock()  # lab time starts when the lab is built
+        self._clock.pollers.append(self._snapshots.clear)  # time passes: the kernel moves on
 
     def ready(self, timeout: float = 5.0) -> None:
         """Wait (at most `timeout` s) until no lab address is still tentative (DAD)."""
@@ -194,6 +197,7 @@ class NetnsEngine(Engine):
 
     def _run(self, steps: list[plan.Step]) -> None:
         """Carry out build steps: netlink requests go in batches, in the plan's order."""
+        self._snapshots.clear()
         out = batch.Batch()
         indexes: dict[str, dict[str, int]] = {}
 
@@ -261,6 +265,7 @@ class NetnsEngine(Engine):
         return int(found[0])
 
     def _call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        self._snapshots.clear()
         try:
             return fn(*args, **kwargs)
         except NetlinkError as exc:
@@ -425,6 +430,7 @@ class NetnsEngine(Engine):
 
     def write_file(self, host: str, path: str, data: str) -> None:
         real, inside = self._real_path(host, path)
+        self._snapshots.clear()
         with self._inside(host, inside):
             try:
                 fd = os.open(real, os.O_WRONLY)
@@ -449,6 +455,15 @@ class NetnsEngine(Engine):
 
     # -- state ------------------------------------------------------------------------------
     def snapshot(self, host: str) -> HostSnapshot:
+        """The host's state; taken again only after the lab changed (a labkit operation, a
+        real program, or lab time passing), as a daemon's platform cache follows events."""
+        cached = self._snapshots.get(host)
+        if cached is not None:
+            return cached
+        self._snapshots[host] = self._take(host)
+        return self._snapshots[host]
+
+    def _take(self, host: str) -> HostSnapshot:
         ns = self.ns(host)
 
         def sysfs(rel: str) -> str | None:
@@ -457,30 +472,27 @@ class NetnsEngine(Engine):
             except (OSError, KernelError):
                 return None
 
-        try:
-            return readback.take(ns.ipr, host, self.clock.now(), self._netns_names(host),
-                                 sysfs, self.kernel_release)
-        except NetlinkError as exc:
-            raise _kernel_error(exc) from None
+        return readback.take(lambda what: batch.dump(ns.sock, what), host, self.clock.now(),
+                             self._netns_names(host), sysfs, self.kernel_release)
 
     def _netns_names(self, host: str) -> dict[int, str]:
-        """nsid -> namespace name, as `ip` resolves link-netns (RTM_GETNSID per lab host)."""
-        names: dict[int, str] = {}
-        ipr = self.ns(host).ipr
-        for other, ns in self._hosts.items():
-            if other == host:
+        """nsid -> namespace name, as `ip` resolves link-netns (RTM_GETNSID per lab host;
+        an id, once the kernel has given one, stays for the namespace's life)."""
+        ns = self.ns(host)
+        for other, peer in self._hosts.items():
+            if other == host or os.path.basename(peer.path) in ns.nsids.values():
                 continue
             with contextlib.suppress(Exception):
-                nsid = ipr.get_netnsid(fd=ns.fd).get("nsid")
+                nsid = ns.ipr.get_netnsid(fd=peer.fd).get("nsid")
                 if nsid is not None and nsid >= 0:
-                    names[nsid] = os.path.basename(ns.path)
-        return names
+                    ns.nsids[nsid] = os.path.basename(peer.path)
+        return dict(ns.nsids)
 
     def watch_links(self, host: str, callback: Callable[[str], None]) -> None:
         """udev's uevents: a link that appears (made by labkit or by a real program) reaches
         `callback` once the current operation is over, as on the sim."""
         ns = self.ns(host)
-        ns.known = {m["index"] for m in ns.ipr.link("dump")}
+        ns.known = {m["index"] for m in batch.dump(ns.sock, "link")}
         if host not in self._watchers:
             self._watchers[host] = []
             self.clock.pollers.append(lambda: self._notify_new(host))
@@ -491,7 +503,7 @@ class NetnsEngine(Engine):
         ns = self._hosts.get(host)
         if not callbacks or ns is None:
             return
-        for msg in ns.ipr.link("dump"):
+        for msg in batch.dump(ns.sock, "link"):
             if msg["index"] in ns.known:
                 continue
             ns.known.add(msg["index"])
@@ -502,6 +514,7 @@ class NetnsEngine(Engine):
     # -- processes --------------------------------------------------------------------------
     def spawn(self, host: str, argv: list[str], stdin: str = "") -> RealProcess:
         """Start a real program inside `host`."""
+        self._snapshots.clear()
         return RealProcess(os.path.basename(self.ns(host).path), argv, stdin)
 
     def exec(self, host: str, argv: list[str], stdin: str = "", timeout: float = 60.0

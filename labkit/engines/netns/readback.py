@@ -209,20 +209,23 @@ def _neighbour(msg: Any, by_index: dict[int, str]) -> Neighbour:
                      state=next((n for bit, n in NUD if state & bit), "NONE"))
 
 
-def take(ipr: Any, host: str, now: float, netns_names: dict[int, str], sysfs: SysfsReader,
+Dump = Callable[[str], list[Any]]  # "link" | "addr" | "route" | "neigh" -> messages
+
+
+def take(dump: Dump, host: str, now: float, netns_names: dict[int, str], sysfs: SysfsReader,
          kernel_release: str) -> HostSnapshot:
-    """One host's state from its netlink socket `ipr`."""
-    links = sorted(ipr.link("dump"), key=lambda m: m["index"])
+    """One host's state from the netlink dumps of its namespace."""
+    links = sorted(dump("link"), key=lambda m: m["index"])
     by_index = {m["index"]: m.get("IFLA_IFNAME") for m in links}
     masters: dict[int, list[str]] = {}
     for m in links:
         if m.get("IFLA_MASTER"):
             masters.setdefault(m.get("IFLA_MASTER"), []).append(m.get("IFLA_IFNAME"))
-    addrs = [_address(m, by_index) for m in ipr.addr("dump")]
+    addrs = [_address(m, by_index) for m in dump("addr")]
     addrs.sort(key=lambda a: (a.ifindex, a.family))
-    routes = [_route(m, by_index) for m in ipr.route("dump", family=socket.AF_INET, table=254)]
-    neigh = [_neighbour(m, by_index) for m in ipr.neigh("dump", family=socket.AF_INET)
-             if m.get("NDA_DST")]
+    routes = [_route(m, by_index) for m in dump("route")
+              if (m.get("RTA_TABLE") or m["table"]) == 254]
+    neigh = [_neighbour(m, by_index) for m in dump("neigh") if m.get("NDA_DST")]
     return HostSnapshot(host=host, time=now,
                         links=tuple(_link(m, by_index, masters, netns_names, sysfs)
                                     for m in links),
