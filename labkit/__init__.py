@@ -5,7 +5,7 @@
 """
 
 from labkit.errors import KernelError, LabkitError, ScenarioError, TopologyError
-from labkit.lab import Lab
+from labkit.lab import Lab, current_lab
 from labkit.model.topology import Topology, load_topology, preset_names
 
 __version__ = "0.1.0"
@@ -17,6 +17,31 @@ __all__ = [
            "Topology",
            "TopologyError",
            "__version__",
+           "current_lab",
+           "load_ipython_extension",
            "load_topology",
            "preset_names",
 ]
+
+
+def load_ipython_extension(ipython: object) -> None:
+    """`%load_ext labkit`: the %lab and %%lab magics."""
+    from labkit.notebook.magics import register
+
+    register(ipython)
+
+
+def _register_in_running_ipython() -> None:
+    """Importing labkit in a notebook makes %lab available without %load_ext."""
+    import sys
+
+    if "IPython" not in sys.modules:
+        return
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    if shell is not None:
+        load_ipython_extension(shell)
+
+
+_register_in_running_ipython()

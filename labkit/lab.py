@@ -33,6 +33,15 @@ if TYPE_CHECKING:
 
 
 STABLE_EPOCH = 1795564800.0  # 2026-11-25 00:00 UTC: when a reproducible lab's clock starts
+_running_labs: list[Lab] = []  # started and not yet closed, oldest first
+
+
+def current_lab() -> Lab:
+    """The lab started last and still running (what %lab types into)."""
+    if not _running_labs:
+        raise LabkitError("no lab is running: start one with `lab = labkit.Lab().start()` "
+                          "(or `with labkit.Lab() as lab:`)")
+    return _running_labs[-1]
 
 
 class Lab:
@@ -104,6 +113,7 @@ class Lab:
         self.engine = engine
         self.shell = Shell(engine, self.files, systems=self.systems)
         self._ready = False
+        _running_labs.append(self)
         return self
 
     def _managed_hosts(self) -> frozenset[str]:
@@ -115,6 +125,8 @@ class Lab:
         """Destroy everything the lab created."""
         engine, self.engine, self.shell = self.engine, None, None
         self.systems = {}
+        if self in _running_labs:
+            _running_labs.remove(self)
         if engine is not None:
             engine.destroy()
         self._remove_workdir()

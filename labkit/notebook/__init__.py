@@ -1,0 +1,1 @@
+"""The notebook front door: %lab / %%lab magics (and, later, the lab dashboard)."""
