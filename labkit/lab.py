@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -79,6 +80,7 @@ class Lab:
         self.files: LabFiles | None = None
         self.shell: Shell | None = None
         self._ready = False
+        self._observers: list[Callable[[], None]] = []  # told after the lab changed
 
     # -- lifecycle --------------------------------------------------------------------------
     def start(self) -> Lab:
@@ -125,6 +127,7 @@ class Lab:
         """Destroy everything the lab created."""
         engine, self.engine, self.shell = self.engine, None, None
         self.systems = {}
+        self._observers = []
         if self in _running_labs:
             _running_labs.remove(self)
         if engine is not None:
@@ -142,6 +145,22 @@ class Lab:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    # -- observers --------------------------------------------------------------------------
+    def on_change(self, callback: Callable[[], None]) -> None:
+        """Call `callback()` after every command, cable change, new NIC or sleep (the
+        dashboard redraws so)."""
+        self._observers.append(callback)
+
+    def _changed(self) -> None:
+        for callback in list(self._observers):
+            callback()
+
+    def dashboard(self, host: str = "server", bond: str = "bond0") -> Any:
+        """The lab dashboard widget: the lab drawn, a button per cable, /proc/net/bonding."""
+        from labkit.notebook.dashboard import Dashboard
+
+        return Dashboard(self, host=host, bond=bond)
+
     def _running(self) -> tuple[Engine, Shell]:
         if self.engine is None or self.shell is None:
             raise LabkitError("the lab is not running: use `with Lab() as lab:` or lab.start()")
@@ -157,7 +176,9 @@ class Lab:
         """Run a command line on `host` as in its terminal; the result displays like one."""
         _, shell = self._running()
         self._check_host(host)
-        return shell.run(cmd, host=host)
+        result = shell.run(cmd, host=host)
+        self._changed()
+        return result
 
     def _check_host(self, host: str) -> None:
         if host not in self.topology.host_names():
@@ -180,6 +201,7 @@ class Lab:
         except KeyError as exc:
             raise LabkitError(str(exc.args[0])) from None
         engine.link_set(self.topology.switch.name, cable.port, up=up)
+        self._changed()
 
     def add_nic(self, name: str, host: str = "server") -> Nic:
         """Add an adapter to `host`, cabled to a new switch port (as adding one in VMware)."""
@@ -194,6 +216,7 @@ class Lab:
             engine.clock.settle()
             system.nm.sync()
             engine.clock.settle()
+        self._changed()
         return nic
 
     # -- NetworkManager ---------------------------------------------------------------------
@@ -218,6 +241,7 @@ class Lab:
         """Let lab time pass (instantly on the sim: every timer due runs)."""
         engine, _ = self._running()
         engine.clock.sleep(seconds)
+        self._changed()
 
     def snapshot(self, host: str = "server") -> HostSnapshot:
         """The kernel state of `host` now."""

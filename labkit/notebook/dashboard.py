@@ -1,0 +1,85 @@
+"""The lab dashboard (ipywidgets): the lab drawn, a plug/unplug button per cable, the bond's
+/proc/net/bonding text; it redraws whenever the lab changes, whichever engine runs it.
+
+    labkit.notebook.dashboard.Dashboard(lab)      # or lab.dashboard()
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import ipywidgets as widgets
+
+from labkit.views import diagram
+
+if TYPE_CHECKING:
+    from labkit.lab import Lab
+
+
+class Dashboard:
+    """Widgets showing one lab; `widget` is what a notebook displays."""
+
+    def __init__(self, lab: Lab, host: str = "server", bond: str = "bond0") -> None:
+        self.lab = lab
+        self.host = host
+        self.bond = bond
+        self.drawing = widgets.HTML()
+        self.bonding = widgets.HTML()
+        self.status = widgets.HTML()
+        self.buttons: dict[str, widgets.Button] = {}
+        self.button_row = widgets.HBox()
+        self.widget = widgets.VBox([self.drawing, self.button_row, self.status, self.bonding])
+        lab.on_change(self.refresh)
+        self.refresh()
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)
+
+    def _snapshots(self) -> dict[str, object]:
+        return {h: self.lab.snapshot(h) for h in self.lab.topology.host_names()}
+
+    def refresh(self) -> None:
+        """Redraw from the lab as it is now."""
+        if self.lab.engine is None:
+            self.status.value = "<i>the lab is closed</i>"
+            return
+        snaps = self._snapshots()
+        self.drawing.value = diagram.svg(self.lab.topology, snaps)  # type: ignore[arg-type]
+        cables = diagram.cable_states(self.lab.topology, snaps)  # type: ignore[arg-type]
+        for cable in cables:
+            button = self.buttons.get(cable.nic)
+            if button is None:
+                button = widgets.Button(layout=widgets.Layout(width="auto"))
+                button.on_click(self._toggle(cable.host, cable.nic))
+                self.buttons[cable.nic] = button
+            button.description = f"{'unplug' if cable.plugged else 'plug'} {cable.nic}"
+            button.button_style = "" if cable.plugged else "danger"
+        self.button_row.children = tuple(self.buttons[c.nic] for c in cables)
+        active = self.active_slave()
+        self.status.value = (f"<b>{html.escape(self.bond)}</b> active slave: "
+                             f"<b class='labkit-active'>{html.escape(active or '(none)')}</b>")
+        try:
+            text = self.lab.engine.read_file(self.host, f"/proc/net/bonding/{self.bond}")
+        except OSError:
+            text = f"(no {self.bond} on {self.host} yet)"
+        self.bonding.value = (f"<pre class='labkit-bonding'>{html.escape(text)}</pre>")
+
+    def active_slave(self) -> str | None:
+        """The bond's active slave now, or None."""
+        link = self.lab.snapshot(self.host).find_link(self.bond)
+        return link.bond.active_slave if link is not None and link.bond else None
+
+    def _toggle(self, host: str, nic: str) -> Callable[[widgets.Button], None]:
+        def click(_button: widgets.Button) -> None:
+            cable = next(c for c in diagram.cable_states(self.lab.topology, self._snapshots())
+                         if c.nic == nic and c.host == host)
+            if cable.plugged:
+                self.lab.unplug(nic, host=host)
+            else:
+                self.lab.plug(nic, host=host)
+            self.lab.sleep(0.5)  # miimon notices, the bond fails over
+        return click
