@@ -1,0 +1,200 @@
+#!/usr/bin/env python3
+"""Write the guided notebooks from their text below and run them, so they are committed with
+their outputs (what nbval then compares every run with).
+
+    .venv/bin/python tools/build_notebooks.py            # all
+    .venv/bin/python tools/build_notebooks.py 02         # the ones whose name starts so
+
+Notebooks run on the sim engine here (LABKIT_ENGINE=sim), with stable UUIDs and the lab's fixed
+calendar, so their outputs are reproducible; notebooks/sanitize.cfg masks what stays random.
+A cell whose first line is `# NBVAL_IGNORE_OUTPUT` shows something that differs by engine or
+machine (the engine's name, widgets).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "notebooks"
+
+START = '''import labkit
+from labkit import checks
+
+lab = labkit.Lab(stable_uuids=True).start()   # the walkthrough's lab, on the best engine here'''
+ENGINE = '''# NBVAL_IGNORE_OUTPUT
+print(lab.describe())'''
+CLOSE = '''lab.close()   # removes all the lab made; run the notebook again for a fresh one'''
+
+NOTEBOOKS: dict[str, list[tuple[str, str]]] = {
+    "00-start-here": [
+        ("md", """# 00 · Start here: what bonding is for, and your lab
+
+A server that talks to the network through **one** cable loses the network when that cable,
+its switch port or its NIC fails. **Bonding** joins several NICs into one logical interface
+(`bond0`): the addresses live on the bond, and the kernel's bonding driver decides which
+cable carries the traffic. In **active-backup** mode one NIC (the *active slave*) carries
+everything and the others wait; when the active one loses its link, the driver moves to a
+backup within a fraction of a second, and the server keeps its address.
+
+These notebooks follow a real administrator's walkthrough (a CentOS 7.8 server with three
+NICs: `ens33` addressed, `ens37` and `ens38` blank) and let you do what they could not do
+easily: pull cables, watch the failover, try other modes, and start again as often as you like.
+
+## Your lab
+
+Every notebook starts its own lab and closes it at the end. The lab is four machines joined
+by one switch: **server** (the machine of the walkthrough; NetworkManager runs there),
+**outside** (a machine to ping the server from), **gw** (the router, 192.168.1.1) and the
+**switch** itself. Nothing in it can touch your own computer's network."""),
+        ("code", START),
+        ("md", """labkit picks an **engine** for the lab: `netns` (your computer's own Linux kernel,
+in network namespaces, when you are root and the kernel has the bonding driver), or `sim`
+(a faithful simulation of the Linux 6.1 kernel, anywhere). A third, `vm`, runs a real
+kernel in a small virtual machine. The commands and their output are the same on each."""),
+        ("code", ENGINE),
+        ("md", """## The dashboard
+
+The drawing shows each host, its NICs with their MAC addresses, and each cable to the switch:
+green when plugged in, red and dashed when pulled. The buttons pull and plug cables, as you
+would at a real switch. It redraws whenever the lab changes."""),
+        ("code", """# NBVAL_IGNORE_OUTPUT
+lab.dashboard()"""),
+        ("md", """## Typing commands
+
+`%%lab` runs each line of a cell on the server as in its terminal (`%%lab outside` on
+another host); `%lab` runs one line."""),
+        ("code", """%%lab
+ip -br link"""),
+        ("code", """%%lab outside
+ping -c 2 192.168.1.60"""),
+        ("md", """## Resetting
+
+Closing the lab removes everything it made; starting a new one gives you the lab as it was.
+If something went wrong, `lab.close()` and run the notebook again from the top.
+
+## Exercise
+
+Pull the cable of `ens37` (the dashboard's button, or `lab.unplug("ens37")`), then run the
+check."""),
+        ("code", """lab.unplug("ens37")   # or the button"""),
+        ("code", """checks.check(lab, checks.cable("ens37", plugged=False))"""),
+        ("code", CLOSE),
+    ],
+    "01-the-machine": [
+        ("md", """# 01 · The machine: three NICs, one of them addressed
+
+The walkthrough begins by looking at the server. `ens33` carries 192.168.1.60/24 from its
+NetworkManager profile; `ens37` and `ens38` are up but have no address: their profiles ask
+for DHCP, nobody answers, and NetworkManager leaves them `disconnected`."""),
+        ("code", START),
+        ("code", """%%lab
+ip -br address"""),
+        ("md", """`nmcli c` (short for `nmcli connection show`) lists NetworkManager's **profiles**:
+a profile is a saved configuration; `DEVICE` shows where one is active."""),
+        ("code", """%%lab
+nmcli c
+nmcli d"""),
+        ("md", """Each NIC has its own MAC address (VMware's pattern `00:0c:29:…`). Remember
+them: in notebook 03 they change."""),
+        ("code", """%%lab
+ip link show ens37
+ip link show ens38"""),
+        ("md", """## Exercise
+
+Which address does `ens33` have, and which default gateway? Find both with `ip` (hint:
+`ip route`). Then check that `outside` can reach the server."""),
+        ("code", """%%lab
+ip route"""),
+        ("code", """checks.check(lab, checks.address("ens33", "192.168.1.60/24"),
+             checks.reachable("192.168.1.60"))"""),
+        ("code", CLOSE),
+    ],
+    "02-build-the-bond": [
+        ("md", """# 02 · Build the bond with nmcli
+
+The walkthrough's commands, in order: a **bond** profile (the master), two **bond-slave**
+profiles (the ports), the bond's address, then autoconnect and a restart of NetworkManager."""),
+        ("code", START),
+        ("code", """%%lab
+nmcli connection add type bond autoconnect no con-name bond0 ifname bond0 mode active-backup
+nmcli connection add type bond-slave autoconnect no ifname ens37 master bond0
+nmcli connection add type bond-slave autoconnect no ifname ens38 master bond0
+nmcli c"""),
+        ("md", """The profiles exist but nothing is active yet (`autoconnect no`). Give the bond
+its address, as the walkthrough does:"""),
+        ("code", """%%lab
+nmcli c mod bond0 ipv4.method manual ipv4.address "192.168.1.61/24" ipv4.gateway "192.168.1.1" ipv4.dns "192.168.1.1" ipv6.method ignore
+nmcli -f ipv4.method,ipv4.addresses c s bond0"""),
+        ("md", """Now autoconnect: the plain `ens37`/`ens38` profiles **no** (they would take the
+NICs back), the slave profiles and `bond0` **yes**; then restart NetworkManager, which
+brings up what is set to autoconnect."""),
+        ("code", """%%lab
+nmcli c mod ens37 connection.autoconnect no
+nmcli c mod ens38 connection.autoconnect no
+nmcli c mod bond-slave-ens37 connection.autoconnect yes
+nmcli c mod bond-slave-ens38 connection.autoconnect yes
+nmcli c mod bond0 connection.autoconnect yes
+nmcli -f connection.autoconnect c s bond-slave-ens37
+systemctl restart NetworkManager"""),
+        ("code", """lab.sleep(5)   # let NetworkManager bring the bond up"""),
+        ("code", """%%lab
+nmcli c
+cat /proc/net/bonding/bond0"""),
+        ("code", """%%lab outside
+ping -c 3 192.168.1.61"""),
+        ("md", """## Exercise
+
+The bond is up with both slaves and answers from outside. Run the check; then try breaking
+something (`nmcli c down bond-slave-ens38`) and run it again to see what it says."""),
+        ("code", """checks.check(lab, checks.bond("bond0", mode="active-backup"),
+             checks.slaves("bond0", "ens37", "ens38"),
+             checks.address("bond0", "192.168.1.61/24"),
+             checks.autoconnect("bond0", True), checks.reachable("192.168.1.61"))"""),
+        ("code", CLOSE),
+    ],
+}
+
+
+def cells(spec: list[tuple[str, str]]) -> list[nbformat.NotebookNode]:
+    out = []
+    for kind, text in spec:
+        if kind == "md":
+            out.append(nbformat.v4.new_markdown_cell(text))
+        else:
+            out.append(nbformat.v4.new_code_cell(text))
+    return out
+
+
+def build(name: str, spec: list[tuple[str, str]]) -> Path:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nb.metadata["language_info"] = {"name": "python"}
+    nb.cells = cells(spec)
+    for index, cell in enumerate(nb.cells):
+        cell["id"] = f"{name[:2]}-{index:02d}"
+    os.environ["LABKIT_ENGINE"] = "sim"
+    NotebookClient(nb, timeout=300, kernel_name="python3",
+                   resources={"metadata": {"path": str(OUT)}}).execute()
+    path = OUT / f"{name}.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def main() -> int:
+    wanted = sys.argv[1:]
+    for name, spec in NOTEBOOKS.items():
+        if wanted and not any(name.startswith(w) for w in wanted):
+            continue
+        print("wrote", build(name, spec).relative_to(ROOT))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
