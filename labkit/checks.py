@@ -168,3 +168,15 @@ def cable(nic: str, plugged: bool, host: str | None = None) -> Expectation:
                     f"wants it {'plugged in' if plugged else 'pulled'}"]
         return []
     return expect
+
+
+def mac(dev: str, expected: str, host: str = "server") -> Expectation:
+    """`dev` carries the MAC address `expected`."""
+    def expect(lab: Lab) -> list[str]:
+        link = lab.snapshot(host).find_link(dev)
+        if link is None:
+            return [f"there is no {dev} on {host}"]
+        if link.address != expected:
+            return [f"{dev} has MAC {link.address}, the exercise expects {expected}"]
+        return []
+    return expect

@@ -161,6 +161,122 @@ something (`nmcli c down bond-slave-ens38`) and run it again to see what it says
 }
 
 
+BOND_QUICKLY = '''%%lab
+nmcli connection add type bond con-name bond0 ifname bond0 mode active-backup ipv4.method manual ipv4.addresses 192.168.1.61/24 ipv6.method ignore
+nmcli connection add type bond-slave ifname ens37 master bond0
+nmcli connection add type bond-slave ifname ens38 master bond0'''
+
+NOTEBOOKS["03-one-mac-for-all"] = [
+    ("md", """# 03 · One MAC for all
+
+The walkthrough's author noticed something odd: once bonded, `ens37`, `ens38` and `bond0`
+all showed **the same MAC address**, the first slave's (`…:51:d4`). This notebook shows it,
+explains it, and changes it."""),
+    ("code", START),
+    ("md", """First the bond, in one go this time (notebook 02 did it step by step):"""),
+    ("code", BOND_QUICKLY),
+    ("code", """lab.sleep(3)"""),
+    ("code", """%%lab
+ip -br link"""),
+    ("md", """One MAC on all three. It is not `…:51:d4` here: on Debian 12 and RHEL 9, udev
+gives every new virtual link a stable MAC of its own (`MACAddressPolicy=persistent`, derived
+from the machine id), and NetworkManager creates `bond0` before its first port joins, so the
+bond keeps udev's MAC and the ports take it. CentOS 7 had no such policy: its bond took the
+first slave's MAC, as the walkthrough shows. Either way: **one MAC for all**.
+
+## Why
+
+In active-backup mode the bond must look like **one** machine to the switch: whichever NIC
+carries the traffic, the frames leave with the bond's MAC, so the switch and every
+neighbour's ARP cache need not learn anything new after a failover. By default
+(`fail_over_mac=none`) the driver sets **every slave** to the bond's MAC (a bond without one
+of its own takes its first slave's). Each slave's own address is kept as its *permanent*
+address:"""),
+    ("code", """%%lab
+cat /proc/net/bonding/bond0 | grep -e "Slave Interface" -e "Permanent HW addr"
+cat /sys/class/net/bond0/bonding/fail_over_mac"""),
+    ("md", """## A third slave
+
+Add an adapter (as one adds a NIC in VMware) and enslave it: it takes the bond's MAC too."""),
+    ("code", """lab.add_nic("ens39")"""),
+    ("code", """%%lab
+nmcli connection add type bond-slave ifname ens39 master bond0
+ip -br link show ens39"""),
+    ("md", """## `fail_over_mac=active`
+
+Some switches (and virtual switches) dislike one MAC on several ports. With
+`fail_over_mac=active` the slaves keep their own MACs and the **bond takes the active
+slave's** MAC instead, changing it at each failover (and announcing it with gratuitous ARP).
+`fail_over_mac` can only change while the bond has no slaves: NetworkManager takes the bond
+down and up again to apply it."""),
+    ("code", """%%lab
+nmcli connection modify bond0 +bond.options fail_over_mac=active
+nmcli connection up bond0"""),
+    ("code", """lab.sleep(3)"""),
+    ("code", """%%lab
+ip -br link
+cat /sys/class/net/bond0/bonding/fail_over_mac"""),
+    ("md", """## Exercise
+
+With `fail_over_mac=active` in place, pull the cable of the active slave and watch the
+bond's MAC follow the new active slave (`ip -br link`). Then check."""),
+    ("code", """lab.unplug("ens37")
+lab.sleep(1)"""),
+    ("code", """%%lab
+ip -br link show bond0
+cat /proc/net/bonding/bond0 | grep Currently"""),
+    ("code", """checks.check(lab, checks.bond("bond0", mode="active-backup"),
+             checks.active_slave("bond0", "ens38"), checks.mac("bond0", "00:0c:29:89:51:de"),
+             checks.mac("ens37", "00:0c:29:89:51:d4"))"""),
+    ("code", CLOSE),
+]
+
+NOTEBOOKS["04-who-is-active"] = [
+    ("md", """# 04 · Who is active: /proc/net/bonding, ifenslave -c, sysfs, the switch
+
+In active-backup mode exactly one slave carries the traffic. This notebook finds out which
+one, changes it three ways, and looks at what the **switch** learns when it changes."""),
+    ("code", START),
+    ("code", BOND_QUICKLY),
+    ("code", """lab.sleep(3)"""),
+    ("code", """%%lab
+cat /proc/net/bonding/bond0"""),
+    ("md", """## Switching the active slave
+
+The walkthrough used CentOS 7's `ifenslave -c` (change active). The same change is one
+write to sysfs, which works everywhere:"""),
+    ("code", """%%lab
+ifenslave -c bond0 ens38
+cat /proc/net/bonding/bond0 | grep Currently
+echo ens37 > /sys/class/net/bond0/bonding/active_slave
+cat /sys/class/net/bond0/bonding/active_slave"""),
+    ("md", """## What the switch sees
+
+A Linux bridge learns which port each MAC lives behind. Ping the server from outside, then
+look at the bridge's table on the switch: the server's MAC sits behind the port of the
+active slave."""),
+    ("code", """%%lab outside
+ping -c 2 192.168.1.61"""),
+    ("code", """%%lab switch
+bridge fdb show br br0 | grep -v permanent"""),
+    ("md", """Now make `ens38` active and ping again: the same MAC moves to `sw38` (the bond
+announced itself with a gratuitous ARP through the new port)."""),
+    ("code", """%%lab
+echo ens38 > /sys/class/net/bond0/bonding/active_slave"""),
+    ("code", """%%lab outside
+ping -c 2 192.168.1.61"""),
+    ("code", """%%lab switch
+bridge fdb show br br0 | grep -v permanent"""),
+    ("md", """## Exercise
+
+Make `ens37` the active slave again, with any of the three ways, and check."""),
+    ("code", """%%lab
+ifenslave -c bond0 ens37"""),
+    ("code", """checks.check(lab, checks.active_slave("bond0", "ens37"))"""),
+    ("code", CLOSE),
+]
+
+
 def cells(spec: list[tuple[str, str]]) -> list[nbformat.NotebookNode]:
     out = []
     for kind, text in spec:
