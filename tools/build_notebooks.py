@@ -164,7 +164,9 @@ something (`nmcli c down bond-slave-ens38`) and run it again to see what it says
 BOND_QUICKLY = '''%%lab
 nmcli connection add type bond con-name bond0 ifname bond0 mode active-backup ipv4.method manual ipv4.addresses 192.168.1.61/24 ipv6.method ignore
 nmcli connection add type bond-slave ifname ens37 master bond0
-nmcli connection add type bond-slave ifname ens38 master bond0'''
+nmcli connection add type bond-slave ifname ens38 master bond0
+nmcli connection modify ens37 connection.autoconnect no
+nmcli connection modify ens38 connection.autoconnect no'''
 
 NOTEBOOKS["03-one-mac-for-all"] = [
     ("md", """# 03 · One MAC for all
@@ -173,7 +175,8 @@ The walkthrough's author noticed something odd: once bonded, `ens37`, `ens38` an
 all showed **the same MAC address**, the first slave's (`…:51:d4`). This notebook shows it,
 explains it, and changes it."""),
     ("code", START),
-    ("md", """First the bond, in one go this time (notebook 02 did it step by step):"""),
+    ("md", """First the bond, in one go this time (notebook 02 did it step by step; as there,
+the plain `ens37`/`ens38` profiles stop autoconnecting, or they would take the NICs back):"""),
     ("code", BOND_QUICKLY),
     ("code", """lab.sleep(3)"""),
     ("code", """%%lab
@@ -273,6 +276,152 @@ Make `ens37` the active slave again, with any of the three ways, and check."""),
     ("code", """%%lab
 ifenslave -c bond0 ens37"""),
     ("code", """checks.check(lab, checks.active_slave("bond0", "ens37"))"""),
+    ("code", CLOSE),
+]
+
+
+NOTEBOOKS["05-pull-the-cable"] = [
+    ("md", """# 05 · Pull the cable: failover, miimon and what a ping loses
+
+The bond watches its slaves' links every `miimon` milliseconds. When the active slave's link
+goes down, the next check notices, the driver counts a *link failure* and makes a backup
+active. How many pings are lost depends on how soon that check comes (and on `downdelay`,
+which waits before believing the failure)."""),
+    ("code", START),
+    ("code", BOND_QUICKLY),
+    ("code", """lab.sleep(3)"""),
+    ("md", """One thing first: `ens33` is on the same LAN, and Linux answers ARP for **any** of
+its addresses on **any** of its NICs (`arp_ignore=0`, "ARP flux"). Outside might reach
+192.168.1.61 through `ens33` and never notice the bond fail over. So take `ens33` out of
+the picture: its connection down (its address and routes go) and its cable pulled (no ARP
+answers from it either). The bond is now the server's only way in and out:"""),
+    ("code", """lab.sh("nmcli connection down ens33")
+lab.unplug("ens33")"""),
+    ("md", """Ping the server ten times a second from outside, pull the active slave's cable in
+the middle, and wait for the ping to finish:"""),
+    ("code", """%%lab outside
+ping -c 30 -i 0.1 192.168.1.61 &"""),
+    ("code", """lab.sleep(1)
+lab.unplug("ens37")
+lab.sleep(3)"""),
+    ("code", """%%lab outside
+wait"""),
+    ("code", """%%lab
+cat /proc/net/bonding/bond0 | grep -e Currently -e "Slave Interface" -e "Link Failure" """),
+    ("md", """## miimon and downdelay against lost pings
+
+The same experiment for several settings: each time the cable goes back in, the bond gets
+new options (`nmcli c mod bond0 bond.options ...` and `nmcli c up bond0`), and a fresh ping
+runs over the failover. The table counts what was lost."""),
+    ("code", """import re
+import pandas as pd
+
+def failover_run(options):
+    lab.plug("ens37")
+    lab.sh(f'nmcli connection modify bond0 bond.options "mode=active-backup,{options}"')
+    lab.sh("nmcli connection up bond0")
+    lab.sleep(3)
+    active = lab.snapshot().link("bond0").bond.active_slave
+    lab.sh("ping -c 40 -i 0.05 192.168.1.61 &", host="outside")
+    lab.sleep(0.5)
+    lab.unplug(active)
+    lab.sleep(2)
+    out = lab.sh("wait", host="outside").stdout
+    sent, received = map(int, re.search(r"(\\d+) packets transmitted, (\\d+) received", out).groups())
+    replies = [int(s) for s in re.findall(r"icmp_seq=(\\d+)", out)]
+    return {"options": options, "sent": sent, "lost": sent - received}, replies
+
+settings = ["miimon=100", "miimon=500", "miimon=1000", "miimon=100,downdelay=500"]
+rows, timelines = [], {}
+for options in settings:
+    row, replies = failover_run(options)
+    rows.append(row)
+    timelines[options] = replies
+table = pd.DataFrame(rows)
+table"""),
+    ("md", """The longer the polling interval, the longer the server is unreachable: up to one
+`miimon` period plus `downdelay` (rounded to whole periods). The timeline shows which of
+the 40 probes (one every 50 ms) got an answer:"""),
+    ("code", """# NBVAL_IGNORE_OUTPUT
+import matplotlib.pyplot as plt
+
+fig, ax = plt.subplots(figsize=(8, 2.5))
+for row, (options, replies) in enumerate(timelines.items()):
+    ax.scatter([s * 0.05 for s in replies], [row] * len(replies), marker="|", s=120)
+ax.set_yticks(range(len(timelines)), list(timelines))
+ax.set_xlabel("seconds after the first probe (cable pulled at 0.5 s)")
+ax.set_title("replies received (gaps: lost during the failover)")
+plt.tight_layout()
+plt.show()"""),
+    ("md", """## Exercise
+
+Set `miimon=200` and `downdelay=0` on bond0 (`nmcli connection modify bond0 bond.options
+...` then `nmcli connection up bond0`), with both cables plugged in, and check."""),
+    ("code", """lab.plug("ens37")
+lab.plug("ens38")
+lab.sh('nmcli connection modify bond0 bond.options "mode=active-backup,miimon=200"')
+lab.sh("nmcli connection up bond0")
+lab.sleep(3)"""),
+    ("code", """%%lab
+cat /sys/class/net/bond0/bonding/miimon"""),
+    ("code", """checks.check(lab, checks.bond("bond0", mode="active-backup"),
+             checks.slaves("bond0", "ens37", "ens38"), checks.cable("ens37", plugged=True),
+             checks.cable("ens38", plugged=True))"""),
+    ("code", CLOSE),
+]
+
+NOTEBOOKS["06-change-the-ip"] = [
+    ("md", """# 06 · Change the IP: the file, the profile, the device
+
+The walkthrough's last lesson. A connection lives in **three** places:
+
+1. the **file** on disk (`/etc/NetworkManager/system-connections/bond0.nmconnection`, or on
+   CentOS 7 `/etc/sysconfig/network-scripts/ifcfg-bond0`);
+2. the **profile** NetworkManager loaded from it;
+3. what is **applied** on the device in the kernel.
+
+`nmcli c mod` changes 1 and 2. Editing the file changes only 1. `nmcli c reload` copies 1
+into 2. `nmcli c up` (or `down` + `up`) applies 2 to 3."""),
+    ("code", START),
+    ("code", BOND_QUICKLY),
+    ("code", """lab.sleep(3)
+lab.nm.states("bond0")"""),
+    ("md", """The file is a real file in the lab's directory (open it in JupyterLab's file
+browser if you like; this is where it is):"""),
+    ("code", """# NBVAL_IGNORE_OUTPUT
+lab.files.local("server", "/etc/NetworkManager/system-connections/bond0.nmconnection")"""),
+    ("md", """Edit the address in the file, as the walkthrough edited `IPADDR`:"""),
+    ("code", """%%lab
+sed -i 's/192.168.1.61/192.168.1.62/' /etc/NetworkManager/system-connections/bond0.nmconnection
+grep address /etc/NetworkManager/system-connections/bond0.nmconnection"""),
+    ("code", """lab.nm.states("bond0")"""),
+    ("md", """Only the file changed. The walkthrough tried a **restart** first:"""),
+    ("code", """%%lab
+systemctl restart NetworkManager
+ip -br address show bond0"""),
+    ("md", """Not as the file says: NetworkManager 1.42 re-read the file but kept the device as
+it was, and *added* the new address beside the old one (CentOS 7's 1.18 changed nothing at
+all). Now the way that works: reload, down, up."""),
+    ("code", """%%lab
+nmcli connection reload
+nmcli connection down bond0
+nmcli connection up bond0"""),
+    ("code", """lab.sleep(3)"""),
+    ("code", """%%lab
+ip -br address show bond0"""),
+    ("code", """lab.nm.states("bond0")"""),
+    ("md", """## Exercise
+
+Change the bond's address to 192.168.1.63/24 by editing the file, and make the device use
+exactly that (and nothing else). Then check."""),
+    ("code", """%%lab
+sed -i 's/192.168.1.62/192.168.1.63/' /etc/NetworkManager/system-connections/bond0.nmconnection
+nmcli connection reload
+nmcli connection down bond0
+nmcli connection up bond0"""),
+    ("code", """lab.sleep(3)
+checks.check(lab, checks.only_address("bond0", "192.168.1.63/24"),
+             checks.reachable("192.168.1.63"))"""),
     ("code", CLOSE),
 ]
 

@@ -87,6 +87,16 @@ class Job:
     steps: Generator[Pending, None, tuple[int, str]]
     output: str = ""
     status: int | None = None
+    running: Pending | None = None  # the program it is running now
+    finished: bool = False
+
+    def start(self) -> None:
+        """Run until the job's first program is under way (bash starts `CMD &` at once)."""
+        try:
+            self.running = next(self.steps)
+        except StopIteration as stop:
+            self.status, self.output = stop.value
+            self.finished = True
 
 
 class Shell:
@@ -118,8 +128,9 @@ class Shell:
         """`wait`: finish the host's background jobs; their output, in start order."""
         out = []
         for job in [j for j in self.jobs if j.host == host]:
-            text, job.status = self._drive(job.steps, wait=True)
-            job.output = text
+            if not job.finished:
+                job.output, job.status = self._drive(job.steps, wait=True, first=job.running)
+            text = job.output
             out.append(text)
             self.jobs.remove(job)
         return "".join(out)
@@ -130,9 +141,10 @@ class Shell:
 
     # -- driving generators -----------------------------------------------------------------
     @staticmethod
-    def _drive(gen: Generator[Pending, None, tuple[int, str]], wait: bool) -> tuple[str, int]:
+    def _drive(gen: Generator[Pending, None, tuple[int, str]], wait: bool,
+               first: Pending | None = None) -> tuple[str, int]:
         try:
-            pending = next(gen)
+            pending = first if first is not None else next(gen)
             while True:
                 if wait:
                     pending.wait()
@@ -151,7 +163,9 @@ class Shell:
         status = self.last_status.get(host, 0)
         for andor in lists:
             if andor.background:
-                self.jobs.append(Job(host=host, cmd=line, steps=self._andor(andor, host)))
+                job = Job(host=host, cmd=line, steps=self._andor(andor, host))
+                job.start()
+                self.jobs.append(job)
                 status = 0
                 continue
             st, out = yield from self._andor(andor, host)
