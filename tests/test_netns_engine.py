@@ -233,3 +233,18 @@ def test_engine_choice_says_why(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(EngineUnavailable, match="flavour 'centos7'"):
         Lab(engine="netns", flavour="centos7", lab_id="lkn6").start()
     assert not leftovers("lkn6")
+
+
+def test_works_inside_a_running_event_loop_as_in_a_jupyter_kernel() -> None:
+    import asyncio
+
+    async def notebook_cell() -> str:
+        with Lab(engine="netns", lab_id="lkloop", stable_uuids=True) as lab:
+            lab.sh("nmcli connection modify ens37 ipv4.method manual "
+                   "ipv4.addresses 192.168.1.77/24")
+            lab.sh("nmcli connection up ens37")
+            return lab.sh("ip -br address show ens37").stdout
+
+    out = asyncio.run(notebook_cell())
+    assert "192.168.1.77/24" in out
+    assert not leftovers("lkloop")

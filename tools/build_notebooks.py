@@ -426,6 +426,87 @@ checks.check(lab, checks.only_address("bond0", "192.168.1.63/24"),
 ]
 
 
+NOTEBOOKS["07-beyond-active-backup"] = [
+    ("md", """# 07 · Beyond active-backup: the seven modes
+
+Active-backup is one of seven bonding modes. They differ in **which MAC** each slave
+carries, **who transmits**, and **what a failure costs**. This notebook builds the same bond
+in each mode (with `ip`, no NetworkManager, to keep it short), sends pings through it, pulls
+one cable, and puts what it saw in one table."""),
+    ("code", """import re
+import labkit
+import pandas as pd
+from labkit import checks
+
+lab = labkit.Lab(networkmanager=False).start()   # kernel-level: ip and sysfs only
+lab.sh("ip link set ens33 down")   # no ARP flux: the bond is the server's only way in"""),
+    ("code", """MODES = ["balance-rr", "active-backup", "balance-xor", "broadcast", "802.3ad",
+         "balance-tlb", "balance-alb"]
+
+def tx(nic):
+    return int(lab.frame("links").set_index("name").loc[nic, "tx_packets"])
+
+def try_mode(mode):
+    for line in (f"ip link add bond0 type bond mode {mode} miimon 100",
+                 "ip link set ens37 down", "ip link set ens37 master bond0",
+                 "ip link set ens38 down", "ip link set ens38 master bond0",
+                 "ip link set bond0 up", "ip addr add 192.168.1.61/24 dev bond0"):
+        lab.sh(line)
+    lab.sleep(3)
+    macs = {nic: lab.snapshot().link(nic).address for nic in ("ens37", "ens38", "bond0")}
+    before = {nic: tx(nic) for nic in ("ens37", "ens38")}
+    ok = lab.sh("ping -c 10 -i 0.1 192.168.1.61", host="outside")
+    sent = {nic: tx(nic) - before[nic] for nic in ("ens37", "ens38")}
+    lab.unplug("ens37")
+    lab.sleep(1)
+    after = lab.sh("ping -c 10 -i 0.1 192.168.1.61", host="outside").stdout
+    received = int(re.search(r"(\\d+) received", after).group(1))
+    lab.plug("ens37")
+    lab.sh("ip link del bond0")
+    lab.sleep(1)
+    return {"mode": mode,
+            "one MAC for all": len(set(macs.values())) == 1,
+            "replies via ens37": sent["ens37"], "replies via ens38": sent["ens38"],
+            "pings answered": "10/10" if ok.returncode == 0 else "fewer",
+            "answered with ens37 pulled": f"{received}/10"}
+
+table = pd.DataFrame([try_mode(m) for m in MODES]).set_index("mode")
+table"""),
+    ("md", """How to read it:
+
+- **balance-rr** sends each packet on the next slave in turn: both carry the replies.
+- **active-backup** uses one slave at a time; the other waits.
+- **balance-xor** and **802.3ad** pick a slave per flow (a hash of addresses): one ping is one
+  flow, so one slave carries it. 802.3ad needs a switch speaking LACP; without one each port
+  is its own aggregator and only one is used.
+- **broadcast** sends every packet on every slave (twice the traffic, for special cases).
+- **balance-tlb** and **balance-alb** spread outgoing traffic by load and keep **each slave's
+  own MAC**; alb also balances incoming traffic by answering ARP with different MACs.
+
+After the failure every mode still answers, through `ens38`: that is what bonding is for.
+Modes that need the switch's help (802.3ad, and balance-rr / xor for incoming traffic) would
+behave worse on a real switch that is not configured for them.
+
+## Exercise
+
+Build a bond in **balance-alb** mode with `ens37` and `ens38` and the address
+192.168.1.61/24, and check it."""),
+    ("code", """%%lab
+ip link add bond0 type bond mode balance-alb miimon 100
+ip link set ens37 down
+ip link set ens37 master bond0
+ip link set ens38 down
+ip link set ens38 master bond0
+ip link set bond0 up
+ip addr add 192.168.1.61/24 dev bond0"""),
+    ("code", """lab.sleep(3)
+checks.check(lab, checks.bond("bond0", mode="balance-alb"),
+             checks.slaves("bond0", "ens37", "ens38"), checks.address("bond0", "192.168.1.61/24"),
+             checks.reachable("192.168.1.61"))"""),
+    ("code", CLOSE),
+]
+
+
 def cells(spec: list[tuple[str, str]]) -> list[nbformat.NotebookNode]:
     out = []
     for kind, text in spec:

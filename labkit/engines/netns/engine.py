@@ -18,6 +18,7 @@ import os
 import shutil
 import socket
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from pyroute2 import IPRoute
@@ -95,6 +96,7 @@ class NetnsEngine(Engine):
         self.real_programs = frozenset(p for p in REAL_PROGRAMS if shutil.which(p))
         self.kernel_release = os.uname().release
         self._clock = WallClock()
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="labkit-netlink")
         self._hosts: dict[str, HostNs] = {}
         self._record: records.Record | None = None
         self._watchers: dict[str, list[Callable[[str], None]]] = {}
@@ -149,10 +151,10 @@ class NetnsEngine(Engine):
         """Close the sockets, then remove what the state record lists, and the record."""
         with contextlib.suppress(Exception):
             atexit.unregister(self.destroy)
-        for ns in self._hosts.values():
+        hosts, self._hosts = list(self._hosts.values()), {}
+        for ns in hosts:  # each IPRoute is closed on the thread that made it
             with contextlib.suppress(Exception):
-                ns.close()
-        self._hosts = {}
+                self._worker.submit(ns.close).result()
         if self._record is not None:
             records.remove(self._record)
             self._record = None
@@ -259,15 +261,24 @@ class NetnsEngine(Engine):
             raise KeyError(f"no host {host!r} (hosts: {', '.join(self._hosts)})") from None
 
     def _index(self, host: str, name: str) -> int:
-        found = self.ns(host).ipr.link_lookup(ifname=name)
+        found = self._nl(host, "link_lookup", ifname=name)
         if not found:
             raise KernelError(errno.ENODEV)
         return int(found[0])
 
-    def _call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        self._snapshots.clear()
+    def _nl(self, host: str, method: str, *args: Any, **kwargs: Any) -> Any:
+        """One pyroute2 IPRoute call on `host`'s socket, made on the engine's netlink thread:
+        pyroute2's sync API runs its own event loop, which cannot run inside a running one
+        (a Jupyter kernel's), so no IPRoute is ever touched from the caller's thread."""
+        ns = self.ns(host)
+
+        def call() -> Any:
+            return getattr(ns.ipr, method)(*args, **kwargs)
+
+        if method != "link_lookup" and method != "get_netnsid":
+            self._snapshots.clear()
         try:
-            return fn(*args, **kwargs)
+            return self._worker.submit(call).result()
         except NetlinkError as exc:
             raise _kernel_error(exc) from None
 
@@ -275,7 +286,6 @@ class NetnsEngine(Engine):
     def link_add(self, host: str, name: str, kind: str, *, address: str | None = None,
                  mtu: int | None = None, options: Mapping[str, OptionValue] | None = None,
                  peer: str | None = None, peer_address: str | None = None) -> None:
-        ipr = self.ns(host).ipr
         request: dict[str, Any] = {"ifname": name, "kind": kind}
         if address:
             request["address"] = address
@@ -289,14 +299,13 @@ class NetnsEngine(Engine):
             request["peer"] = {"ifname": peer or f"{name}p"}
             if peer_address:
                 request["peer"]["address"] = peer_address
-        self._call(ipr.link, "add", **request)
+        self._nl(host, "link", "add", **request)
         for option, value in later.items():
             self.write_file(host, f"/sys/class/net/{name}/bonding/{option}", f"{value}\n")
         self._notify_new(host)
 
     def link_del(self, host: str, name: str) -> None:
-        ipr = self.ns(host).ipr
-        self._call(ipr.link, "del", index=self._index(host, name))
+        self._nl(host, "link", "del", index=self._index(host, name))
 
     def link_set(self, host: str, name: str, *, up: bool | None = None,
                  master: str | _Unset | None = UNSET, address: str | None = None,
@@ -304,34 +313,33 @@ class NetnsEngine(Engine):
                  options: Mapping[str, OptionValue] | None = None,
                  slave_options: Mapping[str, OptionValue] | None = None,
                  addrgenmode: str | None = None) -> None:
-        ipr = self.ns(host).ipr
         index = self._index(host, name)
         if new_name is not None and new_name != name:
-            self._call(ipr.link, "set", index=index, ifname=new_name)
+            self._nl(host, "link", "set", index=index, ifname=new_name)
             name = new_name
         if address is not None:
-            self._call(ipr.link, "set", index=index, address=address)
+            self._nl(host, "link", "set", index=index, address=address)
         if mtu is not None:
-            self._call(ipr.link, "set", index=index, mtu=mtu)
+            self._nl(host, "link", "set", index=index, mtu=mtu)
         if not isinstance(master, _Unset):
-            self._call(ipr.link, "set", index=index,
+            self._nl(host, "link", "set", index=index,
                        master=self._index(host, master) if master else 0)
         if up is not None:
-            self._call(ipr.link, "set", index=index, state="up" if up else "down")
+            self._nl(host, "link", "set", index=index, state="up" if up else "down")
         if options:
             attrs, later = _bond_attrs(options, lambda n: self._index(host, n))
             if attrs:
-                self._call(ipr.link, "set", index=index, kind="bond", **attrs)
+                self._nl(host, "link", "set", index=index, kind="bond", **attrs)
             for option, value in later.items():
                 self.write_file(host, f"/sys/class/net/{name}/bonding/{option}", f"{value}\n")
         if slave_options:
             data = [(f"IFLA_BOND_SLAVE_{k.upper()}", int(v)) for k, v in slave_options.items()]
-            self._call(ipr.link, "set", index=index, IFLA_LINKINFO={"attrs": [
+            self._nl(host, "link", "set", index=index, IFLA_LINKINFO={"attrs": [
                 ("IFLA_INFO_SLAVE_KIND", "bond"), ("IFLA_INFO_SLAVE_DATA", {"attrs": data})]})
         if addrgenmode is not None:
             if addrgenmode not in GEN_MODE:
                 raise KernelError(errno.EINVAL)
-            self._call(ipr.link, "set", index=index, IFLA_AF_SPEC={"attrs": [
+            self._nl(host, "link", "set", index=index, IFLA_AF_SPEC={"attrs": [
                 ("AF_INET6", {"attrs": [("IFLA_INET6_ADDR_GEN_MODE", GEN_MODE[addrgenmode])]})]})
 
     # -- addresses and routes ---------------------------------------------------------------
@@ -349,11 +357,11 @@ class NetnsEngine(Engine):
             request["IFA_RT_PRIORITY"] = metric
         if label and iface.version == 4:
             request["label"] = label
-        self._call(self.ns(host).ipr.addr, "add", **request)
+        self._nl(host, "addr", "add", **request)
 
     def addr_del(self, host: str, dev: str, cidr: str) -> None:
         iface = ipaddress.ip_interface(cidr)
-        self._call(self.ns(host).ipr.addr, "del", index=self._index(host, dev),
+        self._nl(host, "addr", "del", index=self._index(host, dev),
                    address=str(iface.ip), prefixlen=iface.network.prefixlen)
 
     def _route_request(self, host: str, dst: str, gateway: str | None, dev: str | None,
@@ -376,12 +384,12 @@ class NetnsEngine(Engine):
         request["type"] = 1
         if src:
             request["prefsrc"] = src
-        self._call(self.ns(host).ipr.route, "add", **request)
+        self._nl(host, "route", "add", **request)
 
     def route_del(self, host: str, dst: str, *, gateway: str | None = None,
                   dev: str | None = None, metric: int | None = None) -> None:
         request = self._route_request(host, dst, gateway, dev, metric)
-        self._call(self.ns(host).ipr.route, "del", **request)
+        self._nl(host, "route", "del", **request)
 
     # -- pseudo-files -----------------------------------------------------------------------
     def _sysfs_root(self, host: str) -> str:
@@ -483,7 +491,7 @@ class NetnsEngine(Engine):
             if other == host or os.path.basename(peer.path) in ns.nsids.values():
                 continue
             with contextlib.suppress(Exception):
-                nsid = ns.ipr.get_netnsid(fd=peer.fd).get("nsid")
+                nsid = self._nl(host, "get_netnsid", fd=peer.fd).get("nsid")
                 if nsid is not None and nsid >= 0:
                     ns.nsids[nsid] = os.path.basename(peer.path)
         return dict(ns.nsids)

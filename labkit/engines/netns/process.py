@@ -1,7 +1,9 @@
-"""Real programs run inside a lab namespace, as `ip netns exec` runs them.
+"""Real programs run inside a lab namespace.
 
-`ip netns exec` gives the child the namespace's own /sys as well (a private mount namespace
-with sysfs mounted again), so `ip`, `ping`, `bridge` and `ifconfig` see exactly the lab host.
+`nsenter --net` enters the namespace and runs the program: `ip`, `ping`, `bridge` and
+`ifconfig` talk netlink and read /proc/net, which follow the network namespace. (`ip netns
+exec` would also remount /sys for the child, which these programs do not read, at the cost of
+a mount namespace per command: it is the fallback where util-linux's nsenter is missing.)
 Output goes to temporary files, not pipes, so a long background ping never blocks on a full
 pipe while the lab does something else.
 """
@@ -9,6 +11,7 @@ pipe while the lab does something else.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -16,6 +19,13 @@ import tempfile
 # what a root terminal on the lab host gives its programs (the recordings used the same)
 ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C",
        "LC_ALL": "C", "TERM": "dumb", "HOME": "/root"}
+
+
+def enter(netns: str) -> list[str]:
+    """The command prefix that runs a program inside the named namespace."""
+    if shutil.which("nsenter"):
+        return ["nsenter", f"--net=/run/netns/{netns}", "--"]
+    return ["ip", "netns", "exec", netns]
 
 
 class RealProcess:
@@ -30,7 +40,7 @@ class RealProcess:
         stdin_file.seek(0)
         try:
             self._proc = subprocess.Popen(
-                ["ip", "netns", "exec", netns, *argv], stdin=stdin_file, stdout=self._out,
+                [*enter(netns), *argv], stdin=stdin_file, stdout=self._out,
                 stderr=self._err, env=ENV, cwd="/", start_new_session=True)
         finally:
             stdin_file.close()
