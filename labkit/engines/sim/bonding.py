@@ -111,7 +111,12 @@ class Slave:
         return self.is_up and self.link == LINK_UP and not self.backup
 
     def handle_frame(self, frame: Frame) -> NetDevice | None:
-        """bond_handle_frame: inactive slaves keep frames to themselves (exact match only)."""
+        """bond_handle_frame: inactive slaves keep frames to themselves (exact match only).
+        In 802.3ad the ports of the active aggregator collect (__enable_port), the rest not."""
+        if self.bond.params.mode == AD:
+            collecting = (self.is_up and self.link == LINK_UP
+                          and self.ad_aggregator_id == self.bond.active_aggregator())
+            return self.bond if collecting else None
         if self.inactive:
             if self.bond.params.mode == ALB and not is_multicast(frame.dst):
                 return self.bond
