@@ -60,9 +60,18 @@ kernel in a small virtual machine. The commands and their output are the same on
         ("code", ENGINE),
         ("md", """## The dashboard
 
-The drawing shows each host, its NICs with their MAC addresses, and each cable to the switch:
-green when plugged in, red and dashed when pulled. The buttons pull and plug cables, as you
-would at a real switch. It redraws whenever the lab changes."""),
+To have something to look at, here is the walkthrough's bond already made (notebook 02 builds
+it step by step and explains each command):"""),
+        ("code", """lab.sh("nmcli connection add type bond con-name bond0 ifname bond0 mode active-backup "
+       "ipv4.method manual ipv4.addresses 192.168.1.61/24 ipv6.method ignore")
+for nic in ("ens37", "ens38"):
+    lab.sh(f"nmcli connection modify {nic} connection.autoconnect no")
+    lab.sh(f"nmcli connection add type bond-slave ifname {nic} master bond0")
+lab.sleep(3)"""),
+        ("md", """The drawing shows each host, its NICs with their MAC addresses, and each cable to the
+switch: green when plugged in, red and dashed when pulled. `bond0`'s slaves are marked, the
+active one in yellow. The buttons pull and plug cables, as you would at a real switch; below
+them, the bond's own report (`/proc/net/bonding/bond0`). It redraws whenever the lab changes."""),
         ("code", """# NBVAL_IGNORE_OUTPUT
 lab.dashboard()"""),
         ("md", """## Typing commands
@@ -80,10 +89,13 @@ If something went wrong, `lab.close()` and run the notebook again from the top.
 
 ## Exercise
 
-Pull the cable of `ens37` (the dashboard's button, or `lab.unplug("ens37")`), then run the
-check."""),
-        ("code", """lab.unplug("ens37")   # or the button"""),
-        ("code", """checks.check(lab, checks.cable("ens37", plugged=False))"""),
+Pull the cable of the active slave, `ens37` (its button on the dashboard, or
+`lab.unplug("ens37")`), and watch the dashboard: the bond makes `ens38` active, and the server
+keeps its address. Then run the check."""),
+        ("code", """lab.unplug("ens37")   # or the button
+lab.sleep(1)"""),
+        ("code", """checks.check(lab, checks.cable("ens37", plugged=False),
+             checks.active_slave("bond0", "ens38"), checks.reachable("192.168.1.61"))"""),
         ("code", CLOSE),
     ],
     "01-the-machine": [
