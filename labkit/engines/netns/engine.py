@@ -155,6 +155,7 @@ class NetnsEngine(Engine):
         for ns in hosts:  # each IPRoute is closed on the thread that made it
             with contextlib.suppress(Exception):
                 self._worker.submit(ns.close).result()
+        self._worker.shutdown(wait=False)
         if self._record is not None:
             records.remove(self._record)
             self._record = None
