@@ -45,6 +45,21 @@ class Clock(Protocol):
         ...
 
 
+@dataclass(order=True)
+class Timer:
+    """A callback due at `when` (lab seconds); cancel() keeps it from running. Both clocks
+    keep these in a heap, ordered by time and then by when they were set."""
+
+    when: float
+    seq: int
+    callback: Callable[[], None] = field(compare=False)
+    cancelled: bool = field(default=False, compare=False)
+
+    def cancel(self) -> None:
+        """Do not run this timer."""
+        self.cancelled = True
+
+
 class _Unset:
     def __repr__(self) -> str:
         return "UNSET"

@@ -13,20 +13,8 @@ import heapq
 import itertools
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
-
-@dataclass(order=True)
-class Timer:
-    """A callback due at `when` (lab seconds); cancel() keeps it from running."""
-
-    when: float
-    seq: int
-    callback: Callable[[], None] = field(compare=False)
-    cancelled: bool = field(default=False, compare=False)
-
-    def cancel(self) -> None:
-        self.cancelled = True
+from labkit.engines.base import Timer
 
 
 class WallClock:

@@ -5,21 +5,8 @@ from __future__ import annotations
 import heapq
 import itertools
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
-
-@dataclass(order=True)
-class Timer:
-    """A callback due at `when` (virtual seconds); cancel() keeps it from running."""
-
-    when: float
-    seq: int
-    callback: Callable[[], None] = field(compare=False)
-    cancelled: bool = field(default=False, compare=False)
-
-    def cancel(self) -> None:
-        """Do not run this timer."""
-        self.cancelled = True
+from labkit.engines.base import Timer
 
 
 class VirtualClock:
