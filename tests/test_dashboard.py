@@ -25,18 +25,30 @@ def test_buttons_fail_the_bond_over_on_the_sim() -> None:
         assert "Currently Active Slave: ens37" in dash.bonding.value
         assert "ens37  00:0c:29:89:51:d4  [bond0 active]" in dash.drawing.value
         assert [b.description for b in dash.button_row.children] == [
-            "unplug ens33", "unplug ens37", "unplug ens38", "unplug eth0", "unplug eth0"]
-        dash.buttons["ens37"].click()
+            "unplug ens33", "unplug ens37", "unplug ens38", "unplug outside eth0",
+            "unplug gw eth0"]
+        dash.buttons["server", "ens37"].click()
         assert not lab.snapshot("switch").link("sw37").is_up
         assert dash.active_slave() == "ens38"
         assert "Currently Active Slave: ens38" in dash.bonding.value
         assert "sw37: unplugged" in dash.drawing.value
-        assert dash.buttons["ens37"].description == "plug ens37"
-        dash.buttons["ens37"].click()
+        assert dash.buttons["server", "ens37"].description == "plug ens37"
+        dash.buttons["server", "ens37"].click()
         assert lab.snapshot("switch").link("sw37").is_up
-        assert dash.buttons["ens37"].description == "unplug ens37"
+        assert dash.buttons["server", "ens37"].description == "unplug ens37"
     dash.refresh()
     assert "closed" in dash.status.value
+
+
+def test_each_host_has_its_own_button_for_a_nic_name_they_share() -> None:
+    with Lab(engine="sim", networkmanager=False) as lab:
+        dash = lab.dashboard()
+        ports = {h: lab.topology.cable_of("eth0", h)[1].port for h in ("gw", "outside")}
+        dash.buttons["outside", "eth0"].click()
+        assert not lab.snapshot("switch").link(ports["outside"]).is_up
+        assert lab.snapshot("switch").link(ports["gw"]).is_up
+        assert dash.buttons["outside", "eth0"].description == "plug outside eth0"
+        assert dash.buttons["gw", "eth0"].description == "unplug gw eth0"
 
 
 @pytest.mark.skipif(not probe().netns_ok, reason="needs root and network namespaces")
@@ -44,9 +56,9 @@ def test_buttons_pull_cables_on_the_netns_engine() -> None:
     with Lab(engine="netns", networkmanager=False, lab_id="lkdash") as lab:
         dash = lab.dashboard()
         assert "sw38: plugged" in dash.drawing.value
-        dash.buttons["ens38"].click()
+        dash.buttons["server", "ens38"].click()
         assert not lab.snapshot("switch").link("sw38").is_up
         assert "sw38: unplugged" in dash.drawing.value
         assert "NO-CARRIER" in lab.sh("ip link show ens38").stdout
-        dash.buttons["ens38"].click()
+        dash.buttons["server", "ens38"].click()
         assert lab.snapshot("switch").link("sw38").is_up

@@ -540,7 +540,8 @@ def build(name: str, spec: list[tuple[str, str]]) -> Path:
     for index, cell in enumerate(nb.cells):
         cell["id"] = f"{name[:2]}-{index:02d}"
     os.environ["LABKIT_ENGINE"] = "sim"
-    NotebookClient(nb, timeout=300, kernel_name="python3",
+    # no execution timestamps: a rebuilt notebook differs only where its outputs do
+    NotebookClient(nb, timeout=300, kernel_name="python3", record_timing=False,
                    resources={"metadata": {"path": str(OUT)}}).execute()
     path = OUT / f"{name}.ipynb"
     nbformat.write(nb, path)

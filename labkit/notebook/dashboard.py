@@ -28,7 +28,8 @@ class Dashboard:
         self.drawing = widgets.HTML()
         self.bonding = widgets.HTML()
         self.status = widgets.HTML()
-        self.buttons: dict[str, widgets.Button] = {}
+        # keyed by (host, NIC): the gateway and the outside host each have an eth0
+        self.buttons: dict[tuple[str, str], widgets.Button] = {}
         self.button_row = widgets.HBox()
         self.widget = widgets.VBox([self.drawing, self.button_row, self.status, self.bonding])
         lab.on_change(self.refresh)
@@ -51,14 +52,16 @@ class Dashboard:
         self.drawing.value = diagram.svg(self.lab.topology, snaps)  # type: ignore[arg-type]
         cables = diagram.cable_states(self.lab.topology, snaps)  # type: ignore[arg-type]
         for cable in cables:
-            button = self.buttons.get(cable.nic)
+            key = (cable.host, cable.nic)
+            button = self.buttons.get(key)
             if button is None:
                 button = widgets.Button(layout=widgets.Layout(width="auto"))
-                button.on_click(self._toggle(cable.host, cable.nic))
-                self.buttons[cable.nic] = button
-            button.description = f"{'unplug' if cable.plugged else 'plug'} {cable.nic}"
+                button.on_click(self._toggle(*key))
+                self.buttons[key] = button
+            where = cable.nic if cable.host == self.host else f"{cable.host} {cable.nic}"
+            button.description = f"{'unplug' if cable.plugged else 'plug'} {where}"
             button.button_style = "" if cable.plugged else "danger"
-        self.button_row.children = tuple(self.buttons[c.nic] for c in cables)
+        self.button_row.children = tuple(self.buttons[c.host, c.nic] for c in cables)
         active = self.active_slave()
         self.status.value = (f"<b>{html.escape(self.bond)}</b> active slave: "
                              f"<b class='labkit-active'>{html.escape(active or '(none)')}</b>")

@@ -1,0 +1,97 @@
+"""The notebooks as a learner meets them: `./lab` (the README's first command) serves
+JupyterLab, headless Chromium lands on notebook 00, runs it and clicks the dashboard's cable
+button; then every other notebook runs top to bottom through JupyterLab's Run menu.
+
+Screenshots go to artifacts/browser/ (LABKIT_ARTIFACTS overrides), also when a test fails.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import browser
+
+REPO = Path(__file__).resolve().parent.parent
+ARTIFACTS = Path(os.environ.get("LABKIT_ARTIFACTS", REPO / "artifacts")) / "browser"
+NOTEBOOKS = sorted(p.name for p in (REPO / "notebooks").glob("0*.ipynb"))
+WELL_DONE = "Well done: everything the exercise asks for is in place."
+
+pytestmark = pytest.mark.skipif(browser.missing() is not None,
+                                reason=browser.missing() or "")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[browser.Server]:
+    with browser.served_lab(REPO, tmp_path_factory.mktemp("jupyterlab")) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def driver() -> Iterator[object]:
+    with browser.chromium() as running:
+        yield running
+
+
+@contextlib.contextmanager
+def shot_on_failure(driver, name: str) -> Iterator[None]:
+    try:
+        yield
+    except BaseException:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        driver.save_screenshot(str(ARTIFACTS / f"{name}-failed.png"))
+        raise
+
+
+def test_lab_lands_on_notebook_00_and_its_dashboard_follows_a_click(server, driver) -> None:
+    assert "[labkit] engine: " in server.printed()  # ./lab says which engine and why
+    driver.get(f"{server.url}/?token={server.token}")  # where ./lab's browser goes
+    page = browser.NotebookPage(driver, "00-start-here.ipynb")
+    with shot_on_failure(driver, "00-start-here"):
+        # run up to the dashboard (the cells after it pull a cable and close the lab)
+        sources = [c.text for c in page.cells()]
+        dash = next(i for i, text in enumerate(sources) if "lab.dashboard()" in text)
+        page.select_cell(dash + 1)
+        page.run("notebook:run-all-above", slice(0, page.code_cells_before(dash + 1)), 180)
+        by = page.by
+        drawing = page.wait_for(lambda: page.panel().find_element(
+            by.CSS_SELECTOR, "svg.labkit-diagram"), 30, "the dashboard's drawing did not appear")
+        assert "[bond0 active]" in drawing.text and "sw37: plugged" in drawing.text
+
+        def active() -> str:
+            return page.panel().find_element(by.CSS_SELECTOR, ".labkit-active").text
+
+        def button(label: str):
+            return page.panel().find_element(
+                by.XPATH, f".//button[contains(@class, 'widget-button')][text()='{label}']")
+
+        page.wait_for(lambda: active() == "ens37", 30, "the dashboard did not show ens37 active")
+        page.screenshot("svg.labkit-diagram", ARTIFACTS / "00-dashboard-before.png")
+        button("unplug ens37").click()
+        page.wait_for(lambda: active() == "ens38", 30,
+                      "clicking 'unplug ens37' did not make ens38 the active slave shown")
+        assert button("plug ens37").is_displayed()
+        bonding = page.panel().find_element(by.CSS_SELECTOR, "pre.labkit-bonding").text
+        assert "Currently Active Slave: ens38" in bonding
+        cable = page.panel().find_element(by.CSS_SELECTOR, "svg.labkit-diagram .cable-ens37")
+        assert cable.get_attribute("stroke-dasharray")  # drawn pulled
+        page.screenshot("svg.labkit-diagram", ARTIFACTS / "00-dashboard-after-unplug.png")
+
+        # then the rest of the notebook, as the learner goes on
+        page.select_cell(dash + 1)
+        page.run("notebook:run-all-below", slice(None), 180)
+        assert page.errors() == []
+        assert WELL_DONE in page.output_text()
+
+
+@pytest.mark.parametrize("name", [n for n in NOTEBOOKS if not n.startswith("00")])
+def test_notebook_runs_top_to_bottom_in_jupyterlab(server, driver, name: str) -> None:
+    page = browser.open_notebook(driver, server, name)
+    with shot_on_failure(driver, name.removesuffix(".ipynb")):
+        page.run_all()
+        assert page.errors() == []
+        assert WELL_DONE in page.output_text()  # the exercise's check, done in the notebook
