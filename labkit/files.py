@@ -42,7 +42,7 @@ def normalize(path: str, cwd: str = "/root") -> str:
 class LabFiles:
     """The regular files of every host of one lab."""
 
-    def __init__(self, root: str | Path, hosts: list[str]) -> None:
+    def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
         self._seeded: set[str] = set()  # hosts get their tree when first used

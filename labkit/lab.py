@@ -93,7 +93,7 @@ class Lab:
         try:
             if self.workdir is None:
                 self.workdir = Path(tempfile.mkdtemp(prefix=f"{self.lab_id}-"))
-            self.files = LabFiles(self.workdir / "files", self.topology.host_names())
+            self.files = LabFiles(self.workdir / "files")
             managed = self._managed_hosts()
             engine.build(self.topology, self.lab_id, self._progress, managed=managed,
                          flavour=self.flavour)

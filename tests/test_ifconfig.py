@@ -157,7 +157,7 @@ def mask_counters(text: str) -> str:
 def sim_shell() -> Shell:
     engine = SimEngine()
     engine.build(load_topology("centos7-bond"), "labkit")
-    shell = Shell(engine, LabFiles(tempfile.mkdtemp(prefix="lkt-ifconfig-"), engine.hosts()))
+    shell = Shell(engine, LabFiles(tempfile.mkdtemp(prefix="lkt-ifconfig-")))
     shell.programs["ifconfig"] = ifconfig
     return shell
 

@@ -71,7 +71,7 @@ GETOPT_INVALID = "%s: invalid option -- '%c'\n"
 def lab():
     engine = SimEngine()
     engine.build(load_topology("centos7-bond"), "labkit")
-    shell = Shell(engine, LabFiles(tempfile.mkdtemp(), engine.hosts()))
+    shell = Shell(engine, LabFiles(tempfile.mkdtemp()))
     shell.programs["ifenslave"] = ifenslave  # until the program registry lists it
     return engine, shell
 

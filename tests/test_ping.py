@@ -64,7 +64,7 @@ def sim_lab(tmp_path: Path) -> tuple[SimEngine, Shell]:
     """A fresh centos7-bond sim lab per test (as capture.sh flushes neighbours between cases)."""
     engine = SimEngine()
     engine.build(load_topology("centos7-bond"), "labkit")
-    files = LabFiles(tmp_path, engine.hosts())
+    files = LabFiles(tmp_path)
     for host in engine.hosts():
         files.write(host, "/etc/hosts", (DATA / "hosts").read_text())
     shell = Shell(engine, files)
