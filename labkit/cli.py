@@ -33,8 +33,10 @@ def build_parser() -> argparse.ArgumentParser:
                     help="derive NetworkManager's UUIDs from the seed (reproducible output)")
     rp.add_argument("--json", action="store_true", help="print the JSON transcript")
     sub.add_parser("masks", help="list what transcript comparisons may ignore, and why")
-    sub.add_parser("doctor", help="what this machine can run labs on, and which engine `auto` "
-                                  "picks")
+    dp = sub.add_parser("doctor", help="what this machine can run labs on, and which engine "
+                                       "`auto` picks")
+    dp.add_argument("--engine", action="store_true",
+                    help="print only the engine a lab gets here, and why (one line)")
     cp = sub.add_parser("cleanup", help="remove what crashed labs left behind (namespaces, "
                                         "mounts) as their state records list it")
     cp.add_argument("lab_ids", nargs="*", metavar="LAB_ID",
@@ -51,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "replay":
             return _replay(args)
         if args.command == "doctor":
-            return _doctor()
+            return _doctor(engine_only=args.engine)
         if args.command == "cleanup":
             return _cleanup(args.lab_ids)
         if args.command == "vm":
@@ -75,10 +77,14 @@ def _progress(text: str) -> None:
     print(f"labkit: {text}", file=sys.stderr, flush=True)
 
 
-def _doctor() -> int:
+def _doctor(engine_only: bool = False) -> int:
     from labkit.engines.probe import probe
     from labkit.engines.select import choose
 
+    if engine_only:  # what ./lab says before JupyterLab starts
+        choice = choose("auto")
+        print(f"engine: {choice.name} ({choice.reason})")
+        return 0
     print(probe().table())
     choice = choose("auto")
     print(f"\nengine auto: {choice.name} ({choice.reason})")

@@ -73,3 +73,22 @@ def test_replay_centos7_in_japanese() -> None:
     again = labkit("replay", "--engine", "sim", "--flavour", "centos7", "--locale", "ja",
                    "--stable-uuids", "--json", str(scenario))
     assert json.loads(again.stdout)["steps"] == steps
+
+
+def test_doctor_engine_is_one_line_and_a_bad_engine_one_sentence(monkeypatch) -> None:
+    monkeypatch.setenv("LABKIT_ENGINE", "sim")
+    done = labkit("doctor", "--engine")
+    assert (done.returncode, done.stdout) == (0, "engine: sim (LABKIT_ENGINE=sim forces it)\n")
+    monkeypatch.setenv("LABKIT_ENGINE", "bogus")
+    done = labkit("doctor", "--engine")
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr == ("labkit: unknown engine 'bogus' (engines: auto, sim, netns, vm)\n")
+
+
+def test_lab_script_refuses_a_bad_engine_before_starting_jupyterlab(monkeypatch) -> None:
+    monkeypatch.setenv("LABKIT_ENGINE", "bogus")
+    done = subprocess.run([str(Path(__file__).parent.parent / "lab"), "--no-browser"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert "labkit: unknown engine 'bogus'" in done.stderr and "Traceback" not in done.stderr
+    assert "ServerApp" not in done.stderr  # JupyterLab never started
