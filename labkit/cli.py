@@ -81,13 +81,10 @@ def _doctor(engine_only: bool = False) -> int:
     from labkit.engines.probe import probe
     from labkit.engines.select import choose
 
-    if engine_only:  # what ./lab says before JupyterLab starts
-        choice = choose("auto")
-        print(f"engine: {choice.name} ({choice.reason})")
-        return 0
-    print(probe().table())
+    if not engine_only:  # --engine: the one line ./lab says before JupyterLab starts
+        print(probe().table() + "\n")
     choice = choose("auto")
-    print(f"\nengine auto: {choice.name} ({choice.reason})")
+    print(f"{'engine' if engine_only else 'engine auto'}: {choice.name} ({choice.reason})")
     return 0
 
 

@@ -16,6 +16,7 @@ from labkit.views import diagram
 
 if TYPE_CHECKING:
     from labkit.lab import Lab
+    from labkit.model.snapshot import HostSnapshot
 
 
 class Dashboard:
@@ -62,7 +63,7 @@ class Dashboard:
             button.description = f"{'unplug' if cable.plugged else 'plug'} {where}"
             button.button_style = "" if cable.plugged else "danger"
         self.button_row.children = tuple(self.buttons[c.host, c.nic] for c in cables)
-        active = self.active_slave()
+        active = self._active_in(snaps[self.host])  # type: ignore[arg-type]
         self.status.value = (f"<b>{html.escape(self.bond)}</b> active slave: "
                              f"<b class='labkit-active'>{html.escape(active or '(none)')}</b>")
         try:
@@ -73,7 +74,10 @@ class Dashboard:
 
     def active_slave(self) -> str | None:
         """The bond's active slave now, or None."""
-        link = self.lab.snapshot(self.host).find_link(self.bond)
+        return self._active_in(self.lab.snapshot(self.host))
+
+    def _active_in(self, snap: HostSnapshot) -> str | None:
+        link = snap.find_link(self.bond)
         return link.bond.active_slave if link is not None and link.bond else None
 
     def _toggle(self, host: str, nic: str) -> Callable[[widgets.Button], None]:
