@@ -126,6 +126,12 @@ def chromium(width: int = 1400, height: int = 1100) -> Iterator[object]:
         driver.quit()
 
 
+def _content(element) -> str:
+    """An element's text whether or not it is scrolled into view (selenium's `.text` is
+    only what is rendered, and JupyterLab skips rendering cells out of view)."""
+    return element.get_attribute("textContent") or ""
+
+
 def open_notebook(driver, server: Server, name: str) -> NotebookPage:
     """Open `name` in a JupyterLab workspace of its own (so that notebooks opened before it
     are not restored beside it)."""
@@ -168,7 +174,7 @@ class NotebookPage:
         return bool(found) and found[0].get_attribute("data-status") == "idle"
 
     def prompts(self) -> list[str]:
-        return [c.find_element(self.by.CSS_SELECTOR, ".jp-InputPrompt").text.strip()
+        return [_content(c.find_element(self.by.CSS_SELECTOR, ".jp-InputPrompt")).strip()
                 for c in self.cells("jp-CodeCell")]
 
     def errors(self) -> list[str]:
@@ -176,13 +182,13 @@ class NotebookPage:
         shown = self.panel().find_elements(
             self.by.CSS_SELECTOR, ".jp-OutputArea-output[data-mime-type$='stderr'], "
                                   ".jp-OutputArea-output[data-mime-type$='error']")
-        texts = [e.text for e in shown]
-        page = self.panel().text
+        texts = [_content(e) for e in shown]
+        page = _content(self.panel())
         texts += [line for line in page.splitlines() if "Error displaying widget" in line]
         return texts
 
     def output_text(self) -> str:
-        return "\n".join(e.text for e in self.panel().find_elements(
+        return "\n".join(_content(e) for e in self.panel().find_elements(
             self.by.CSS_SELECTOR, ".jp-OutputArea-output"))
 
     def wait_for(self, condition, timeout: float, what: str):
