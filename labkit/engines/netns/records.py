@@ -30,6 +30,8 @@ class Record:
     namespaces: list[str] = field(default_factory=list)
     mounts: list[str] = field(default_factory=list)
     dirs: list[str] = field(default_factory=list)
+    # [pid, start time]: /proc/PID/stat field 22, so a recycled pid is never taken for ours
+    processes: list[list[int]] = field(default_factory=list)
 
     @property
     def path(self) -> Path:
@@ -47,6 +49,21 @@ class Record:
         getattr(self, kind).append(path)
         self.save()
 
+    def note_process(self, pid: int) -> None:
+        """Note a process the lab started (call right after spawning it)."""
+        start = start_time(pid)
+        if start is None:  # already gone: nothing to remove later
+            return
+        self.processes.append([pid, start])
+        self.save()
+
+    def forget_process(self, pid: int) -> None:
+        """Drop a process the lab has reaped."""
+        kept = [p for p in self.processes if p[0] != pid]
+        if kept != self.processes:
+            self.processes = kept
+            self.save()
+
     def owner_alive(self) -> bool:
         """True when the process that made this lab still runs (and is not us)."""
         if self.pid == os.getpid():
@@ -58,6 +75,21 @@ class Record:
         except PermissionError:
             return True
         return True
+
+
+def start_time(pid: int) -> int | None:
+    """The start time of process `pid` (clock ticks since boot), or None if it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+    except OSError:
+        return None
+    # field 2 (comm) may hold spaces and parentheses: count fields after its last ')'
+    fields = stat[stat.rfind(b")") + 2:].split()
+    try:
+        return int(fields[19])  # field 22 of stat(5): 3 + 19
+    except (IndexError, ValueError):
+        return None
 
 
 def load(lab_id: str) -> Record | None:
