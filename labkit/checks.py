@@ -15,6 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from labkit import usage
+from labkit.errors import UsageTypeError, kind
+
 if TYPE_CHECKING:
     from labkit.lab import Lab
 
@@ -52,14 +55,31 @@ class Report:
 
 def check(lab: Lab, *expectations: Expectation) -> Report:
     """Run every expectation against `lab`; all problems found, in order."""
+    from labkit.lab import Lab
+
+    usage.instance("checks.check", "lab", lab, Lab, "a Lab")
+    usage.checks_given("checks.check", expectations, _FACTORIES)
     problems: list[str] = []
-    for expect in expectations:
-        problems += expect(lab)
+    for i, expect in enumerate(expectations, start=2):
+        found = expect(lab)
+        if not isinstance(found, list | tuple) or not all(isinstance(p, str) for p in found):
+            raise UsageTypeError(f"checks.check: argument {i} returned {kind(found)}, not a "
+                                 "list of problems (strings)")
+        problems += found
     return Report(tuple(problems))
+
+
+def _names(where: str, **values: object) -> None:
+    """The check's name arguments: each a non-empty string."""
+    for arg, value in values.items():
+        usage.name(where, arg, value)
 
 
 def bond(name: str, mode: str | None = None, host: str = "server") -> Expectation:
     """A bond called `name` exists (in `mode`) and is up."""
+    _names("checks.bond", name=name, host=host)
+    usage.name("checks.bond", "mode", mode, optional=True)
+
     def expect(lab: Lab) -> list[str]:
         link = lab.snapshot(host).find_link(name)
         if link is None or link.bond is None:
@@ -75,6 +95,9 @@ def bond(name: str, mode: str | None = None, host: str = "server") -> Expectatio
 
 def slaves(bond_name: str, *names: str, host: str = "server") -> Expectation:
     """Exactly `names` are the bond's slaves."""
+    _names("checks.slaves", bond_name=bond_name, host=host,
+           **{f"slave {i}": n for i, n in enumerate(names, start=1)})
+
     def expect(lab: Lab) -> list[str]:
         link = lab.snapshot(host).find_link(bond_name)
         if link is None or link.bond is None:
@@ -89,6 +112,8 @@ def slaves(bond_name: str, *names: str, host: str = "server") -> Expectation:
 
 def shared_mac(bond_name: str, host: str = "server") -> Expectation:
     """The bond and all its slaves carry one MAC."""
+    _names("checks.shared_mac", bond_name=bond_name, host=host)
+
     def expect(lab: Lab) -> list[str]:
         snap = lab.snapshot(host)
         link = snap.find_link(bond_name)
@@ -101,6 +126,8 @@ def shared_mac(bond_name: str, host: str = "server") -> Expectation:
 
 def active_slave(bond_name: str, expected: str, host: str = "server") -> Expectation:
     """`expected` is the bond's active slave."""
+    _names("checks.active_slave", bond_name=bond_name, expected=expected, host=host)
+
     def expect(lab: Lab) -> list[str]:
         link = lab.snapshot(host).find_link(bond_name)
         if link is None or link.bond is None:
@@ -115,6 +142,8 @@ def active_slave(bond_name: str, expected: str, host: str = "server") -> Expecta
 
 def address(dev: str, cidr: str, host: str = "server") -> Expectation:
     """`dev` holds the address `cidr` in the kernel (what the device really runs)."""
+    _names("checks.address", dev=dev, cidr=cidr, host=host)
+
     def expect(lab: Lab) -> list[str]:
         have = [a.cidr for a in lab.snapshot(host).addresses_of(dev, 4)]
         if cidr not in have:
@@ -125,6 +154,8 @@ def address(dev: str, cidr: str, host: str = "server") -> Expectation:
 
 def only_address(dev: str, cidr: str, host: str = "server") -> Expectation:
     """`dev` holds `cidr` and no other IPv4 address."""
+    _names("checks.only_address", dev=dev, cidr=cidr, host=host)
+
     def expect(lab: Lab) -> list[str]:
         have = [a.cidr for a in lab.snapshot(host).addresses_of(dev, 4)]
         extra = [a for a in have if a != cidr]
@@ -137,6 +168,9 @@ def only_address(dev: str, cidr: str, host: str = "server") -> Expectation:
 
 def reachable(ip: str, from_host: str = "outside") -> Expectation:
     """`ip` answers a ping from `from_host`."""
+    _names("checks.reachable", from_host=from_host)
+    usage.ipv4_address("checks.reachable", "ip", ip)  # it is typed into the lab's shell
+
     def expect(lab: Lab) -> list[str]:
         result = lab.sh(f"ping -c 1 -W 1 {ip}", host=from_host)
         return [] if result.returncode == 0 else [f"{ip} does not answer a ping from {from_host}"]
@@ -145,6 +179,9 @@ def reachable(ip: str, from_host: str = "outside") -> Expectation:
 
 def autoconnect(profile: str, expected: bool, host: str = "server") -> Expectation:
     """NetworkManager's profile `profile` has connection.autoconnect `expected`."""
+    _names("checks.autoconnect", profile=profile, host=host)
+    usage.flag("checks.autoconnect", "expected", expected)
+
     def expect(lab: Lab) -> list[str]:
         nm = lab.networkmanager_of(host)
         found = nm.find_connections(profile)
@@ -157,10 +194,21 @@ def autoconnect(profile: str, expected: bool, host: str = "server") -> Expectati
     return expect
 
 
-def cable(nic: str, plugged: bool, host: str | None = None) -> Expectation:
-    """The cable of `nic` is plugged in (or pulled) at the switch."""
+def cable(nic: str, plugged: bool = True, host: str | None = None) -> Expectation:
+    """The cable of `nic` is plugged in (or pulled) at the switch.
+
+    A NIC the lab does not have is a problem of the lab, not of the check: the exercise may
+    ask the learner to add it (lab.add_nic) first."""
+    _names("checks.cable", nic=nic)
+    usage.flag("checks.cable", "plugged", plugged)
+    usage.name("checks.cable", "host", host, optional=True)
+
     def expect(lab: Lab) -> list[str]:
-        _, nic_spec = lab.topology.cable_of(nic, host)
+        try:
+            _, nic_spec = lab.topology.cable_of(nic, host)
+        except KeyError:
+            where = f" on {host}" if host else ""
+            return [f"there is no NIC called {nic}{where} in this lab yet"]
         port = lab.snapshot(lab.topology.switch.name).find_link(nic_spec.port)
         now = bool(port and port.is_up)
         if now != plugged:
@@ -172,6 +220,8 @@ def cable(nic: str, plugged: bool, host: str | None = None) -> Expectation:
 
 def mac(dev: str, expected: str, host: str = "server") -> Expectation:
     """`dev` carries the MAC address `expected`."""
+    _names("checks.mac", dev=dev, expected=expected, host=host)
+
     def expect(lab: Lab) -> list[str]:
         link = lab.snapshot(host).find_link(dev)
         if link is None:
@@ -180,3 +230,7 @@ def mac(dev: str, expected: str, host: str = "server") -> Expectation:
             return [f"{dev} has MAC {link.address}, the exercise expects {expected}"]
         return []
     return expect
+
+
+_FACTORIES = {f: f.__name__ for f in (bond, slaves, shared_mac, active_slave, address,
+                                      only_address, reachable, autoconnect, cable, mac)}

@@ -9,24 +9,33 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+import os
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from labkit.errors import TopologyError
-from labkit.model import macs
+from labkit.errors import TopologyError, UsageTypeError, kind, quote
+from labkit.model import docfile, macs
 from labkit.model.schema import (
     HOST_ATTRS,
     LAB_ATTRS,
+    MAX_CABLES,
+    MAX_HOSTS,
+    MAX_NICS,
+    MAX_ROUTES,
     NIC_ATTRS,
     ROUTE_ATTRS,
     SWITCH_ATTRS,
-    check_ifname,
+    check_device_name,
+    check_ipv4_interface,
     check_section,
+    kind_of,
 )
 
 PRESET_DIR = Path(__file__).with_name("presets")
+_PRESET_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 
 @dataclass(frozen=True)
@@ -63,7 +72,7 @@ class Host:
         for nic in self.nics:
             if nic.name == name:
                 return nic
-        raise KeyError(f"host {self.name!r} has no NIC {name!r}")
+        raise KeyError(f"host {self.name!r} has no NIC {quote(name)}")
 
 
 @dataclass(frozen=True)
@@ -91,7 +100,7 @@ class Topology:
         for host in self.hosts:
             if host.name == name:
                 return host
-        raise KeyError(f"no host {name!r} in topology {self.name!r} "
+        raise KeyError(f"no host {quote(name)} in topology {quote(self.name)} "
                        f"(hosts: {', '.join(self.host_names())})")
 
     def host_names(self) -> list[str]:
@@ -112,8 +121,8 @@ class Topology:
         for h, nic in self.cables():
             if nic.port == name and host is None:
                 return h, nic
-        where = f" on host {host!r}" if host else ""
-        raise KeyError(f"no NIC or switch port called {name!r}{where}")
+        where = f" on host {quote(host)}" if host else ""
+        raise KeyError(f"no NIC or switch port called {quote(name)}{where}")
 
     # -- change ------------------------------------------------------------------------------
     def with_nic(self, name: str, host: str = "server") -> tuple[Topology, Nic]:
@@ -123,15 +132,21 @@ class Topology:
         named after the NIC's number (ens39 → sw39) when that name is free.
         """
         problems: list[str] = []
-        why = check_ifname(name)
+        why = check_device_name(name)
         if why:
-            problems.append(f"NIC name {name!r} {why}")
+            problems.append(f"NIC name {quote(name)} {why}")
         try:
             target = self.host(host)
         except KeyError as exc:
             raise TopologyError([str(exc.args[0])], source="add_nic") from None
         if any(n.name == name for n in target.nics):
-            problems.append(f"host {host!r} already has a NIC called {name!r}")
+            problems.append(f"host {host!r} already has a NIC called {quote(name)}")
+        if len(target.nics) >= MAX_NICS:
+            problems.append(f"host {host!r} has {len(target.nics)} NICs, as many as a lab "
+                            "allows")
+        cables = sum(len(h.nics) for h in self.hosts)
+        if cables >= MAX_CABLES:
+            problems.append(f"the switch has {cables} ports, as many as a lab allows")
         if problems:
             raise TopologyError(problems, source="add_nic")
         used_macs = self.all_macs()
@@ -173,25 +188,40 @@ class Topology:
 
     @classmethod
     def from_dict(cls, data: Any, source: str = "topology") -> Topology:
-        """Validate a document as a whole and build it; TopologyError lists every problem."""
-        problems = check_section(data, LAB_ATTRS, "lab")
+        """Validate a document as a whole and build it; TopologyError lists every problem.
+
+        The limits (MAX_HOSTS, MAX_NICS a host, MAX_CABLES, MAX_ROUTES) are checked with the
+        rest, before anything is built; beyond a limit only the entries within it are checked
+        further, so a huge document costs no more to refuse than the largest lab allowed.
+        """
         if not isinstance(data, Mapping):
-            raise TopologyError(problems, source)
+            raise TopologyError([f"the document is {kind_of(data)}, not a mapping with name, "
+                                 "switch and hosts"], source)
+        if data and not any(key in LAB_ATTRS for key in data):
+            raise TopologyError([f"is not a labkit topology: none of name, switch and hosts is "
+                                 f"there (its {len(data)} other key(s) are not shown)"], source)
+        problems = check_section(data, LAB_ATTRS, "lab")
         switch_doc = data.get("switch", {})
         problems += check_section(switch_doc, SWITCH_ATTRS, "switch")
         hosts_doc = _host_list(data.get("hosts", []))
         host_docs: list[tuple[str, Mapping[str, Any]]] = []
-        for i, hdoc in enumerate(hosts_doc):
+        cables = 0
+        for i, hdoc in enumerate(hosts_doc[:MAX_HOSTS]):
             path = f"hosts[{i}]"
             problems += check_section(hdoc, HOST_ATTRS, path)
             if isinstance(hdoc, Mapping):
                 host_docs.append((path, hdoc))
-                for j, ndoc in enumerate(_as_list(hdoc.get("nics"))):
+                nics = _as_list(hdoc.get("nics"))
+                cables += len(nics)
+                for j, ndoc in enumerate(nics[:MAX_NICS]):
                     problems += check_section(ndoc, NIC_ATTRS, f"{path}.nics[{j}]")
-                for j, rdoc in enumerate(_as_list(hdoc.get("routes"))):
+                for j, rdoc in enumerate(_as_list(hdoc.get("routes"))[:MAX_ROUTES]):
                     problems += check_section(rdoc, ROUTE_ATTRS, f"{path}.routes[{j}]")
         if not hosts_doc and "hosts" in data:
             problems.append("hosts: a lab needs at least one host")
+        if cables > MAX_CABLES:
+            problems.append(f"hosts: the NICs need {cables} cables; a lab's switch takes at "
+                            f"most {MAX_CABLES}")
         if problems:
             raise TopologyError(problems, source)
         topo = _build(data, host_docs)
@@ -209,7 +239,7 @@ def _host_list(hosts: Any) -> list[Any]:
     """Hosts may be written as a list of mappings or as a mapping name -> spec."""
     if isinstance(hosts, Mapping):
         return [{"name": name, **(spec or {})} if isinstance(spec, Mapping | type(None)) else spec
-                for name, spec in hosts.items()]
+                for name, spec in list(hosts.items())[:MAX_HOSTS + 1]]
     return _as_list(hosts)
 
 
@@ -232,8 +262,6 @@ def _build(data: Mapping[str, Any], host_docs: list[tuple[str, Mapping[str, Any]
 
 def _cross_check(topo: Topology) -> list[str]:
     """Problems between sections: duplicates, addresses, routes whose gateway is unreachable."""
-    from labkit.model.schema import check_ipv4_interface
-
     problems: list[str] = []
     seen_hosts: set[str] = set()
     for host in topo.hosts:
@@ -250,8 +278,6 @@ def _cross_check(topo: Topology) -> list[str]:
             where = f"{host.name}/{nic.name}"
             if nic.name in names:
                 problems.append(f"{where}: the host has two NICs with this name")
-            if nic.name == "lo":
-                problems.append(f"{where}: 'lo' is the loopback device's name")
             names.add(nic.name)
             for mac, what in ((nic.mac, where), (nic.port_mac, f"switch port {nic.port}")):
                 if mac in owners:
@@ -266,7 +292,7 @@ def _cross_check(topo: Topology) -> list[str]:
             for addr in nic.addresses:
                 why = check_ipv4_interface(addr)
                 if why:
-                    problems.append(f"{where}: address {addr!r} {why}")
+                    problems.append(f"{where}: address {quote(addr)} {why}")
                     continue
                 iface = ipaddress.IPv4Interface(addr)
                 if iface.ip in ips:
@@ -282,34 +308,28 @@ def _cross_check(topo: Topology) -> list[str]:
     return problems
 
 
-def load_topology(spec: str | Path | Mapping[str, Any] | Topology) -> Topology:
+def load_topology(spec: str | os.PathLike[str] | Mapping[str, Any] | Topology) -> Topology:
     """A topology from a preset name, a YAML/JSON file, a dict, or a Topology (returned as is)."""
     if isinstance(spec, Topology):
         return spec
     if isinstance(spec, Mapping):
         return Topology.from_dict(spec)
-    path = Path(spec)
-    if not path.suffix and (PRESET_DIR / f"{spec}.yaml").exists():
-        path = PRESET_DIR / f"{spec}.yaml"
-    elif not path.exists():
-        known = ", ".join(sorted(p.stem for p in PRESET_DIR.glob("*.yaml")))
-        raise TopologyError([f"no preset or file called {str(spec)!r} (presets: {known})"],
-                            source="topology")
-    source = str(path) if path.parent != PRESET_DIR else path.stem
-    return _parse_file(str(path.resolve()), path.stat().st_mtime_ns, source)
+    name = os.fspath(spec) if isinstance(spec, str | os.PathLike) else None
+    if not isinstance(name, str):
+        raise UsageTypeError("topology must be a preset name, a file, a mapping or a Topology, "
+                             f"not {kind(spec)}")
+    preset = PRESET_DIR / f"{name}.yaml" if _PRESET_RE.match(name) else None
+    if preset is not None and preset.is_file():
+        return _parse(docfile.read_bytes(preset, name, ""), name)
+    known = ", ".join(preset_names())
+    missing = f"no preset or file called {quote(name)} (presets: {known})"
+    return _parse(docfile.read_bytes(Path(name), name, missing), name)
 
 
 @functools.lru_cache(maxsize=32)
-def _parse_file(path: str, mtime_ns: int, source: str) -> Topology:
-    """A topology file parsed once per version on disk (a Topology never changes)."""
-    import yaml
-
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present
-    try:
-        data = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=loader)
-    except yaml.YAMLError as exc:
-        raise TopologyError([f"not valid YAML: {exc}"], source=path) from None
-    return Topology.from_dict(data, source=source)
+def _parse(data: bytes, source: str) -> Topology:
+    """A topology file parsed once per content (a Topology never changes)."""
+    return Topology.from_dict(docfile.parse_document(data, source), source=source)
 
 
 def preset_names() -> list[str]:

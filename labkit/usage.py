@@ -1,0 +1,165 @@
+"""Arguments of labkit's public functions checked in one place: a mistake is one sentence.
+
+Each function checks one argument and returns it (converted where Python's conventions allow,
+as a number of seconds to float), or raises UsageTypeError / UsageValueError whose message
+names the function, the argument, what it must be and what it was:
+
+    Lab.sleep: seconds must be a number (int or float), not the str '3'
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import os
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+from labkit.errors import UsageTypeError, UsageValueError, kind, quote
+
+T = TypeVar("T")
+
+
+def _wrong_type(where: str, arg: str, what: str, value: Any) -> UsageTypeError:
+    return UsageTypeError(f"{where}: {arg} must be {what}, not {kind(value)}")
+
+
+def text(where: str, arg: str, value: Any, *, optional: bool = False,
+         what: str = "a string") -> Any:
+    """A str (or None when `optional`)."""
+    if value is None and optional:
+        return None
+    if not isinstance(value, str):
+        raise _wrong_type(where, arg, what + (" or None" if optional else ""), value)
+    return value
+
+
+NAME_MAX = 255  # characters of a name given to the API (a file name's limit in bytes)
+
+
+def name(where: str, arg: str, value: Any, *, optional: bool = False) -> Any:
+    """A non-empty str of at most NAME_MAX characters naming something (a host, a NIC, an
+    engine, a table); its value is checked where it is used, whose message quotes it."""
+    text(where, arg, value, optional=optional, what="a name (a string)")
+    if value == "":
+        raise UsageValueError(f"{where}: {arg} must not be empty")
+    if value is not None and len(value) > NAME_MAX:
+        raise UsageValueError(f"{where}: {arg} is {len(value)} characters long; names have at "
+                              f"most {NAME_MAX}")
+    return value
+
+
+def flag(where: str, arg: str, value: Any) -> bool:
+    """True or False, nothing else: 'yes', 1 or None would be guesses."""
+    if not isinstance(value, bool):
+        raise _wrong_type(where, arg, "True or False", value)
+    return value
+
+
+def whole(where: str, arg: str, value: Any) -> int:
+    """An int (a bool is refused: True is no seed)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise _wrong_type(where, arg, "an integer", value)
+    return int(value)
+
+
+def seconds(where: str, arg: str, value: Any) -> float:
+    """A duration: a finite real number of seconds, zero or more."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise _wrong_type(where, arg, "a number of seconds (int or float)", value)
+    number = float(value)
+    if not math.isfinite(number):
+        raise UsageValueError(f"{where}: {arg} must be a finite number of seconds, "
+                              f"not {quote(value)}")
+    if number < 0:
+        raise UsageValueError(f"{where}: {arg} must be 0 or more seconds, not {quote(value)}")
+    return number
+
+
+def path(where: str, arg: str, value: Any, *, optional: bool = False) -> Any:
+    """A file system path (str or os.PathLike of str), or None when `optional`."""
+    if value is None and optional:
+        return None
+    if not isinstance(value, str | os.PathLike) or not isinstance(os.fspath(value), str):
+        raise _wrong_type(where, arg, "a path (str or pathlib.Path)"
+                          + (" or None" if optional else ""), value)
+    return value
+
+
+def function(where: str, arg: str, value: Any, *, optional: bool = False) -> Any:
+    """Something callable (or None when `optional`)."""
+    if value is None and optional:
+        return None
+    if not callable(value):
+        raise _wrong_type(where, arg, "a function" + (" or None" if optional else ""), value)
+    return value
+
+
+def instance(where: str, arg: str, value: T, types: type | tuple[type, ...], what: str) -> T:
+    """An instance of `types`; `what` says it in words."""
+    if not isinstance(value, types):
+        raise _wrong_type(where, arg, what, value)
+    return value
+
+
+def one_of(where: str, arg: str, value: Any, choices: Iterable[str]) -> str:
+    """One of `choices` (listed in the message when it is not)."""
+    options = list(choices)
+    text(where, arg, value, what=f"one of {', '.join(options)}")
+    if value not in options:
+        raise UsageValueError(f"{where}: {arg} must be one of {', '.join(options)}, "
+                              f"not {quote(value)}")
+    return value
+
+
+def checks_given(where: str, values: tuple[Any, ...],
+                 factories: dict[Callable[..., Any], str]) -> None:
+    """At least one check, each a function of a lab (not a name, not an uncalled factory)."""
+    if not values:
+        raise UsageValueError(f"{where}: give at least one check after the lab, such as "
+                              "checks.bond('bond0')")
+    for i, value in enumerate(values, start=2):
+        if not callable(value):
+            raise UsageTypeError(f"{where}: argument {i} must be a check (made by a function "
+                                 "of labkit.checks, such as checks.bond('bond0')), not "
+                                 f"{kind(value)}")
+        factory = next((n for f, n in factories.items() if f is value), None)
+        if factory is not None:
+            raise UsageTypeError(f"{where}: argument {i} is checks.{factory} itself; call it "
+                                 f"to make a check, as checks.{factory}(...)")
+
+
+def lab_arguments(topology: Any, engine: Any, flavour: Any, locale: Any, lab_id: Any,
+                  seed: Any, workdir: Any, progress: Any, networkmanager: Any,
+                  stable_uuids: Any) -> None:
+    """The arguments of Lab(...), each of the type it must have (their values are checked
+    where they are used: the engine's name by the engine chooser, and so on)."""
+    from collections.abc import Mapping
+
+    from labkit.model.topology import Topology
+
+    where = "Lab"
+    if not isinstance(topology, Mapping | Topology):
+        path(where, "topology", topology)  # a preset's name or a file
+    name(where, "engine", engine)
+    name(where, "flavour", flavour)
+    name(where, "locale", locale, optional=True)
+    name(where, "lab_id", lab_id)
+    whole(where, "seed", seed)
+    path(where, "workdir", workdir, optional=True)
+    function(where, "progress", progress, optional=True)
+    flag(where, "networkmanager", networkmanager)
+    flag(where, "stable_uuids", stable_uuids)
+
+
+def ipv4_address(where: str, arg: str, value: Any) -> str:
+    """An IPv4 address written as text (192.168.1.61)."""
+    import ipaddress
+
+    text(where, arg, value, what="an IPv4 address (a string)")
+    try:
+        ipaddress.IPv4Address(value)
+    except ValueError:
+        raise UsageValueError(f"{where}: {arg} must be an IPv4 address such as 192.168.1.61, "
+                              f"not {quote(value)}") from None
+    return value
