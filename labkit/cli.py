@@ -37,8 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
                                        "`auto` picks")
     dp.add_argument("--engine", action="store_true",
                     help="print only the engine a lab gets here, and why (one line)")
-    cp = sub.add_parser("cleanup", help="remove what crashed labs left behind (namespaces, "
-                                        "mounts) as their state records list it")
+    cp = sub.add_parser("cleanup", help="remove what crashed labs left behind (processes, "
+                                        "mounts, namespaces, working directories) as their "
+                                        "state records list it")
     cp.add_argument("lab_ids", nargs="*", metavar="LAB_ID",
                     help="only these labs (default: every lab whose process is gone)")
     vp = sub.add_parser("vm", help="run a command in a micro-VM with a real kernel that has the "
@@ -89,6 +90,9 @@ def _doctor(engine_only: bool = False) -> int:
 
 
 def _cleanup(lab_ids: list[str]) -> int:
+    """Remove what labs whose process is gone left behind, as their records list it: the
+    processes they started, their mounts, namespaces and working directories; then the temp
+    files of saves a kill interrupted. A running lab's record is left alone."""
     from labkit.engines.netns import records
 
     found = [r for r in records.all_records() if not lab_ids or r.lab_id in lab_ids]
@@ -96,15 +100,23 @@ def _cleanup(lab_ids: list[str]) -> int:
     for lab_id in sorted(unknown):
         print(f"labkit: no record of a lab {lab_id!r}", file=sys.stderr)
     status = 1 if unknown else 0
+    removed: dict[str, list[str]] = {}  # lab id -> what was removed (a lab may hold 2 records)
+    running: set[tuple[str, int]] = set()
     for rec in found:
         if rec.owner_alive():
-            print(f"lab {rec.lab_id}: still running in process {rec.pid}; left alone")
+            if (rec.lab_id, rec.pid) not in running:
+                print(f"lab {rec.lab_id}: still running in process {rec.pid}; left alone")
+            running.add((rec.lab_id, rec.pid))
             status = 1
             continue
-        removed = records.remove(rec)
-        print(f"lab {rec.lab_id}: removed " + (", ".join(removed) if removed else
-                                                 "its record (nothing else was left)"))
-    if not found and not unknown:
+        removed.setdefault(rec.lab_id, []).extend(records.remove(rec))
+    for lab_id, what in removed.items():
+        print(f"lab {lab_id}: removed " + (", ".join(what) if what else
+                                           "its record (nothing else was left)"))
+    stale = records.remove_stale_temp_files(lab_ids or None)
+    if stale:
+        print("removed " + ", ".join(stale))
+    if not found and not unknown and not stale:
         print("nothing to clean up")
     return status
 

@@ -8,13 +8,16 @@ destroys exactly what the lab created, also after an error.
 
 from __future__ import annotations
 
-import shutil
+import atexit
+import os
+import secrets
 import tempfile
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from labkit.engines.netns import records
 from labkit.engines.select import choose, make_engine
 from labkit.errors import LabkitError, TopologyError
 from labkit.files import LabFiles
@@ -81,20 +84,35 @@ class Lab:
         self.shell: Shell | None = None
         self._ready = False
         self._observers: list[Callable[[], None]] = []  # told after the lab changed
+        self._pid = os.getpid()
+        self._record: records.Record | None = None  # the lab's own: its working directory
+        self._engine_built: Engine | None = None  # built or being built: destroyed on close
+
 
     # -- lifecycle --------------------------------------------------------------------------
     def start(self) -> Lab:
-        """Build the lab; on any failure (Ctrl-C included) undo what was built, then re-raise."""
+        """Build the lab; on any failure (Ctrl-C included) undo what was built, then re-raise.
+
+        Everything the lab makes is written in a state record before it is made (the working
+        directory in the lab's own record, namespaces and processes in the engine's), so
+        close(), interpreter exit or, after a kill -9, `labkit cleanup` can remove it all.
+        """
         if self.engine is not None:
             return self
         engine = make_engine(self.engine_name, seed=self.seed,
                              kernel_release=self.flavour.kernel_release,
                              bonding_version=self.flavour.bonding_version)
+        self._pid = os.getpid()
+        atexit.register(self._close_at_exit)
         try:
+            records.remove_crashed(self.lab_id)
+            self._record = records.fresh(self.lab_id, exclusive=False)
+            self._record.save()
             if self.workdir is None:
-                self.workdir = Path(tempfile.mkdtemp(prefix=f"{self.lab_id}-"))
+                self.workdir = self._make_workdir(self._record)
             self.files = LabFiles(self.workdir / "files")
             managed = self._managed_hosts()
+            self._engine_built = engine
             engine.build(self.topology, self.lab_id, self._progress, managed=managed,
                          flavour=self.flavour)
             uuids = UuidSource(self.seed if self.stable_uuids else None)
@@ -108,9 +126,8 @@ class Lab:
                                                else replace(host, networkmanager=False),
                                                self.flavour.name, self.locale, uuids, epoch)
         except BaseException:
-            engine.destroy()
             self.systems = {}
-            self._remove_workdir()
+            self._teardown_twice()
             raise
         self.engine = engine
         self.shell = Shell(engine, self.files, systems=self.systems)
@@ -118,26 +135,67 @@ class Lab:
         _running_labs.append(self)
         return self
 
+    def _make_workdir(self, record: records.Record) -> Path:
+        """A new private directory, as mkdtemp makes one, noted in `record` before it exists
+        (a name taken meanwhile is dropped from the record again, then another tried)."""
+        tmp = tempfile.gettempdir()
+        for _ in range(100):
+            path = os.path.join(tmp, f"{self.lab_id}-{secrets.token_hex(4)}")
+            if os.path.lexists(path):
+                continue
+            record.will_create("workdirs", path)
+            try:
+                os.mkdir(path, 0o700)
+            except FileExistsError:
+                record.created_not("workdirs", path)
+                continue
+            return Path(path)
+        raise FileExistsError(f"no free name for the lab's working directory in {tmp}")
+
     def _managed_hosts(self) -> frozenset[str]:
         if not self.networkmanager:
             return frozenset()
         return frozenset(h.name for h in self.topology.hosts if h.networkmanager)
 
     def close(self) -> None:
-        """Destroy everything the lab created."""
-        engine, self.engine, self.shell = self.engine, None, None
+        """Destroy everything the lab created (a Ctrl-C in the middle does not stop it
+        halfway)."""
+        self.engine, self.shell = None, None
         self.systems = {}
         self._observers = []
         if self in _running_labs:
             _running_labs.remove(self)
+        self._teardown_twice()
+
+    def _close_at_exit(self) -> None:
+        """close() at interpreter exit, in the process that started the lab only (a forked
+        child's exit leaves its parent's lab alone)."""
+        if os.getpid() == self._pid:
+            self.close()
+
+    def _teardown_twice(self) -> None:
+        """Tear down; a Ctrl-C in the middle interrupts one pass, the second finishes (every
+        step is undone only once, so the second pass does what the first had not), then the
+        Ctrl-C goes on."""
+        try:
+            self._teardown()
+        except KeyboardInterrupt:
+            self._teardown()
+            raise
+
+    def _teardown(self) -> None:
+        """The engine's resources (processes first), then the working directory, the lab's
+        record and its exit hook. Each step is safe to repeat."""
+        engine = self._engine_built
         if engine is not None:
             engine.destroy()
-        self._remove_workdir()
-
-    def _remove_workdir(self) -> None:
-        if self.workdir is not None and not self._workdir_given:
-            shutil.rmtree(self.workdir, ignore_errors=True)
-            self.workdir = None
+            self._engine_built = None
+        if self._record is not None:  # a workdir given to the lab is not in it: not ours
+            records.remove(self._record)
+            self._record = None
+            if not self._workdir_given:
+                self.workdir = None
+        atexit.unregister(self._close_at_exit)
 
     def __enter__(self) -> Lab:
         return self.start()

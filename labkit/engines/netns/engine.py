@@ -17,6 +17,7 @@ import ipaddress
 import os
 import shutil
 import socket
+import weakref
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -52,6 +53,7 @@ NETLINK_BOND = {"mode": "mode", "miimon": "miimon", "updelay": "updelay",
 PROTO = {"kernel": 2, "boot": 3, "static": 4, "dhcp": 16, "ra": 9}
 GEN_MODE = {"eui64": 0, "none": 1, "stable_secret": 2, "random": 3}
 IFA_F_NOPREFIXROUTE = 0x200
+_LIVE: weakref.WeakValueDictionary[str, NetnsEngine] = weakref.WeakValueDictionary()
 
 
 def _kernel_error(exc: NetlinkError) -> KernelError:
@@ -119,7 +121,7 @@ class NetnsEngine(Engine):
         self.topology = topology
         self.lab_id = lab_id
         self._claim(lab_id)
-        atexit.register(self.destroy)
+        atexit.register(self._destroy_at_exit)
         self._ensure_netns_dir()
         if progress is not None:
             progress(f"creating {len(topology.host_names())} namespaces ({lab_id}-*)")
@@ -137,7 +139,11 @@ class NetnsEngine(Engine):
             self.clock.sleep(0.1)
 
     def _claim(self, lab_id: str) -> None:
-        """Take the lab id: a crashed lab's leftovers under it are removed first."""
+        """Take the lab id: an older lab of this process under it is destroyed (a notebook's
+        cell run again), a crashed lab's leftovers under it are removed first."""
+        older = _LIVE.get(lab_id)
+        if older is not None and older is not self:
+            older.destroy()
         old = records.load(lab_id)
         if old is not None:
             if old.owner_alive():
@@ -145,12 +151,21 @@ class NetnsEngine(Engine):
                     f"a lab with id {lab_id!r} is running in process {old.pid}; close it, or "
                     "give this lab another lab_id")
             records.remove(old)
-        self._record = records.new(lab_id)
+        self._record = records.fresh(lab_id)  # held before it is saved: see Lab.start
+        _LIVE[lab_id] = self
+        self._record.save()
+
+    def _destroy_at_exit(self) -> None:
+        """At interpreter exit, in the process that built the lab (a forked child's exit
+        leaves its parent's lab alone)."""
+        if self._record is not None and self._record.pid == os.getpid():
+            self.destroy()
 
     def destroy(self) -> None:
-        """Close the sockets, then remove what the state record lists, and the record."""
+        """Close the sockets, then remove what the state record lists (processes first),
+        and the record."""
         with contextlib.suppress(Exception):
-            atexit.unregister(self.destroy)
+            atexit.unregister(self._destroy_at_exit)
         hosts, self._hosts = list(self._hosts.values()), {}
         for ns in hosts:  # each IPRoute is closed on the thread that made it
             with contextlib.suppress(Exception):
@@ -159,6 +174,8 @@ class NetnsEngine(Engine):
         if self._record is not None:
             records.remove(self._record)
             self._record = None
+        if _LIVE.get(getattr(self, "lab_id", "")) is self:
+            del _LIVE[self.lab_id]
 
     def add_cable(self, topology: Topology, host: str, nic: Nic, up: bool = True,
                   physical: bool = False) -> None:
@@ -185,8 +202,8 @@ class NetnsEngine(Engine):
         os.close(os.open(path, os.O_RDONLY | os.O_CREAT | os.O_EXCL, 0o444))
         home = syscalls.current_netns()
         try:
-            syscalls.unshare_net()
-            try:
+            try:  # unshare inside: a Ctrl-C right after it still sends the thread home
+                syscalls.unshare_net()
                 syscalls.mount("/proc/thread-self/ns/net", path, None, syscalls.MS_BIND)
                 sock = batch.open_socket()
             finally:

@@ -58,8 +58,8 @@ def entered(fd: int) -> Iterator[None]:
     """Run the block with the calling thread inside namespace `fd`, then return home."""
     home = current_netns()
     try:
-        setns(fd)
-        try:
+        try:  # setns inside: a Ctrl-C right after it still sends the thread home
+            setns(fd)
             yield
         finally:
             setns(home)
