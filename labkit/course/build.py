@@ -1,0 +1,51 @@
+"""Run one version of a lesson with nbclient on the sim engine and write it with its outputs, so
+a notebook is committed with what nbval then compares every run with.
+
+The sim makes the outputs reproducible (the lesson's own `Lab(stable_uuids=True)` fixes
+NetworkManager's UUIDs, the lab's calendar its dates); notebooks/sanitize.cfg masks what stays
+random. A cell whose first line is `# NBVAL_IGNORE_OUTPUT` shows what differs by engine or
+machine (the engine's name, widgets).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import nbformat
+from nbformat import NotebookNode
+
+from labkit.course import versions
+from labkit.course.sources import Lesson
+from labkit.errors import LabkitError
+
+CELL_TIMEOUT = 300  # seconds: 05 runs four failovers in one cell
+
+
+def execute(nb: NotebookNode, cwd: Path, name: str) -> None:
+    """Run every cell of `nb` in a fresh python3 kernel on the sim, in `cwd`, in place."""
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellControlSignal, DeadKernelError
+
+    client = NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3",
+                            record_timing=False,  # no timestamps: a rebuild differs only in outputs
+                            resources={"metadata": {"path": str(cwd)}})
+    try:
+        client.execute(env={**os.environ, "LABKIT_ENGINE": "sim"})
+    except (CellControlSignal, DeadKernelError) as exc:
+        raise LabkitError(f"{name}: a cell failed, so nothing was written:\n{exc}") from None
+
+
+def build(lesson: Lesson, version: str, out: Path) -> Path:
+    """`version` of `lesson`, run, written to out/NAME.ipynb (the old file stays if it fails)."""
+    nb = versions.make(lesson, version)
+    out.mkdir(parents=True, exist_ok=True)
+    execute(nb, out, f"{lesson.name} ({version})")
+    path = out / f"{lesson.name}.ipynb"
+    partial = out / f".{lesson.name}.ipynb.partial"
+    try:
+        nbformat.write(nb, partial)
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return path

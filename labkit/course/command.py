@@ -1,0 +1,78 @@
+"""`labkit course build`: make the notebooks from the lessons, or (--check) say whether the
+notebooks written already agree with them, without running anything."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+NOTEBOOKS_HELP = "notebooks/ beside the lessons directory"
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Add `course build` to the labkit command's subcommands."""
+    from labkit.course.versions import NOTEBOOKS_VERSION, VERSIONS
+
+    cp = sub.add_parser("course", help="build the notebooks from their lessons (lessons/*.md)",
+                        description="The course's notebooks are built from one text source per "
+                        "lesson (lessons/NN-name.md, MyST Markdown).")
+    csub = cp.add_subparsers(dest="course_command", metavar="COMMAND")
+    bp = csub.add_parser("build", help="run lessons on the sim and write their notebooks",
+                         description="Run each lesson's notebook on the sim engine and write it "
+                         "with its outputs; with --check, only compare the notebooks already "
+                         "written with their lessons (cell kinds, ids, sources, metadata).")
+    bp.add_argument("names", nargs="*", metavar="NAME",
+                    help="only the lessons whose name starts so (00, 03-one); default: all")
+    bp.add_argument("--version", choices=VERSIONS, default=NOTEBOOKS_VERSION,
+                    help="learner (exercises left to do), instructor (nbgrader's source "
+                    "version: solutions marked) or solution (solutions worked in); default: "
+                    f"{NOTEBOOKS_VERSION}, what notebooks/ holds")
+    bp.add_argument("--out", type=Path, default=None, metavar="DIR",
+                    help=f"where the notebooks go (default: {NOTEBOOKS_HELP})")
+    bp.add_argument("--lessons", type=Path, default=None, metavar="DIR",
+                    help="where the lessons are (default: lessons/ of this checkout)")
+    bp.add_argument("--check", action="store_true",
+                    help="run nothing: exit 1, naming the notebook, if one in DIR does not "
+                    "agree with its lesson")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Carry out `labkit course ...`; LabkitError (bad input) is the caller's to print."""
+    from labkit.course import sources
+
+    if args.course_command != "build":
+        print("usage: labkit course build [--version V] [--out DIR] [--check] [NAME ...]",
+              file=sys.stderr)
+        return 2
+    lessons_dir = args.lessons or sources.default_dir()
+    out = args.out or lessons_dir.parent / "notebooks"
+    lessons = [sources.read(p) for p in sources.select(lessons_dir, args.names)]
+    if args.check:
+        return _check(lessons, out, args.version, every=not args.names)
+    from labkit.course.build import build
+    from labkit.course.compare import show
+
+    for lesson in lessons:
+        started = time.monotonic()
+        print(f"labkit: running {lesson.name} ({args.version}) on the sim", file=sys.stderr,
+              flush=True)
+        path = build(lesson, args.version, out)
+        print(f"wrote {show(path)} ({time.monotonic() - started:.0f} s)")
+    return 0
+
+
+def _check(lessons: list, out: Path, version: str, every: bool) -> int:
+    from labkit.course.compare import disagreement, show, strays
+
+    problems = [p for p in (disagreement(lesson, out / f"{lesson.name}.ipynb", version)
+                            for lesson in lessons) if p]
+    problems += strays(out, lessons) if every and out.is_dir() else []
+    for problem in problems:
+        print(f"labkit: {problem}", file=sys.stderr)
+    if problems:
+        return 1
+    print(f"{len(lessons)} notebook(s) in {show(out)} agree with their lessons "
+          f"({version} version)")
+    return 0
