@@ -11,6 +11,7 @@ import os
 import sys
 
 from labkit import __version__
+from labkit.course import command as course_command
 from labkit.errors import LabkitError
 
 
@@ -42,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
                                         "state records list it")
     cp.add_argument("lab_ids", nargs="*", metavar="LAB_ID",
                     help="only these labs (default: every lab whose process is gone)")
+    course_command.add_parser(sub)
     vp = sub.add_parser("vm", help="run a command in a micro-VM with a real kernel that has the "
                                    "bonding driver (labkit inside uses the netns engine)")
     vp.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- COMMAND ...")
@@ -59,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
             return _cleanup(args.lab_ids)
         if args.command == "vm":
             return _vm(args.argv)
+        if args.command == "course":
+            return course_command.run(args)
         if args.command == "masks":
             from labkit.replay.masks import describe
 
