@@ -4,7 +4,15 @@
         lab.sh("ip link add bond0 type bond mode active-backup miimon 100")
 """
 
-from labkit.errors import KernelError, LabkitError, ScenarioError, TopologyError
+from labkit.errors import (
+    KernelError,
+    LabkitError,
+    ScenarioError,
+    TopologyError,
+    UsageError,
+    UsageTypeError,
+    UsageValueError,
+)
 from labkit.lab import Lab, current_lab
 from labkit.model.topology import Topology, load_topology, preset_names
 
@@ -16,6 +24,9 @@ __all__ = [
            "ScenarioError",
            "Topology",
            "TopologyError",
+           "UsageError",
+           "UsageTypeError",
+           "UsageValueError",
            "__version__",
            "current_lab",
            "load_ipython_extension",

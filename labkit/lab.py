@@ -17,9 +17,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from labkit import usage
 from labkit.engines.netns import records
 from labkit.engines.select import choose, make_engine
-from labkit.errors import LabkitError, TopologyError
+from labkit.errors import LabkitError, TopologyError, quote
 from labkit.files import LabFiles
 from labkit.model.flavours import check_locale, get_flavour
 from labkit.model.snapshot import HostSnapshot
@@ -62,12 +63,15 @@ class Lab:
                  lab_id: str = "labkit", seed: int = 0, workdir: str | Path | None = None,
                  progress: Progress | None = None, networkmanager: bool = True,
                  stable_uuids: bool = False) -> None:
+        usage.lab_arguments(topology, engine, flavour, locale, lab_id, seed, workdir, progress,
+                            networkmanager, stable_uuids)
         self.topology = load_topology(topology)
         self.flavour = get_flavour(flavour)
         self.locale = check_locale(locale)
-        if not lab_id.replace("-", "").isalnum() or len(lab_id) > 12 or not lab_id[0].isalpha():
-            raise TopologyError([f"lab_id {lab_id!r} must start with a letter and hold at most "
-                                 "12 letters, digits or '-'"], source="Lab")
+        if (not lab_id.isascii() or not lab_id.replace("-", "").isalnum() or len(lab_id) > 12
+                or not lab_id[0].isalpha()):
+            raise TopologyError([f"lab_id {quote(lab_id)} must start with a letter and hold at "
+                                 "most 12 letters, digits or '-'"], source="Lab")
         self.lab_id = lab_id
         self.seed = seed
         self.networkmanager = networkmanager
@@ -87,7 +91,6 @@ class Lab:
         self._pid = os.getpid()
         self._record: records.Record | None = None  # the lab's own: its working directory
         self._engine_built: Engine | None = None  # built or being built: destroyed on close
-
 
     # -- lifecycle --------------------------------------------------------------------------
     def start(self) -> Lab:
@@ -207,6 +210,7 @@ class Lab:
     def on_change(self, callback: Callable[[], None]) -> None:
         """Call `callback()` after every command, cable change, new NIC or sleep (the
         dashboard redraws so)."""
+        usage.function("Lab.on_change", "callback", callback)
         self._observers.append(callback)
 
     def _changed(self) -> None:
@@ -215,6 +219,8 @@ class Lab:
 
     def dashboard(self, host: str = "server", bond: str = "bond0") -> Any:
         """The lab dashboard widget: the lab drawn, a button per cable, /proc/net/bonding."""
+        usage.name("Lab.dashboard", "host", host)
+        usage.name("Lab.dashboard", "bond", bond)
         from labkit.notebook.dashboard import Dashboard
 
         return Dashboard(self, host=host, bond=bond)
@@ -232,6 +238,8 @@ class Lab:
     # -- the shell --------------------------------------------------------------------------
     def sh(self, cmd: str, host: str = "server") -> ShellResult:
         """Run a command line on `host` as in its terminal; the result displays like one."""
+        usage.text("Lab.sh", "cmd", cmd, what="a command line (a string)")
+        usage.name("Lab.sh", "host", host)
         _, shell = self._running()
         self._check_host(host)
         result = shell.run(cmd, host=host)
@@ -240,16 +248,20 @@ class Lab:
 
     def _check_host(self, host: str) -> None:
         if host not in self.topology.host_names():
-            raise LabkitError(f"no host {host!r} in this lab (hosts: "
+            raise LabkitError(f"no host {quote(host)} in this lab (hosts: "
                               f"{', '.join(self.topology.host_names())})")
 
     # -- cables and NICs --------------------------------------------------------------------
     def unplug(self, nic: str, host: str | None = None) -> None:
         """Pull the cable of `nic`: its switch port goes down (switch$ ip link set swNN down)."""
+        usage.name("Lab.unplug", "nic", nic)
+        usage.name("Lab.unplug", "host", host, optional=True)
         self._cable(nic, host, up=False)
 
     def plug(self, nic: str, host: str | None = None) -> None:
         """Plug the cable of `nic` back in (switch$ ip link set swNN up)."""
+        usage.name("Lab.plug", "nic", nic)
+        usage.name("Lab.plug", "host", host, optional=True)
         self._cable(nic, host, up=True)
 
     def _cable(self, nic: str, host: str | None, up: bool) -> None:
@@ -262,7 +274,11 @@ class Lab:
         self._changed()
 
     def add_nic(self, name: str, host: str = "server") -> Nic:
-        """Add an adapter to `host`, cabled to a new switch port (as adding one in VMware)."""
+        """Add an adapter to `host`, cabled to a new switch port (as adding one in VMware).
+
+        The name follows the kernel's rules and the lab's limits (TopologyError otherwise)."""
+        usage.text("Lab.add_nic", "name", name)
+        usage.name("Lab.add_nic", "host", host)
         engine, _ = self._running()
         topology, nic = self.topology.with_nic(name, host)
         managed = host in self._managed_hosts()
@@ -285,11 +301,12 @@ class Lab:
 
     def networkmanager_of(self, host: str) -> NetworkManager:
         """The NetworkManager daemon of `host`; LabkitError if the host runs none."""
+        usage.name("Lab.networkmanager_of", "host", host)
         self._running()
         self._check_host(host)
         system = self.systems.get(host)
         if system is None or system.nm is None:
-            raise LabkitError(f"host {host!r} runs no NetworkManager in this lab"
+            raise LabkitError(f"host {quote(host)} runs no NetworkManager in this lab"
                               + ("" if self.networkmanager else
                                  " (the lab was built with networkmanager=False)"))
         return system.nm
@@ -297,18 +314,22 @@ class Lab:
     # -- time and state ---------------------------------------------------------------------
     def sleep(self, seconds: float) -> None:
         """Let lab time pass (instantly on the sim: every timer due runs)."""
+        seconds = usage.seconds("Lab.sleep", "seconds", seconds)
         engine, _ = self._running()
         engine.clock.sleep(seconds)
         self._changed()
 
     def snapshot(self, host: str = "server") -> HostSnapshot:
         """The kernel state of `host` now."""
+        usage.name("Lab.snapshot", "host", host)
         engine, _ = self._running()
         self._check_host(host)
         return engine.snapshot(host)
 
     def frame(self, what: str = "links", host: str = "server") -> pandas.DataFrame:
         """A pandas table of `host`'s links, addresses, routes, neighbours, bonds or fdb."""
+        usage.name("Lab.frame", "what", what)
+        usage.name("Lab.frame", "host", host)
         from labkit.views import frames
 
         return frames.frame(self.snapshot(host), what)

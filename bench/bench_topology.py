@@ -1,0 +1,104 @@
+"""Benchmark: how the cost of a lab grows with its hosts, on the sim, as ratios against 8 hosts.
+
+A lab of N hosts, each with one NIC cabled to the switch and one IPv4 address in 10.0.0.0/16
+(NetworkManager off: the build's own cost), is measured in three phases, each the median of
+`--runs` runs in this process:
+
+  validate   Topology.from_dict of the document (every check and cross-check)
+  build      Lab(topology, engine="sim", networkmanager=False).start(): the plan, the sim's
+             namespaces, veth pairs, bridge ports, addresses, and the 5 s of lab time a lab
+             starts settled with (DAD, router solicitations, each host's multicast floods)
+  first sh   the first lab.sh("ip -br a", host="h0") (the kernel finishes its start-up work)
+
+Sizes: 8, 16, 32, 64 (the most a lab allows) and, beyond the limit, 128 and 256 (the limit is
+lifted for this measurement only, by building the Topology directly). For each phase it prints
+milliseconds, the ratio to 8 hosts, and that ratio divided by N/8: about 1 when the phase is
+linear, growing with N when it is not. Timings are printed, never asserted.
+
+    .venv/bin/python bench/bench_topology.py [--runs N] [--sizes 8,16,32,64,128,256]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+import labkit.model.topology as topology_module
+from labkit import Lab
+from labkit.model import schema
+from labkit.model.topology import Topology
+
+BASE = 8
+
+
+def document(hosts: int) -> dict[str, Any]:
+    """A topology of `hosts` hosts h0..hN-1, one NIC each, all on one switch."""
+    out = []
+    for i in range(hosts):
+        hi, lo = divmod(i + 1, 256)
+        out.append({"name": f"h{i}", "nics": [{
+            "name": "eth0", "mac": f"02:00:00:01:{hi:02x}:{lo:02x}", "port": f"p{i}",
+            "port_mac": f"02:00:00:02:{hi:02x}:{lo:02x}",
+            "addresses": [f"10.0.{(i + 1) // 250}.{(i + 1) % 250 + 1}/16"]}]})
+    return {"name": f"flat{hosts}", "switch": {"mac": "02:00:00:00:00:ff"}, "hosts": out}
+
+
+def lifted(doc: dict[str, Any]) -> Topology:
+    """The topology of `doc` with the lab's host limit lifted (this benchmark only)."""
+    saved = schema.MAX_HOSTS
+    try:
+        schema.MAX_HOSTS = topology_module.MAX_HOSTS = 10**6
+        return Topology.from_dict(doc)
+    finally:
+        schema.MAX_HOSTS = saved
+        topology_module.MAX_HOSTS = saved
+
+
+def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    start = time.perf_counter()
+    result = fn()
+    return (time.perf_counter() - start) * 1000, result
+
+
+def measure(hosts: int, runs: int) -> dict[str, float]:
+    """Median milliseconds of each phase for a lab of `hosts` hosts."""
+    doc = document(hosts)
+    samples: dict[str, list[float]] = {"validate": [], "build": [], "first sh": []}
+    for _ in range(runs):
+        ms, topo = timed(lambda: lifted(doc))
+        samples["validate"].append(ms)
+        lab = Lab(topo, engine="sim", networkmanager=False)
+        ms, _ = timed(lab.start)
+        samples["build"].append(ms)
+        ms, result = timed(lambda lab=lab: lab.sh("ip -br a", host="h0"))
+        samples["first sh"].append(ms)
+        assert result.returncode == 0, result.output
+        lab.close()
+    return {phase: statistics.median(values) for phase, values in samples.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--sizes", default="8,16,32,64,128,256")
+    args = parser.parse_args()
+    sizes = sorted({BASE, *(int(s) for s in args.sizes.split(","))})
+    measure(BASE, 1)  # warm-up: imports, caches
+    results = {n: measure(n, args.runs) for n in sizes}
+    base = results[BASE]
+    print(f"sim, {args.runs} runs each, medians; ratio = time / time at {BASE} hosts; "
+          f"per host = ratio / (hosts / {BASE}) (about 1: linear)")
+    print(f"{'hosts':>6} {'phase':>9} {'ms':>10} {'ratio':>8} {'per host':>9}")
+    for n in sizes:
+        for phase, ms in results[n].items():
+            ratio = ms / base[phase] if base[phase] else float("nan")
+            note = "  (beyond the lab's limit)" if n > schema.MAX_HOSTS else ""
+            print(f"{n:>6} {phase:>9} {ms:>10.2f} {ratio:>8.2f} {ratio / (n / BASE):>9.2f}"
+                  f"{note}")
+
+
+if __name__ == "__main__":
+    main()
