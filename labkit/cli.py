@@ -43,6 +43,15 @@ def build_parser() -> argparse.ArgumentParser:
                                         "state records list it")
     cp.add_argument("lab_ids", nargs="*", metavar="LAB_ID",
                     help="only these labs (default: every lab whose process is gone)")
+    np = sub.add_parser("notebooks", help="make or update your own copy of the course's "
+                        "notebooks (never writing over your changes) and print where it is")
+    np.add_argument("--course", default="notebooks",
+                    help="the course's notebooks (default: notebooks/)")
+    nsub = np.add_subparsers(dest="action", metavar="ACTION")
+    rs = nsub.add_parser("reset", help="give notebooks their course version back (yours "
+                                       "go to backups/ first)")
+    rs.add_argument("names", nargs="*", metavar="NOTEBOOK", help="03, 03-one-mac-for-all, ...")
+    rs.add_argument("--all", action="store_true", help="every notebook of the course")
     course_command.add_parser(sub)
     vp = sub.add_parser("vm", help="run a command in a micro-VM with a real kernel that has the "
                                    "bonding driver (labkit inside uses the netns engine)")
@@ -59,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
             return _doctor(engine_only=args.engine)
         if args.command == "cleanup":
             return _cleanup(args.lab_ids)
+        if args.command == "notebooks":
+            return _notebooks(args)
         if args.command == "vm":
             return _vm(args.argv)
         if args.command == "course":
@@ -123,6 +134,31 @@ def _cleanup(lab_ids: list[str]) -> int:
     if not found and not unknown and not stale:
         print("nothing to clean up")
     return status
+
+
+def _notebooks(args: argparse.Namespace) -> int:
+    """Sync the learner's copy (its path on stdout, for ./lab) or reset notebooks in it."""
+    from pathlib import Path
+
+    from labkit import workcopy
+
+    course = Path(args.course)
+    copy = workcopy.location(course)
+    try:
+        if args.action == "reset":
+            if bool(args.names) == args.all:
+                raise LabkitError("reset: name the notebooks (./lab reset 03 05) or give "
+                                  "--all, not both" if args.all else
+                                  "reset: which notebook? (./lab reset 03, or --all)")
+            for done in workcopy.reset(course, copy, None if args.all else args.names):
+                print(done.report())
+            return 0
+        for line in workcopy.sync(course, copy).report():
+            _progress(line)
+    except OSError as exc:  # a directory the user cannot write, a full disk
+        raise LabkitError(f"{exc.filename or copy}: {exc.strerror}") from None
+    print(copy)
+    return 0
 
 
 def _vm(argv: list[str]) -> int:

@@ -13,7 +13,6 @@ import contextlib
 import os
 import re
 import secrets
-import shutil
 import signal
 import socket
 import subprocess
@@ -25,7 +24,6 @@ from pathlib import Path
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
-EXECUTED = re.compile(r"^\[\d+\]:$")
 
 
 def missing() -> str | None:
@@ -43,11 +41,13 @@ def missing() -> str | None:
 
 @dataclass
 class Server:
-    """A running JupyterLab: where it listens, its token, what `./lab` printed."""
+    """A running JupyterLab: where it listens, its token, what `./lab` printed, the
+    learner's copy of the notebooks it serves."""
 
     url: str
     token: str
     log: Path
+    notebooks: Path
 
     def printed(self) -> str:
         return self.log.read_text(errors="replace")
@@ -61,11 +61,11 @@ def _free_port() -> int:
 
 @contextlib.contextmanager
 def served_lab(repo: Path, workdir: Path, timeout: float = 120) -> Iterator[Server]:
-    """`./lab` on a copy of the notebooks (JupyterLab saves what it runs; the committed
-    notebooks stay as they are), with Jupyter's settings, workspaces and runtime files under
-    `workdir` rather than the user's home."""
+    """`./lab` as a learner starts it, with its copy of the notebooks (which JupyterLab saves
+    what it runs into) in `workdir/notebooks` rather than the checkout's my-notebooks/, and
+    Jupyter's settings, workspaces and runtime files under `workdir` rather than the user's
+    home. JupyterLab exposes its application object to the page, for NotebookPage to read."""
     notebooks = workdir / "notebooks"
-    shutil.copytree(repo / "notebooks", notebooks)
     port, token = _free_port(), secrets.token_hex(16)
     env = dict(os.environ, LABKIT_NOTEBOOKS=str(notebooks))
     for var, sub in (("JUPYTER_CONFIG_DIR", "config"), ("JUPYTER_RUNTIME_DIR", "runtime"),
@@ -76,10 +76,10 @@ def served_lab(repo: Path, workdir: Path, timeout: float = 120) -> Iterator[Serv
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [str(repo / "lab"), "--no-browser", f"--port={port}", "--ip=127.0.0.1",
-             f"--IdentityProvider.token={token}"],
+             f"--IdentityProvider.token={token}", "--LabApp.expose_app_in_browser=True"],
             cwd=repo, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True)
-    server = Server(f"http://127.0.0.1:{port}", token, log)
+    server = Server(f"http://127.0.0.1:{port}", token, log, notebooks)
     try:
         deadline = time.monotonic() + timeout
         while True:
@@ -126,9 +126,42 @@ def chromium(width: int = 1400, height: int = 1100) -> Iterator[object]:
         driver.quit()
 
 
+# One look at JupyterLab's own model of the notebook in front (window.jupyterapp, which
+# --LabApp.expose_app_in_browser exposes): every cell, whether or not the page has put it in
+# the DOM (JupyterLab 4's windowed notebook attaches cells out of view late or never), with
+# the kernel's status. Outputs come as their type and text only (no images over the wire).
+_STATE_JS = """
+const app = window.jupyterapp;
+const panel = app && app.shell.currentWidget;
+if (!panel || !panel.context || !panel.content || !panel.content.model) return null;
+const model = panel.content.model, cells = [];
+for (let i = 0; i < model.cells.length; i++) {
+  const cell = model.cells.get(i), outputs = [];
+  if (cell.type === 'code') {
+    for (let j = 0; j < cell.outputs.length; j++) {
+      const out = cell.outputs.get(j).toJSON(), data = out.data || {};
+      outputs.push({type: out.output_type, name: out.name || null,
+                    text: [].concat(out.text || [], data['text/plain'] || [],
+                                    data['text/html'] || []).join(''),
+                    error: out.output_type === 'error'
+                      ? [out.ename + ': ' + out.evalue].concat(out.traceback || []).join('\\n')
+                      : null});
+    }
+  }
+  cells.push({type: cell.type, count: cell.type === 'code' ? cell.executionCount : null,
+              source: cell.sharedModel.getSource(), outputs: outputs});
+}
+const session = panel.sessionContext.session, kernel = session && session.kernel;
+return {path: panel.context.path, ready: panel.context.isReady,
+        kernel: kernel ? kernel.status : null, active: panel.content.activeCellIndex,
+        cells: cells};
+"""
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
 def _content(element) -> str:
     """An element's text whether or not it is scrolled into view (selenium's `.text` is
-    only what is rendered, and JupyterLab skips rendering cells out of view)."""
+    only what is rendered)."""
     return element.get_attribute("textContent") or ""
 
 
@@ -141,55 +174,60 @@ def open_notebook(driver, server: Server, name: str) -> NotebookPage:
 
 
 class NotebookPage:
-    """The notebook JupyterLab shows in the browser now, once its kernel is idle."""
+    """The notebook JupyterLab shows in the browser now, once its kernel is idle. What it
+    holds is read from JupyterLab's notebook model; what is clicked is clicked on the page."""
 
     def __init__(self, driver, name: str, timeout: float = 90) -> None:
         from selenium.webdriver.common.by import By
 
         self.driver, self.by, self.name = driver, By, name
-        self.wait_for(lambda: self.title() == name and self.cells("jp-CodeCell")
-                      and self.kernel_idle(), timeout, f"{name} did not open with an idle kernel")
+        self.wait_for(lambda: (state := self.state()) and state["path"] == name
+                      and state["ready"] and state["cells"] and state["kernel"] == "idle",
+                      timeout, f"{name} did not open with an idle kernel")
         # the stored outputs go first: what the page shows after a run is the run's own
         self.menu("Edit", "editmenu:clear-all")
-        self.wait_for(lambda: not any(EXECUTED.match(p) for p in self.prompts()), 10,
+        self.wait_for(lambda: not any(c["count"] or c["outputs"] for c in self.cells()), 10,
                       f"{name}: the stored outputs were not cleared")
 
-    # -- reading the page ----------------------------------------------------------------
-    def title(self) -> str:
-        """The label of the tab in front."""
-        return self.driver.find_element(
-            self.by.CSS_SELECTOR, ".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current "
-                                  ".lm-TabBar-tabLabel").text
+    # -- reading the notebook ------------------------------------------------------------
+    def state(self) -> dict | None:
+        """JupyterLab's model of the notebook in front (None while none is in front)."""
+        return self.driver.execute_script(_STATE_JS)
+
+    def cells(self) -> list[dict]:
+        """Every cell of the notebook in front: type, execution count, source, outputs."""
+        state = self.state()
+        if state is None or state["path"] != self.name:
+            raise AssertionError(f"{self.name} is no longer the notebook in front")
+        return state["cells"]
+
+    def counts(self) -> list[int | None]:
+        """The code cells' execution counts (None: not run since the outputs were cleared)."""
+        return [c["count"] for c in self.cells() if c["type"] == "code"]
+
+    def kernel_idle(self) -> bool:
+        state = self.state()
+        return bool(state) and state["kernel"] == "idle"
 
     def panel(self):
         return self.driver.find_element(self.by.CSS_SELECTOR,
                                         ".jp-NotebookPanel:not(.lm-mod-hidden)")
 
-    def cells(self, kind: str = "jp-Cell") -> list:
-        return self.panel().find_elements(self.by.CSS_SELECTOR, f".jp-Notebook .{kind}")
-
-    def kernel_idle(self) -> bool:
-        found = self.driver.find_elements(self.by.CSS_SELECTOR,
-                                          ".jp-Notebook-ExecutionIndicator[data-status]")
-        return bool(found) and found[0].get_attribute("data-status") == "idle"
-
-    def prompts(self) -> list[str]:
-        return [_content(c.find_element(self.by.CSS_SELECTOR, ".jp-InputPrompt")).strip()
-                for c in self.cells("jp-CodeCell")]
-
     def errors(self) -> list[str]:
-        """Tracebacks and stderr in the outputs, and widgets the front end could not show."""
-        shown = self.panel().find_elements(
-            self.by.CSS_SELECTOR, ".jp-OutputArea-output[data-mime-type$='stderr'], "
-                                  ".jp-OutputArea-output[data-mime-type$='error']")
-        texts = [_content(e) for e in shown]
+        """Tracebacks and stderr in the outputs, and widgets the front end could not show
+        (that only the page knows)."""
+        texts = [_ANSI.sub("", o["error"] or o["text"]) for c in self.cells()
+                 for o in c["outputs"] if o["type"] == "error" or o["name"] == "stderr"]
         page = _content(self.panel())
         texts += [line for line in page.splitlines() if "Error displaying widget" in line]
         return texts
 
     def output_text(self) -> str:
-        return "\n".join(_content(e) for e in self.panel().find_elements(
-            self.by.CSS_SELECTOR, ".jp-OutputArea-output"))
+        return "\n".join(o["text"] for c in self.cells() for o in c["outputs"])
+
+    def code_cells_before(self, index: int) -> int:
+        """How many code cells come before cell `index`."""
+        return sum(c["type"] == "code" for c in self.cells()[:index])
 
     def wait_for(self, condition, timeout: float, what: str):
         from selenium.common.exceptions import WebDriverException
@@ -207,11 +245,22 @@ class NotebookPage:
             raise AssertionError(f"{what} (after {timeout:.0f} s)") from exc
 
     # -- acting --------------------------------------------------------------------------
+    def show_cell(self, index: int):
+        """Scroll cell `index` into the middle of the page (JupyterLab puts it in the DOM
+        then) and return its element."""
+        self.driver.execute_script(
+            "window.jupyterapp.shell.currentWidget.content.scrollToItem(arguments[0], 'center')",
+            index)
+        return self.wait_for(lambda: self.driver.execute_script(
+            "const cell = window.jupyterapp.shell.currentWidget.content.widgets[arguments[0]];"
+            "return cell && cell.node.isConnected && cell.node.offsetHeight ? cell.node : null",
+            index), 10, f"cell {index} of {self.name} did not come into view")
+
     def select_cell(self, index: int) -> None:
-        cell = self.cells()[index]
-        self.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", cell)
+        """Click cell `index`'s prompt, as a learner selects a cell."""
+        cell = self.show_cell(index)
         cell.find_element(self.by.CSS_SELECTOR, ".jp-InputPrompt").click()
-        self.wait_for(lambda: "jp-mod-selected" in (cell.get_attribute("class") or ""), 10,
+        self.wait_for(lambda: self.state()["active"] == index, 10,
                       f"cell {index} of {self.name} did not become the selected cell")
 
     def menu(self, menu: str, command: str) -> None:
@@ -226,22 +275,17 @@ class NotebookPage:
         item.click()
 
     def run(self, command: str, cells: slice, timeout: float) -> None:
-        """Run cells with a Run-menu command; wait until those cells have run and the
-        kernel is idle again, or a cell shows an error (JupyterLab stops there)."""
+        """Run cells with a Run-menu command; wait until the code cells `cells` picks have
+        run and the kernel is idle again, or a cell shows an error (JupyterLab stops there)."""
         self.menu("Run", command)
         self.wait_for(lambda: self.errors() or (self.kernel_idle() and all(
-            EXECUTED.match(p) for p in self.prompts()[cells])), timeout,
-            f"{self.name}: cells {cells} did not all run; prompts {self.prompts()}")
+            count is not None for count in self.counts()[cells])), timeout,
+            f"{self.name}: code cells {cells} did not all run; counts {self.counts()}")
         if self.errors():
             raise AssertionError(f"{self.name} shows an error:\n" + "\n".join(self.errors()))
 
     def run_all(self, timeout: float = 180) -> None:
         self.run("runmenu:run-all", slice(None), timeout)
-
-    def code_cells_before(self, index: int) -> int:
-        """How many code cells come before cell `index`."""
-        return sum("jp-CodeCell" in (c.get_attribute("class") or "")
-                   for c in self.cells()[:index])
 
     def screenshot(self, css: str, path: Path) -> None:
         """Scroll the element `css` finds to the top of the page, then save the page."""

@@ -1,6 +1,7 @@
 """The notebooks as a learner meets them: `./lab` (the README's first command) serves
-JupyterLab, headless Chromium lands on notebook 00, runs it and clicks the dashboard's cable
-button; then every other notebook runs top to bottom through JupyterLab's Run menu.
+JupyterLab on the learner's copy of the notebooks, headless Chromium lands on notebook 00, runs
+it and clicks the dashboard's cable button; then every other notebook runs top to bottom
+through JupyterLab's Run menu, and the checkout's own notebooks are as they were.
 
 Screenshots go to artifacts/browser/ (LABKIT_ARTIFACTS overrides), also when a test fails.
 """
@@ -8,6 +9,7 @@ Screenshots go to artifacts/browser/ (LABKIT_ARTIFACTS overrides), also when a t
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 from collections.abc import Iterator
@@ -24,6 +26,15 @@ WELL_DONE = "Well done: everything the exercise asks for is in place."
 
 pytestmark = pytest.mark.skipif(browser.missing() is not None,
                                 reason=browser.missing() or "")
+
+
+def committed() -> dict[str, str]:
+    """The checkout's notebooks/ as it is now: name -> digest."""
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted((REPO / "notebooks").iterdir()) if p.is_file()}
+
+
+BEFORE = committed()  # when this module is collected, before any notebook runs
 
 
 @pytest.fixture(scope="module")
@@ -50,18 +61,22 @@ def shot_on_failure(driver, name: str) -> Iterator[None]:
 
 def test_lab_lands_on_notebook_00_and_its_dashboard_follows_a_click(server, driver) -> None:
     assert "[labkit] engine: " in server.printed()  # ./lab says which engine and why
+    # ./lab made the learner's copy, says where, and serves it
+    assert f"[labkit] your notebooks: {server.notebooks} " in server.printed()
+    assert sorted(p.name for p in server.notebooks.glob("*.ipynb")) == NOTEBOOKS
     driver.get(f"{server.url}/?token={server.token}")  # where ./lab's browser goes
     page = browser.NotebookPage(driver, "00-start-here.ipynb")
     with shot_on_failure(driver, "00-start-here"):
-        # run up to the dashboard (the cells after it pull a cable and close the lab)
-        # found in the file: a cell scrolled out of view shows the browser no text
+        # run up to the dashboard (the cells after it pull a cable and close the lab); the
+        # cells are JupyterLab's model of the notebook, out of view or not
         cells = json.loads((REPO / "notebooks" / "00-start-here.ipynb").read_text())["cells"]
-        dash = next(i for i, cell in enumerate(cells)
-                    if "lab.dashboard()" in "".join(cell["source"]))
-        assert len(page.cells()) == len(cells)
+        assert [c["source"] for c in page.cells()] == ["".join(c["source"]) for c in cells]
+        dash = next(i for i, cell in enumerate(page.cells())
+                    if "lab.dashboard()" in cell["source"])
         page.select_cell(dash + 1)
         page.run("notebook:run-all-above", slice(0, page.code_cells_before(dash + 1)), 180)
         by = page.by
+        page.show_cell(dash)
         drawing = page.wait_for(lambda: page.panel().find_element(
             by.CSS_SELECTOR, "svg.labkit-diagram"), 30, "the dashboard's drawing did not appear")
         assert "[bond0 active]" in drawing.text and "sw37: plugged" in drawing.text
@@ -91,6 +106,13 @@ def test_lab_lands_on_notebook_00_and_its_dashboard_follows_a_click(server, driv
         assert page.errors() == []
         assert WELL_DONE in page.output_text()
 
+        # what the learner saves lands in their copy, not in the checkout
+        saved = server.notebooks / "00-start-here.ipynb"
+        page.menu("File", "docmanager:save")
+        page.wait_for(lambda: saved.read_bytes() != (REPO / "notebooks" / saved.name).read_bytes(),
+                      30, "saving notebook 00 did not write the learner's copy")
+        assert WELL_DONE in saved.read_text()
+
 
 @pytest.mark.parametrize("name", [n for n in NOTEBOOKS if not n.startswith("00")])
 def test_notebook_runs_top_to_bottom_in_jupyterlab(server, driver, name: str) -> None:
@@ -99,3 +121,7 @@ def test_notebook_runs_top_to_bottom_in_jupyterlab(server, driver, name: str) ->
         page.run_all()
         assert page.errors() == []
         assert WELL_DONE in page.output_text()  # the exercise's check, done in the notebook
+
+
+def test_running_every_notebook_left_the_checkouts_notebooks_as_they_were(server) -> None:
+    assert committed() == BEFORE
