@@ -142,6 +142,7 @@ def build_plan(topo: Topology, nm_hosts: frozenset[str] = frozenset(),
                          AddBridge(sw.name, sw.bridge, sw.mac, sw.ageing_time)]
     steps += [AddHost(h.name) for h in topo.hosts]
     routers: set[tuple[str, str]] = set()
+    owners: dict[str, tuple[str, str]] | None = None  # address -> (host, NIC), made once
     for host in topo.hosts:
         steps.append(LinkUp(host.name, "lo"))
         managed = host.name in nm_hosts
@@ -154,7 +155,8 @@ def build_plan(topo: Topology, nm_hosts: frozenset[str] = frozenset(),
             if flavour is not None and flavour.used_ifindexes:
                 steps.append(UseIfindexes(host.name, flavour.used_ifindexes))
             if flavour is not None and flavour.ipv6_prefix:
-                routers |= _gateways_of(topo, host)
+                owners = _address_owners(topo) if owners is None else owners
+                routers |= {owners[r.via] for r in host.routes if r.via in owners}
             continue
         for nic in host.nics:
             steps += [AddAddress(host.name, nic.name, cidr) for cidr in nic.addresses]
@@ -164,18 +166,13 @@ def build_plan(topo: Topology, nm_hosts: frozenset[str] = frozenset(),
     return steps
 
 
-def _gateways_of(topo: Topology, host: Host) -> set[tuple[str, str]]:
-    """(host, NIC) of every lab host that owns `host`'s default gateway address."""
+def _address_owners(topo: Topology) -> dict[str, tuple[str, str]]:
+    """(host, NIC) of every IPv4 address of the lab, by the address as routes write it (one
+    pass over the lab, so finding every managed host's gateway stays linear)."""
     import ipaddress
 
-    out = set()
-    for route in host.routes:
-        for other in topo.hosts:
-            for nic in other.nics:
-                if any(ipaddress.IPv4Interface(c).ip == ipaddress.IPv4Address(route.via)
-                       for c in nic.addresses):
-                    out.add((other.name, nic.name))
-    return out
+    return {str(ipaddress.IPv4Interface(cidr).ip): (other.name, nic.name)
+            for other in topo.hosts for nic in other.nics for cidr in nic.addresses}
 
 
 def as_ip_commands(steps: list[Step], lab_id: str) -> list[str]:
