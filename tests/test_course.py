@@ -123,6 +123,22 @@ def test_an_added_cell_or_edited_notebook_disagrees(lessons_copy, tmp_path):
     assert found is not None and "cell 02-04's metadata differs" in found
 
 
+def test_a_notebook_of_another_kernel_disagrees_but_a_lesson_saved_by_jupyterlab_does_not(
+        lessons_copy, tmp_path):
+    nb = nbformat.read(NOTEBOOKS / "04-who-is-active.ipynb", as_version=4)
+    nb.metadata["kernelspec"] = {"name": "python2", "display_name": "Python 2",
+                                 "language": "python"}
+    edited = tmp_path / "04-who-is-active.ipynb"
+    nbformat.write(nb, edited)
+    found = compare.disagreement(lesson("04-who-is-active"), edited, "solution")
+    assert found is not None and "its kernelspec differs" in found
+    path = lessons_copy / "04-who-is-active.md"  # JupyterLab's save names its kernel so
+    path.write_text(path.read_text().replace("display_name: Python 3",
+                                             "display_name: Python 3 (ipykernel)"))
+    assert compare.disagreement(lesson("04-who-is-active", lessons_copy),
+                                NOTEBOOKS / "04-who-is-active.ipynb", "solution") is None
+
+
 def test_cli_check_exits_0_on_the_checkout_and_1_naming_the_notebook(lessons_copy, capsys):
     assert cli.main(["course", "build", "--check"]) == 0
     assert "8 notebook(s) in" in capsys.readouterr().out

@@ -31,6 +31,8 @@ def disagreement(lesson: Lesson, notebook: Path, version: str) -> str | None:
     except (OSError, ValueError) as exc:  # nbformat's NotJSONError is a ValueError
         return f"{show(notebook)} cannot be read as a notebook: {exc} ({rebuild})"
     expected = versions.make(lesson, version)
+    if actual.metadata.get("kernelspec") != expected.metadata["kernelspec"]:
+        return f"{head}: its kernelspec differs ({rebuild})"
     for index, want in enumerate(expected.cells):
         if index >= len(actual.cells):
             return (f"{head}: the lesson has {len(expected.cells)} cells, the notebook "

@@ -87,7 +87,8 @@ def read(path: Path) -> Lesson:
         raise LabkitError(f"{path}: not a MyST Markdown notebook: {exc}") from None
     name = path.stem
     nb.metadata.pop("jupytext", None)  # how the text file is written, not the notebook's
-    nb.metadata["kernelspec"] = nb.metadata.get("kernelspec") or dict(KERNELSPEC)
+    # the build runs python3 whatever the header says (JupyterLab's save writes its own name)
+    nb.metadata["kernelspec"] = dict(KERNELSPEC)
     nb.metadata["language_info"] = {"name": "python"}
     for index, cell in enumerate(nb.cells):
         cell["id"] = f"{name[:2]}-{index:02d}"  # by position, as the notebooks always had
