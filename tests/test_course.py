@@ -379,3 +379,11 @@ def test_a_failing_cell_writes_nothing_and_says_which_lesson(tmp_path):
     assert str(exc.value).startswith("09-test (solution): a cell failed, so nothing was written")
     assert "ZeroDivisionError" in str(exc.value)
     assert list(out.iterdir()) == []
+
+
+def test_a_build_runs_on_the_sim_whatever_engine_the_caller_asked_for(tmp_path, monkeypatch):
+    monkeypatch.setenv("LABKIT_ENGINE", "netns")
+    write_lesson(tmp_path, "```{code-cell} ipython3\nimport os\nprint(os.environ['LABKIT_ENGINE'])"
+                 "\n```\n")
+    path = build.build(sources.read(tmp_path / "09-test.md"), "solution", tmp_path / "out")
+    assert nbformat.read(path, as_version=4).cells[1].outputs[0].text == "sim\n"
