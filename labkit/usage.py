@@ -139,8 +139,8 @@ def lab_arguments(topology: Any, engine: Any, flavour: Any, locale: Any, lab_id:
     from labkit.model.topology import Topology
 
     where = "Lab"
-    if not isinstance(topology, Mapping | Topology):
-        path(where, "topology", topology)  # a preset's name or a file
+    instance(where, "topology", topology, (str, os.PathLike, Mapping, Topology),
+             "a preset name, a file, a mapping or a Topology")
     name(where, "engine", engine)
     name(where, "flavour", flavour)
     name(where, "locale", locale, optional=True)

@@ -31,8 +31,10 @@ def sentence(err: pytest.ExceptionInfo[BaseException]) -> str:
 
 # -- Lab(...) ---------------------------------------------------------------------------------
 @pytest.mark.parametrize(("kwargs", "message"), [
-    ({"topology": 42}, "Lab: topology must be a path (str or pathlib.Path), not the int 42"),
-    ({"topology": None}, "Lab: topology must be a path (str or pathlib.Path), not None"),
+    ({"topology": 42}, "Lab: topology must be a preset name, a file, a mapping or a Topology, "
+                       "not the int 42"),
+    ({"topology": None}, "Lab: topology must be a preset name, a file, a mapping or a "
+                         "Topology, not None"),
     ({"engine": None}, "Lab: engine must be a name (a string), not None"),
     ({"engine": ""}, "Lab: engine must not be empty"),
     ({"flavour": 7}, "Lab: flavour must be a name (a string), not the int 7"),

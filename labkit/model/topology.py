@@ -2,7 +2,9 @@
 
 A `Topology` is immutable and validated as a whole when it is made from a document
 (`Topology.from_dict`, `load_topology`): every problem is collected and reported in one
-`TopologyError` before any engine builds anything. Adding a NIC returns a new topology.
+`TopologyError` before any engine builds anything, the lab's limits (schema.MAX_*) among the
+checks. Files are read by `docfile` (bounded, as if hostile). Adding a NIC returns a new
+topology, under the same name rules and limits.
 """
 
 from __future__ import annotations
@@ -320,7 +322,7 @@ def load_topology(spec: str | os.PathLike[str] | Mapping[str, Any] | Topology) -
                              f"not {kind(spec)}")
     preset = PRESET_DIR / f"{name}.yaml" if _PRESET_RE.match(name) else None
     if preset is not None and preset.is_file():
-        return _parse(docfile.read_bytes(preset, name, ""), name)
+        return _parse(docfile.read_bytes(preset, name, f"the preset {name} is gone"), name)
     known = ", ".join(preset_names())
     missing = f"no preset or file called {quote(name)} (presets: {known})"
     return _parse(docfile.read_bytes(Path(name), name, missing), name)
