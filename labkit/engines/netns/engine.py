@@ -15,10 +15,11 @@ import contextlib
 import errno
 import ipaddress
 import os
+import posixpath
 import shutil
 import socket
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -27,9 +28,10 @@ from pyroute2.netlink.exceptions import NetlinkError
 
 from labkit.engines.base import UNSET, Engine, OptionValue, Progress, _Unset
 from labkit.engines.bond_options import OPTIONS, parse_value
-from labkit.engines.netns import batch, readback, records, syscalls
+from labkit.engines.netns import batch, readback, records, sandbox, syscalls
 from labkit.engines.netns.clock import WallClock
-from labkit.engines.netns.process import RealProcess
+from labkit.engines.netns.process import LabPrograms, RealProcess
+from labkit.engines.netns.sandbox import SandboxError
 from labkit.errors import EngineUnavailable, KernelError
 from labkit.model import plan
 from labkit.model.flavours import Flavour
@@ -104,6 +106,7 @@ class NetnsEngine(Engine):
         self._watchers: dict[str, list[Callable[[str], None]]] = {}
         # snapshots taken since the lab last changed (by labkit, a real program, or time)
         self._snapshots: dict[str, HostSnapshot] = {}
+        self._programs: LabPrograms | None = None  # the real programs' sandboxes, on first use
 
     @property
     def clock(self) -> WallClock:
@@ -164,6 +167,7 @@ class NetnsEngine(Engine):
     def destroy(self) -> None:
         """Close the sockets, then remove what the state record lists (processes first),
         and the record."""
+        self._end_programs()
         with contextlib.suppress(Exception):
             atexit.unregister(self._destroy_at_exit)
         hosts, self._hosts = list(self._hosts.values()), {}
@@ -427,41 +431,62 @@ class NetnsEngine(Engine):
             ns.sysfs = target
         return ns.sysfs
 
-    def _real_path(self, host: str, path: str) -> tuple[str, bool]:
-        """(path to open, whether to open it from inside the namespace)."""
-        if path == "/sys" or path.startswith("/sys/"):
-            return self._sysfs_root(host) + path[4:], False
-        if path == "/proc/net" or path.startswith("/proc/net/"):
-            return "/proc/thread-self/net" + path[9:], True
-        if path.startswith("/proc/sys/net"):
-            return path, True
-        if path == "/proc" or path.startswith("/proc/"):
-            return path, False
-        raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), path)
+    @contextlib.contextmanager
+    def _real_path(self, host: str, path: str, write: bool = False) -> Iterator[str]:
+        """Run the block with the real path behind a lab host's /proc or /sys path (the
+        thread inside the host's namespace where the kernel decides by it), after checking
+        that the path, symlinks and `..` resolved, stays in what the host may see
+        (sandbox.seen): its network namespace's files and devices, a few harmless /proc files.
+        Anything else is PermissionError (EACCES) or FileNotFoundError, as in a container."""
+        path = posixpath.normpath("/" + path.lstrip("/"))
+        what = sandbox.seen(path)
+        if what.kind in ("denied", "absent") or (write and what.kind in ("proc", "listing")):
+            code = what.errno or (errno.EISDIR if what.kind == "listing" else errno.EACCES)
+            raise _os_error(code, path)
+        inside = what.kind in ("net", "sysctl")
+        with self._inside(host, inside):
+            if path.startswith("/sys"):
+                root = os.path.realpath(self._sysfs_root(host))
+                real = f"{root}/{what.rel}".rstrip("/")
+                allowed = ([real] if what.kind == "listing"
+                           else [f"{root}/{tree}" for tree in sandbox.SYS_TREES])
+            elif what.kind == "net":
+                base = os.path.realpath("/proc/thread-self/net")
+                real, allowed = f"{base}/{what.rel}".rstrip("/"), [base]
+            elif what.kind == "sysctl":
+                real = f"/proc/sys/net/{what.rel}".rstrip("/")
+                allowed = ["/proc/sys/net"]
+            else:  # a harmless /proc file, or /proc and /proc/sys themselves
+                real = f"/proc/{what.rel}".rstrip("/")
+                allowed = [real]
+            resolved = os.path.realpath(real)
+            if not any(resolved == a or resolved.startswith(a + "/") for a in allowed):
+                raise _os_error(errno.EACCES, path)
+            yield resolved
 
     def _inside(self, host: str, inside: bool) -> contextlib.AbstractContextManager[None]:
         return syscalls.entered(self.ns(host).fd) if inside else contextlib.nullcontext()
 
     def read_file(self, host: str, path: str) -> str:
-        real, inside = self._real_path(host, path)
-        with self._inside(host, inside):
+        with self._real_path(host, path) as real:
             try:
                 with open(real, "rb") as f:
                     data = f.read()
             except OSError as exc:
-                if exc.errno in (errno.ENOENT, errno.EISDIR, errno.ENOTDIR):
-                    raise
+                if exc.errno in (errno.ENOENT, errno.EISDIR, errno.ENOTDIR, errno.EACCES):
+                    raise _os_error(exc.errno, path) from None
                 raise KernelError(exc.errno or errno.EIO) from None
+            if real.startswith("/proc/") and real.count("/") == 2:
+                data = sandbox.proc_text(real[6:], data)
         return data.decode("utf-8", "replace")
 
     def write_file(self, host: str, path: str, data: str) -> None:
-        real, inside = self._real_path(host, path)
         self._snapshots.clear()
-        with self._inside(host, inside):
+        with self._real_path(host, path, write=True) as real:
             try:
-                fd = os.open(real, os.O_WRONLY)
-            except (FileNotFoundError, IsADirectoryError):
-                raise
+                fd = os.open(real, os.O_WRONLY | os.O_NOFOLLOW)
+            except (FileNotFoundError, IsADirectoryError) as exc:
+                raise _os_error(exc.errno or errno.ENOENT, path) from None
             except OSError as exc:  # open(2) refused (a read-only attribute): bash's words
                 if exc.errno in (errno.EACCES, errno.EPERM):
                     raise PermissionError(exc.errno, os.strerror(exc.errno), path) from None
@@ -475,9 +500,14 @@ class NetnsEngine(Engine):
         self._notify_new(host)
 
     def list_dir(self, host: str, path: str) -> list[str]:
-        real, inside = self._real_path(host, path)
-        with self._inside(host, inside):
-            return sorted(os.listdir(real))
+        with self._real_path(host, path) as real:
+            try:
+                names = os.listdir(real)
+            except OSError as exc:
+                raise _os_error(exc.errno or errno.EIO, path) from None
+        if real == "/proc":  # the machine's processes are not the lab host's
+            names = [n for n in names if not n.isdigit()]
+        return sorted(names)
 
     # -- state ------------------------------------------------------------------------------
     def snapshot(self, host: str) -> HostSnapshot:
@@ -539,9 +569,46 @@ class NetnsEngine(Engine):
 
     # -- processes --------------------------------------------------------------------------
     def spawn(self, host: str, argv: list[str], stdin: str = "") -> RealProcess:
-        """Start a real program inside `host`."""
+        """Start a real program inside `host`'s sandbox (sandbox.py): it sees the lab host,
+        this lab's namespaces and nothing of the machine."""
+        path = self.ns(host).path
         self._snapshots.clear()
-        return RealProcess(os.path.basename(self.ns(host).path), argv, stdin)
+        if self._programs is None:
+            self._programs = LabPrograms(self.real_programs, self._on_worker,
+                                         self._note_process, self._forget_process)
+        try:
+            return self._programs.spawn(path, [ns.path for ns in self._hosts.values()],
+                                        argv, stdin)
+        except SandboxError as exc:
+            raise EngineUnavailable(str(exc)) from None
+
+    def netns_host(self, name: str) -> str | None:
+        """The lab host whose namespace `ip -n NAME` would open (/run/netns/NAME), or None
+        when NAME is not one of this lab's."""
+        if "\0" in name or not name:
+            return None
+        path = os.path.normpath(f"{NETNS_DIR}/{name}")
+        for host, ns in self._hosts.items():
+            if ns.path == path:
+                return host
+        return None
+
+    def _on_worker(self, call: Callable[[], Any]) -> Any:
+        return self._worker.submit(call).result()
+
+    def _note_process(self, pid: int) -> None:
+        if self._record is not None:
+            self._record.note_process(pid)
+
+    def _forget_process(self, pid: int) -> None:
+        if self._record is not None:
+            self._record.forget_process(pid)
+
+    def _end_programs(self) -> None:
+        """Kill every real program of the lab and their sandboxes, and reap them."""
+        programs, self._programs = self._programs, None
+        if programs is not None:
+            programs.close()
 
     def exec(self, host: str, argv: list[str], stdin: str = "", timeout: float = 60.0
              ) -> tuple[int, str]:
@@ -552,6 +619,11 @@ class NetnsEngine(Engine):
         proc.kill()
         out, err = proc.output()
         return proc.returncode or 0, out + err
+
+
+def _os_error(code: int, path: str) -> OSError:
+    """The OSError subclass open(2)'s errno `code` gives (PermissionError for EACCES)."""
+    return OSError(code, os.strerror(code), path)
 
 
 def _destination(dst: str) -> dict[str, Any]:

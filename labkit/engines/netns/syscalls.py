@@ -71,3 +71,34 @@ def is_mountpoint(path: str) -> bool:
     """True when `path` is the target of a mount (as /proc/self/mountinfo lists it)."""
     with open("/proc/self/mountinfo", encoding="utf-8") as f:
         return any(line.split()[4] == path for line in f)
+
+
+# -- the sandbox's holder (sandbox.py) --------------------------------------------------------
+MS_RDONLY = 1
+MS_NOSUID = 2
+MS_NODEV = 4
+MS_NOEXEC = 8
+MS_REMOUNT = 32
+MS_PRIVATE = 1 << 18
+_SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "riscv64": 41, "ppc64le": 203, "s390x": 217}
+
+
+def mount_data(source: str, target: str, fstype: str | None, flags: int, data: str) -> None:
+    """mount(2) with filesystem options (tmpfs's size, mode)."""
+    _check(_libc.mount(source.encode(), target.encode(), fstype.encode() if fstype else None,
+                       flags, data.encode()), "mount", target)
+
+
+def bind_read_only(source: str, target: str, flags: int = MS_NOSUID | MS_NODEV) -> None:
+    """Bind `source` at `target`, then make that mount read-only (a bind takes the source's
+    flags until it is remounted)."""
+    mount(source, target, None, MS_BIND | MS_REC)
+    mount("none", target, None, MS_BIND | MS_REMOUNT | MS_RDONLY | flags)
+
+
+def pivot_root(new_root: str, put_old: str) -> None:
+    """Make `new_root` the root of the calling process's mount namespace."""
+    number = _SYS_PIVOT_ROOT.get(os.uname().machine)
+    if number is None:
+        raise OSError(38, f"pivot_root: no syscall number known for {os.uname().machine}")
+    _check(_libc.syscall(number, new_root.encode(), put_old.encode()), "pivot_root", new_root)
