@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from labkit import Lab, LabkitError, TopologyError, UsageTypeError
-from labkit.model.schema import check_ifname
+from labkit.model.schema import KERNEL_BLANKS, check_ifname
 from labkit.model.topology import Topology, load_topology
 
 
@@ -219,6 +219,66 @@ def test_the_kernel_agrees_except_where_labkit_is_stricter() -> None:
             assert kernel_takes, (name, run.stderr)
         else:
             assert kernel_takes == (check_ifname(name) is None), (name, run.stderr)
+
+
+KERNEL_PROBE = """
+import json, sys
+from pyroute2 import IPRoute
+from pyroute2.netlink.exceptions import NetlinkError
+out = []
+with IPRoute() as ipr:
+    for name in json.load(sys.stdin):
+        try:
+            ipr.link("add", ifname=name, kind="veth", peer="p0")
+        except NetlinkError as exc:
+            out.append(exc.code)
+            continue
+        made = [(link["index"], link.get_attr("IFLA_IFNAME")) for link in ipr.get_links()]
+        out.append(0 if name in {n for _, n in made} else -1)  # -1: renamed (eth%d: eth0)
+        for index, made_name in made:
+            if made_name not in ("lo", "p0"):
+                ipr.link("del", index=index)  # and its peer with it
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("unshare") is None,
+                    reason="needs root and unshare")
+def test_generated_names_agree_with_the_kernel() -> None:
+    """400 names drawn from characters each rule is about, tried on this machine's kernel
+    through netlink (pyroute2) in a network namespace of the test's own: labkit takes a name
+    exactly when the kernel keeps it as given, except that it also refuses unprintable ones."""
+    import json
+    import random
+    import sys
+
+    pytest.importorskip("pyroute2")
+    plain = "abcXYZ019._-@\u00e9\u20ac\u00f1\u6f22\U0001f600"  # each rule's characters:
+    rare = "/:% \t\n\v\f\r\x01\x7f\u00e0\u00a0\u202e\u200b\u2028\u3000"
+    rng = random.Random(10)
+
+    def char() -> str:
+        return rng.choice(rare if rng.random() < 0.04 else plain)
+    names = [".", "..", *("".join(char() for _ in range(rng.randint(1, 14)))
+                          for _ in range(400))]
+    run = subprocess.run(["unshare", "-n", sys.executable, "-c", KERNEL_PROBE],
+                         input=json.dumps(names), capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    kept = [code == 0 for code in json.loads(run.stdout)]
+    assert len(kept) == len(names) and 50 < sum(kept) < len(names) - 50  # both kinds tried
+    def labkit_only(ch: str) -> bool:
+        """Refused by labkit, taken by the kernel: unprintable or blank characters whose
+        UTF-8 bytes hold none of the kernel's blanks (U+202E, U+2028, U+3000, ...)."""
+        return (not ch.isprintable() or ch.isspace()) and not KERNEL_BLANKS & set(ch.encode())
+    compared = 0
+    for name, kernel_keeps in zip(names, kept, strict=True):
+        why = check_ifname(name)
+        if any(labkit_only(ch) for ch in name):
+            assert why is not None, name
+            continue
+        assert (why is None) == kernel_keeps, (name, why)
+        compared += 1
+    assert compared > 300
 
 
 def test_host_names_and_text_fields_are_sane() -> None:
