@@ -4,7 +4,7 @@ Each function checks one argument and returns it (converted where Python's conve
 as a number of seconds to float), or raises UsageTypeError / UsageValueError whose message
 names the function, the argument, what it must be and what it was:
 
-    Lab.sleep: seconds must be a number (int or float), not the str '3'
+    Lab.sleep: seconds must be a number of seconds (int or float), not the str '3'
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import numbers
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from labkit.errors import UsageTypeError, UsageValueError, kind, quote
@@ -99,16 +99,6 @@ def instance(where: str, arg: str, value: T, types: type | tuple[type, ...], wha
     """An instance of `types`; `what` says it in words."""
     if not isinstance(value, types):
         raise _wrong_type(where, arg, what, value)
-    return value
-
-
-def one_of(where: str, arg: str, value: Any, choices: Iterable[str]) -> str:
-    """One of `choices` (listed in the message when it is not)."""
-    options = list(choices)
-    text(where, arg, value, what=f"one of {', '.join(options)}")
-    if value not in options:
-        raise UsageValueError(f"{where}: {arg} must be one of {', '.join(options)}, "
-                              f"not {quote(value)}")
     return value
 
 
