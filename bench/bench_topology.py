@@ -16,6 +16,12 @@ and that ratio divided by N/8: about 1 when the phase is linear, growing with N 
 Last, the largest lab the limits allow: 64 hosts with 4 NICs each, 256 cables. Timings are
 printed, never asserted.
 
+What still grows faster than the hosts is physics, not bookkeeping: in its first seconds each
+NIC sends about six IPv6 multicast frames (MLD reports, DAD, a router solicitation), and with
+no multicast querier on the LAN a Linux bridge floods them to every other port, as the sim's
+does, so N NICs cost N x 6 x N deliveries. The bookkeeping that grew was the bridge's port
+numbering (a scan of the ports for every candidate number: cubic in the ports), now one set.
+
     .venv/bin/python bench/bench_topology.py [--runs N] [--sizes 8,16,32,64,128,256]
 """
 
