@@ -63,7 +63,8 @@ def test_lab_lands_on_notebook_00_and_its_dashboard_follows_a_click(server, driv
     assert "[labkit] engine: " in server.printed()  # ./lab says which engine and why
     # ./lab made the learner's copy, says where, and serves it
     assert f"[labkit] your notebooks: {server.notebooks} " in server.printed()
-    assert sorted(p.name for p in server.notebooks.glob("*.ipynb")) == NOTEBOOKS
+    assert sorted(p.name for p in server.notebooks.glob("*.ipynb")) == sorted(
+        p.name for p in (REPO / "notebooks").glob("*.ipynb"))
     driver.get(f"{server.url}/?token={server.token}")  # where ./lab's browser goes
     page = browser.NotebookPage(driver, "00-start-here.ipynb")
     with shot_on_failure(driver, "00-start-here"):
