@@ -307,6 +307,17 @@ def test_64_hosts_are_a_lab_and_65_are_refused_before_anything_is_built() -> Non
         Lab(lab_doc(65), engine="sim")  # the constructor refuses it: no engine is made
 
 
+def test_a_topology_made_by_hand_gets_no_way_around_the_limits() -> None:
+    from dataclasses import replace
+
+    topo = load_topology(lab_doc(64))
+    big = replace(topo, hosts=(*topo.hosts, replace(topo.hosts[0], name="extra")))
+    with pytest.raises(TopologyError) as err:
+        Lab(big, engine="sim")
+    assert err.value.problems[0] == "lab.hosts: lists 65 hosts; a lab allows at most 64"
+    assert load_topology(topo) is topo
+
+
 def test_32_nics_are_a_host_and_33_are_refused() -> None:
     assert len(load_topology(lab_doc(1, 32)).hosts[0].nics) == 32
     assert refusal(lab_doc(1, 33)).problems == [

@@ -311,9 +311,10 @@ def _cross_check(topo: Topology) -> list[str]:
 
 
 def load_topology(spec: str | os.PathLike[str] | Mapping[str, Any] | Topology) -> Topology:
-    """A topology from a preset name, a YAML/JSON file, a dict, or a Topology (returned as is)."""
+    """A topology from a preset name, a YAML/JSON file, a dict, or a Topology (checked as a
+    document is: one made by hand gets no way around the rules and limits)."""
     if isinstance(spec, Topology):
-        return spec
+        return _checked(spec)
     if isinstance(spec, Mapping):
         return Topology.from_dict(spec)
     name = os.fspath(spec) if isinstance(spec, str | os.PathLike) else None
@@ -326,6 +327,13 @@ def load_topology(spec: str | os.PathLike[str] | Mapping[str, Any] | Topology) -
     known = ", ".join(preset_names())
     missing = f"no preset or file called {quote(name)} (presets: {known})"
     return _parse(docfile.read_bytes(Path(name), name, missing), name)
+
+
+@functools.lru_cache(maxsize=32)
+def _checked(topo: Topology) -> Topology:
+    """`topo` itself once its document passes (a Topology never changes: checked once)."""
+    Topology.from_dict(topo.to_dict(), source=topo.name)
+    return topo
 
 
 @functools.lru_cache(maxsize=32)
