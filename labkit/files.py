@@ -2,16 +2,24 @@
 
 Each host sees its own tree under `<lab dir>/<host>/`, so the files are visible and editable
 from JupyterLab too. /proc and /sys are not here: the engine serves them. Writes are atomic
-(write a temporary file, then rename), so no reader ever sees a torn file.
+(write a temporary file, then rename), so no reader ever sees a torn file. Text is bytes as the
+kernel keeps it: bytes that are not UTF-8 round-trip as surrogate escapes (Python's
+`surrogateescape`), and errors are the OSErrors the host's own paths would give (a name over
+NAME_MAX bytes is ENAMETOOLONG whatever the lab directory's own path adds).
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import tempfile
 from pathlib import Path, PurePosixPath
 
 PSEUDO_ROOTS = ("/proc", "/sys", "/dev")
+NAME_MAX = 255  # bytes of one path component (Linux)
+PATH_MAX = 4096  # bytes of a whole path, its NUL included
+ENCODING = {"encoding": "utf-8", "errors": "surrogateescape"}
 DEFAULT_FILES = {
     "etc/hostname": "{host}\n",
     "etc/hosts": ("127.0.0.1   localhost localhost.localdomain localhost4 "
@@ -24,6 +32,17 @@ DEFAULT_FILES = {
 def is_pseudo(path: str) -> bool:
     """True for paths the kernel serves (/proc, /sys) or devices."""
     return any(path == root or path.startswith(root + "/") for root in PSEUDO_ROOTS)
+
+
+def check_name(path: str) -> None:
+    """Raise the OSError open(2) gives for a path the kernel refuses before looking at it:
+    ENOENT for an empty one, ENAMETOOLONG for a component over NAME_MAX or a path over
+    PATH_MAX bytes."""
+    if not path:
+        raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), path)
+    raw = path.encode("utf-8", "surrogateescape")
+    if len(raw) >= PATH_MAX or any(len(part) > NAME_MAX for part in raw.split(b"/")):
+        raise OSError(errno.ENAMETOOLONG, os.strerror(errno.ENAMETOOLONG), path)
 
 
 def normalize(path: str, cwd: str = "/root") -> str:
@@ -60,32 +79,71 @@ class LabFiles:
         (self.root / host / "tmp").mkdir(parents=True, exist_ok=True)
 
     def local(self, host: str, path: str) -> Path:
-        """Where `path` of `host` lives on disk (FileNotFoundError for a path with NUL)."""
+        """Where `path` of `host` lives on disk (FileNotFoundError for a path with NUL,
+        ENAMETOOLONG as check_name says)."""
         if "\0" in path:
-            raise FileNotFoundError(path)
+            raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), path)
+        check_name(path)
         self.seed_host(host)
         return self.root / host / normalize(path).lstrip("/")
 
+    def stat(self, host: str, path: str) -> os.stat_result:
+        """stat(2) of a host's path: its OSError (ENOENT, ENOTDIR, ENAMETOOLONG) if none."""
+        target = self.local(host, path)
+        try:
+            return os.stat(target)
+        except OSError as exc:
+            raise type(exc)(exc.errno, exc.strerror, path) from None
+
     def read(self, host: str, path: str) -> str:
         """The text of a file; OSError subclasses as open(2) would give."""
-        target = self.local(host, path)
-        if target.is_dir():
-            raise IsADirectoryError(path)
-        return target.read_text(encoding="utf-8")
+        if stat.S_ISDIR(self.stat(host, path).st_mode):
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), path)
+        try:
+            return self.local(host, path).read_text(**ENCODING)
+        except OSError as exc:
+            raise type(exc)(exc.errno, exc.strerror, path) from None
 
     def exists(self, host: str, path: str) -> bool:
-        return self.local(host, path).exists()
+        try:
+            self.stat(host, path)
+        except OSError:
+            return False
+        return True
 
     def is_dir(self, host: str, path: str) -> bool:
-        return normalize(path) == "/" or self.local(host, path).is_dir()
+        try:
+            return stat.S_ISDIR(self.stat(host, path).st_mode)
+        except OSError:
+            return False
 
     def listdir(self, host: str, path: str) -> list[str]:
-        target = self.local(host, path)
-        if not target.exists():
-            raise FileNotFoundError(path)
-        if not target.is_dir():
-            raise NotADirectoryError(path)
-        return sorted(os.listdir(target))
+        if not stat.S_ISDIR(self.stat(host, path).st_mode):
+            raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), path)
+        return sorted(os.listdir(self.local(host, path)))
+
+    def check_writable(self, host: str, path: str) -> None:
+        """Raise the OSError open(path, O_WRONLY|O_CREAT) would give (EISDIR, ENOENT, ENOTDIR,
+        ENAMETOOLONG); return when it would succeed. Nothing is created."""
+        normal = normalize(path)
+        if normal == "/":
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), path)
+        try:
+            mode = self.stat(host, normal).st_mode
+        except FileNotFoundError:
+            parent = normal.rsplit("/", 1)[0] or "/"
+            try:
+                parent_mode = self.stat(host, parent).st_mode
+            except OSError as exc:
+                raise type(exc)(exc.errno, exc.strerror, path) from None
+            if not stat.S_ISDIR(parent_mode):
+                raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR),
+                                         path) from None
+            return
+        except OSError as exc:
+            raise type(exc)(exc.errno, exc.strerror, path) from None
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), path)
 
     def mode(self, host: str, path: str) -> int:
         """The file's permission bits (OSError as stat(2) gives)."""
@@ -105,12 +163,12 @@ class LabFiles:
             else:
                 raise FileNotFoundError(path)
         if append and target.exists():
-            text = target.read_text(encoding="utf-8") + text
+            text = target.read_text(**ENCODING) + text
         if mode is None:
             mode = target.stat().st_mode & 0o7777 if target.exists() else 0o644
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            with os.fdopen(fd, "w", **ENCODING) as fh:
                 fh.write(text)
             os.chmod(tmp, mode)
             os.replace(tmp, target)

@@ -117,12 +117,12 @@ class Shell:
     # -- entry points -----------------------------------------------------------------------
     def run(self, line: str, host: str = "server") -> ShellResult:
         """Run one command line on `host` to its end (background jobs stay running)."""
-        line = line.replace("\0", "")  # a terminal cannot send NUL; bash never sees one
+        line = typed(line)
         self.engine.clock.settle()  # catch up with what happened while nobody typed
         text, status = self._drive(self._line(line, host), wait=True)
         self.engine.clock.settle()  # the daemons handle what the command set off
         self.last_status[host] = status
-        return ShellResult(host=host, cmd=line, stdout=text, returncode=status)
+        return ShellResult(host=host, cmd=shown(line), stdout=shown(text), returncode=status)
 
     def wait_jobs(self, host: str) -> str:
         """`wait`: finish the host's background jobs; their output, in start order."""
@@ -130,8 +130,7 @@ class Shell:
         for job in [j for j in self.jobs if j.host == host]:
             if not job.finished:
                 job.output, job.status = self._drive(job.steps, wait=True, first=job.running)
-            text = job.output
-            out.append(text)
+            out.append(job.output)
             self.jobs.remove(job)
         return "".join(out)
 
@@ -202,6 +201,8 @@ class Shell:
             if r.op == "<":
                 try:
                     stdin = self.read_path(host, r.target)
+                except KernelError as exc:
+                    return 1, "", f"bash: {r.target}: {exc.strerror}\n"
                 except OSError as exc:
                     return 1, "", f"bash: {r.target}: {_strerror(exc)}\n"
         # output redirections are opened before the program runs, as bash does
@@ -254,10 +255,12 @@ class Shell:
         return status, to_next, to_terminal
 
     def _exec(self, inv: Invocation) -> Generator[Pending, None, int]:
+        from labkit.shell.programs import REAL_PROGRAM
+
         name = inv.argv[0]
         program = self.programs.get(name)
         if name in self.engine.real_programs:
-            program = self.programs.get("__real__")
+            program = REAL_PROGRAM
         if program is None:
             inv.err(f"bash: {name}: command not found\n")
             return 127
@@ -278,22 +281,30 @@ class Shell:
     # -- paths ------------------------------------------------------------------------------
     def read_path(self, host: str, path: str) -> str:
         """Read a file of `host`: /proc and /sys from the engine, the rest from the lab files."""
+        fs.check_name(path)
         path = fs.normalize(path)
         if fs.is_pseudo(path):
             return self.engine.read_file(host, path)
         return self.files.read(host, path)
 
     def is_dir(self, host: str, path: str) -> bool:
-        path = fs.normalize(path)
-        if fs.is_pseudo(path):
-            try:
-                self.engine.list_dir(host, path)
-            except OSError:
-                return False
-            return True
-        return self.files.is_dir(host, path)
+        try:
+            self.check_dir(host, path)
+        except (OSError, KernelError):
+            return False
+        return True
+
+    def check_dir(self, host: str, path: str) -> None:
+        """Return if `path` is a directory of `host`, else raise the OSError chdir(2) gives."""
+        fs.check_name(path)
+        normal = fs.normalize(path)
+        if fs.is_pseudo(normal):
+            self.engine.list_dir(host, normal)
+            return
+        self.files.listdir(host, normal)
 
     def list_dir(self, host: str, path: str) -> list[str]:
+        fs.check_name(path)
         path = fs.normalize(path)
         if fs.is_pseudo(path):
             return self.engine.list_dir(host, path)
@@ -301,6 +312,10 @@ class Shell:
 
     def _can_open_for_write(self, host: str, path: str) -> str | None:
         """bash's open(2) of a redirection target: None when it would succeed, else why not."""
+        try:
+            fs.check_name(path)
+        except OSError as exc:
+            return _strerror(exc)
         if fs.is_pseudo(path):
             if self.is_dir(host, path):
                 return "Is a directory"
@@ -313,11 +328,10 @@ class Shell:
             except (OSError, KernelError):
                 pass
             return None
-        if self.files.is_dir(host, path):
-            return "Is a directory"
-        parent = path.rsplit("/", 1)[0] or "/"
-        if not self.files.is_dir(host, parent):
-            return "No such file or directory"
+        try:
+            self.files.check_writable(host, path)
+        except OSError as exc:
+            return _strerror(exc)
         return None
 
     def _write_redirect(self, host: str, target: str, text: str, program: str) -> str:
@@ -336,6 +350,22 @@ class Shell:
         except OSError as exc:
             return f"bash: {path}: {_strerror(exc)}\n"
         return ""
+
+
+def typed(line: str) -> str:
+    """A command line as a terminal sends it: bytes. NUL cannot be typed (bash never sees
+    one); a surrogate that stands for a byte (Python's surrogateescape, U+DC80-U+DCFF) is that
+    byte, and bytes that spell UTF-8 are that character; any other surrogate is no character a
+    terminal could send, so it arrives as U+FFFD."""
+    line = line.replace("\0", "")
+    line = "".join("\ufffd" if "\ud800" <= c <= "\udfff" and not "\udc80" <= c <= "\udcff"
+                   else c for c in line)
+    return line.encode("utf-8", "surrogateescape").decode("utf-8", "surrogateescape")
+
+
+def shown(text: str) -> str:
+    """Text as a UTF-8 terminal shows it: bytes that are not UTF-8 become U+FFFD."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def _strerror(exc: OSError) -> str:

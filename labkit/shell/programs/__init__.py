@@ -11,6 +11,7 @@ from labkit.shell.programs import (
     nmcli,
     ping,
     real,
+    sed,
     systemctl,
     textutils,
 )
@@ -20,7 +21,7 @@ PROGRAMS = {
     "grep": textutils.grep,
     "head": textutils.head,
     "tail": textutils.tail,
-    "sed": textutils.sed,
+    "sed": sed.sed,
     "wc": textutils.wc,
     "echo": textutils.echo,
     "true": textutils.true,
@@ -39,5 +40,8 @@ PROGRAMS = {
     "nmcli": nmcli.nmcli,
     "systemctl": systemctl.systemctl,
     "journalctl": journalctl.journalctl,
-    "__real__": real.real,  # what engines with real programs run for those names
 }
+
+# What engines with real programs run for the names in their `real_programs`: kept out of
+# PROGRAMS so that no name a user can type reaches it.
+REAL_PROGRAM = real.real

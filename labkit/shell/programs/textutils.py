@@ -1,5 +1,5 @@
-"""cat, grep, head, tail, sed, echo, sleep, ls, wc and bash's small builtins, as GNU coreutils,
-grep, sed and bash behave for the options a lab uses (C locale), messages and statuses included.
+"""cat, grep, head, tail, echo, sleep, ls, wc and bash's small builtins, as GNU coreutils,
+grep and bash behave for the options a lab uses (C locale), messages and statuses included.
 """
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 
 from labkit.errors import KernelError
+from labkit.shell.programs import posixre
 from labkit.shell.session import Invocation, Pending, _strerror
 
 TRY = "Try '{prog} --help' for more information.\n"
@@ -39,27 +40,6 @@ def cat(inv: Invocation) -> int:
 
 
 # -- grep ---------------------------------------------------------------------------------------
-def bre_to_python(pattern: str, extended: bool, fixed: bool) -> str:
-    """A POSIX basic/extended regular expression as a Python one (the common subset)."""
-    if fixed:
-        return re.escape(pattern)
-    if extended:
-        return pattern
-    out = []
-    i = 0
-    while i < len(pattern):
-        c = pattern[i]
-        if c == "\\" and i + 1 < len(pattern):
-            n = pattern[i + 1]
-            out.append({"|": "|", "(": "(", ")": ")", "{": "{", "}": "}", "+": "+",
-                        "?": "?"}.get(n, "\\" + n))
-            i += 2
-            continue
-        out.append("\\" + c if c in "+?(){}|" else c)
-        i += 1
-    return "".join(out)
-
-
 def grep(inv: Invocation) -> int:
     """grep [-ivcnwqEFoh] [-A N] [-B N] [-C N] [-e PATTERN] PATTERN [FILE]..."""
     args = inv.argv[1:]
@@ -129,14 +109,25 @@ def grep(inv: Invocation) -> int:
     if not patterns:
         inv.err("Usage: grep [OPTION]... PATTERNS [FILE]...\n" + TRY.format(prog="grep"))
         return 2
-    try:
-        regs = [re.compile(
-            (r"\b(?:" if "w" in flags else "") + bre_to_python(p, "E" in flags, "F" in flags)
-            + (r")\b" if "w" in flags else ""), re.IGNORECASE if "i" in flags else 0)
-            for pat in patterns for p in pat.split("\n")]
-    except re.error:
-        inv.err("grep: Unmatched ( or \\(\n")
-        return 2
+    regs = []
+    for p in (p for pat in patterns for p in pat.split("\n")):
+        try:
+            if "F" in flags:
+                body = re.escape(p)
+            else:
+                t = posixre.translate(p, extended="E" in flags, grep=True)
+                body = t.pattern
+                for warning in t.warnings:
+                    inv.err(f"grep: warning: {warning}\n")
+            if "w" in flags:
+                body = rf"(?<![0-9A-Za-z_])(?:{body})(?![0-9A-Za-z_])"
+            regs.append(re.compile(body, re.DOTALL | (re.IGNORECASE if "i" in flags else 0)))
+        except posixre.PosixRegexError as exc:
+            inv.err(f"grep: {exc}\n")
+            return 2
+        except re.error as exc:  # a translation labkit got wrong: said, not raised
+            inv.err(f"grep: Invalid regular expression ({exc})\n")
+            return 2
     sources: list[tuple[str, str | None]] = []
     status_err = False
     for name in files or ["-"]:
@@ -291,199 +282,6 @@ def wc(inv: Invocation) -> int:
     return 0
 
 
-# -- sed ----------------------------------------------------------------------------------------
-@dataclass
-class SedCommand:
-    """One sed command with an optional address."""
-
-    address: str | None
-    cmd: str
-    regex: re.Pattern[str] | None = None
-    repl: str = ""
-    count: int = 1
-    print_after: bool = False
-
-
-def _parse_sed(script: str, expr_no: int) -> list[SedCommand]:
-    cmds: list[SedCommand] = []
-    i = 0
-    s = script
-    while i < len(s):
-        while i < len(s) and s[i] in " \t\n;":
-            i += 1
-        if i >= len(s):
-            break
-        address = None
-        if s[i].isdigit() or s[i] == "$":
-            j = i
-            while j < len(s) and (s[j].isdigit() or s[j] == "$"):
-                j += 1
-            address = s[i:j]
-            i = j
-        elif s[i] == "/":
-            j = s.find("/", i + 1)
-            if j < 0:
-                raise ValueError(f"sed: -e expression #{expr_no}, char {len(s)}: "
-                                 "unterminated address regex")
-            address = "/" + s[i + 1:j]
-            i = j + 1
-        if i >= len(s):
-            raise ValueError(f"sed: -e expression #{expr_no}, char {i}: missing command")
-        c = s[i]
-        if c == "s":
-            if i + 1 >= len(s):
-                raise ValueError(f"sed: -e expression #{expr_no}, char {i + 1}: "
-                                 "unterminated `s' command")
-            delim = s[i + 1]
-            parts: list[str] = []
-            j = i + 2
-            buf = ""
-            while j < len(s) and len(parts) < 2:
-                if s[j] == "\\" and j + 1 < len(s) and s[j + 1] == delim:
-                    buf += delim
-                    j += 2
-                    continue
-                if s[j] == delim:
-                    parts.append(buf)
-                    buf = ""
-                else:
-                    buf += s[j]
-                j += 1
-            if len(parts) < 2:
-                raise ValueError(f"sed: -e expression #{expr_no}, char {len(s)}: "
-                                 "unterminated `s' command")
-            flags = ""
-            while j < len(s) and s[j] not in ";\n":
-                flags += s[j]
-                j += 1
-            bad = [f for f in flags.strip() if f not in "gpI"]
-            if bad:
-                raise ValueError(f"sed: -e expression #{expr_no}, char {j}: "
-                                 "unknown option to `s'")
-            pattern = bre_to_python(parts[0], False, False)
-            repl = re.sub(r"\\(\d)", r"\\g<\1>", parts[1]).replace("&", r"\g<0>")
-            cmds.append(SedCommand(address, "s", re.compile(
-                pattern, re.IGNORECASE if "I" in flags else 0), repl,
-                0 if "g" in flags else 1, "p" in flags))
-            i = j
-        elif c in "dpq":
-            cmds.append(SedCommand(address, c))
-            i += 1
-        else:
-            raise ValueError(f"sed: -e expression #{expr_no}, char {i + 1}: "
-                             f"unknown command: `{c}'")
-    return cmds
-
-
-def _sed_apply(cmds: list[SedCommand], text: str, quiet: bool) -> str:
-    lines = text.splitlines(keepends=True)
-    out = []
-    for n, raw in enumerate(lines, start=1):
-        line = raw[:-1] if raw.endswith("\n") else raw
-        nl = "\n" if raw.endswith("\n") else ""
-        deleted = False
-        extra = []
-        quit_after = False
-        for c in cmds:
-            if c.address is not None:
-                if c.address.startswith("/"):
-                    if not re.search(bre_to_python(c.address[1:], False, False), line):
-                        continue
-                elif c.address == "$":
-                    if n != len(lines):
-                        continue
-                elif int(c.address) != n:
-                    continue
-            if c.cmd == "s" and c.regex is not None:
-                new, hits = c.regex.subn(c.repl, line, count=c.count)
-                line = new
-                if hits and c.print_after:
-                    extra.append(line + nl)
-            elif c.cmd == "d":
-                deleted = True
-                break
-            elif c.cmd == "p":
-                extra.append(line + nl)
-            elif c.cmd == "q":
-                quit_after = True
-                break
-        out += extra
-        if not deleted and not quiet:
-            out.append(line + nl)
-        if quit_after:
-            break
-    return "".join(out)
-
-
-def sed(inv: Invocation) -> int:
-    """sed [-n] [-i] [-e SCRIPT]... [SCRIPT] [FILE]...: s///, d, p, q; line or /re/ addresses."""
-    args = inv.argv[1:]
-    in_place = quiet = False
-    scripts: list[str] = []
-    files: list[str] = []
-    i = 0
-    while i < len(args):
-        a = args[i]
-        if a in ("-i", "--in-place") or a.startswith("-i"):
-            in_place = True
-        elif a in ("-n", "--quiet", "--silent"):
-            quiet = True
-        elif a == "-e":
-            if i + 1 >= len(args):
-                inv.err("sed: option requires an argument -- 'e'\n"
-                        "Usage: sed [OPTION]... {script-only-if-no-other-script} "
-                        "[input-file]...\n\n")
-                return 1
-            scripts.append(args[i + 1])
-            i += 1
-        elif a.startswith("-") and a != "-" and len(a) > 1 and not a.startswith("--"):
-            if set(a[1:]) <= {"n", "i", "E", "r"}:
-                quiet = quiet or "n" in a
-                in_place = in_place or "i" in a
-            else:
-                inv.err(f"sed: invalid option -- '{a[1]}'\n")
-                return 1
-        elif not scripts and not files:
-            scripts.append(a)
-        else:
-            files.append(a)
-        i += 1
-    if not scripts:
-        inv.err("Usage: sed [OPTION]... {script-only-if-no-other-script} [input-file]...\n\n")
-        return 1
-    try:
-        cmds = [c for n, s in enumerate(scripts, start=1) for c in _parse_sed(s, n)]
-    except ValueError as exc:
-        inv.err(f"{exc}\n")
-        return 1
-    if in_place and not files:
-        inv.err("sed: no input files\n")
-        return 1
-    status = 0
-    for name in files or ["-"]:
-        try:
-            text = inv.stdin if name == "-" else inv.shell.read_path(inv.host, name)
-        except (OSError, KernelError) as exc:
-            msg = exc.strerror if isinstance(exc, KernelError) else _strerror(exc)
-            inv.err(f"sed: can't read {name}: {msg}\n")
-            status = 2
-            continue
-        result = _sed_apply(cmds, text, quiet)
-        if in_place:
-            try:
-                if inv.shell.is_dir(inv.host, name):
-                    inv.err(f"sed: couldn't edit {name}: not a regular file\n")
-                    status = 4
-                    continue
-                inv.shell.files.write(inv.host, name, result)
-            except OSError as exc:
-                inv.err(f"sed: couldn't open temporary file {name}: {_strerror(exc)}\n")
-                status = 4
-        else:
-            inv.out(result)
-    return status
-
-
 # -- echo and small builtins --------------------------------------------------------------------
 def echo(inv: Invocation) -> int:
     """bash's echo builtin: -n, -e, -E."""
@@ -495,9 +293,59 @@ def echo(inv: Invocation) -> int:
         args = args[1:]
     text = " ".join(args)
     if escapes:
-        text = text.encode().decode("unicode_escape")
+        text, stop = _echo_escapes(text)
+        if stop:  # \c: no more output, not even the newline
+            inv.out(text)
+            return 0
     inv.out(text + ("\n" if newline else ""))
     return 0
+
+
+ECHO_SIMPLE = {"a": "\a", "b": "\b", "e": "\x1b", "E": "\x1b", "f": "\f", "n": "\n",
+               "r": "\r", "t": "\t", "v": "\v", "\\": "\\"}
+
+
+def _echo_escapes(text: str) -> tuple[str, bool]:
+    """bash's `echo -e`: the text with its escapes made, and whether a \\c stopped it. A byte
+    that is not UTF-8 (\\xff) stays a byte (a surrogate escape), as bash writes it."""
+    out: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c != "\\" or i + 1 >= n:
+            out.append(c)
+            i += 1
+            continue
+        e = text[i + 1]
+        if e in ECHO_SIMPLE:
+            out.append(ECHO_SIMPLE[e])
+            i += 2
+        elif e == "c":
+            return "".join(out), True
+        elif e in "0xuU":
+            digits = {"0": "01234567", "x": "0123456789abcdefABCDEF"}.get(e,
+                                                                       "0123456789abcdefABCDEF")
+            limit = {"0": 3, "x": 2, "u": 4, "U": 8}[e]
+            j = i + 2
+            while j < n and j - i - 2 < limit and text[j] in digits:
+                j += 1
+            body = text[i + 2:j]
+            if not body and e != "0":
+                out.append("\\" + e)
+                i += 2
+                continue
+            value = int(body or "0", 8 if e == "0" else 16)
+            if e in "0x":
+                out.append(bytes([value & 0xFF]).decode("utf-8", "surrogateescape"))
+            elif value > 0x10FFFF or 0xD800 <= value <= 0xDFFF:
+                out.append("\\" + text[i + 1:j])  # bash prints what it cannot encode as typed
+            else:
+                out.append(chr(value))
+            i = j
+        else:
+            out.append("\\" + e)
+            i += 2
+    return "".join(out), False
 
 
 def true(inv: Invocation) -> int:
@@ -515,9 +363,18 @@ def pwd(inv: Invocation) -> int:
 
 def cd(inv: Invocation) -> int:
     """cd stays in /root: the lab shell has no working directory to change."""
-    target = inv.argv[1] if len(inv.argv) > 1 else "/root"
-    if not inv.shell.is_dir(inv.host, target):
-        inv.err(f"bash: cd: {target}: No such file or directory\n")
+    args = inv.argv[1:]
+    if len(args) > 1:
+        inv.err("bash: cd: too many arguments\n")
+        return 1
+    target = args[0] if args else "/root"
+    try:
+        inv.shell.check_dir(inv.host, target)
+    except KernelError as exc:
+        inv.err(f"bash: cd: {target}: {exc.strerror}\n")
+        return 1
+    except OSError as exc:
+        inv.err(f"bash: cd: {target}: {_strerror(exc)}\n")
         return 1
     return 0
 
@@ -626,8 +483,9 @@ def ls(inv: Invocation) -> int:
             else:
                 inv.shell.read_path(inv.host, p)
                 names = [p]
-        except (OSError, KernelError):
-            inv.err(f"ls: cannot access '{p}': No such file or directory\n")
+        except (OSError, KernelError) as exc:
+            msg = exc.strerror if isinstance(exc, KernelError) else _strerror(exc)
+            inv.err(f"ls: cannot access '{p}': {msg}\n")
             status = 2
             continue
         if len(paths) > 1:
