@@ -197,10 +197,12 @@ def ipython() -> Iterator[Any]:
     from IPython.core.interactiveshell import InteractiveShell
 
     shell = InteractiveShell.instance()
+    colours, mode = shell.colors, shell.InteractiveTB.mode
     shell.run_line_magic("colors", "linux")  # as a notebook: errors in colour
     shell.run_line_magic("xmode", "context")
     yield shell
-    shell.run_line_magic("xmode", "context")
+    shell.run_line_magic("colors", colours)
+    shell.run_line_magic("xmode", mode)
 
 
 def shown(shell: Any, cell: str) -> tuple[list[str], BaseException | None]:
