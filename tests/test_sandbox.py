@@ -261,7 +261,13 @@ def test_netns_verbs_see_only_this_lab(labs: dict) -> None:
     after = netns_names()  # (other labs of this machine may come and go meanwhile)
     assert ours <= after and "evil" not in after
     assert {n for n in after - before if n.startswith((f"{ME}-", f"{OTHER}-"))} == set()
-    assert OTHER not in sh(labs, "ip -all netns exec ip -br link")[1]
+    status, text = sh(labs, "ip -all netns exec ip -br link")
+    assert status == 0 and OTHER not in text
+    assert sorted(re.findall(r"^netns: (\S+)$", text, flags=re.M)) == sorted(
+        f"{ME}-{h}" for h in HOSTS)
+    status, text = sh(labs, "ip -all netns del")  # (ip stops at the first, status 0)
+    assert text.endswith("Read-only file system\n")
+    assert ours <= netns_names()
 
 
 def test_netns_1_is_the_lab_host_itself(labs: dict) -> None:

@@ -31,7 +31,6 @@ from labkit.engines.bond_options import OPTIONS, parse_value
 from labkit.engines.netns import batch, readback, records, sandbox, syscalls
 from labkit.engines.netns.clock import WallClock
 from labkit.engines.netns.process import LabPrograms, RealProcess
-from labkit.engines.netns.sandbox import SandboxError
 from labkit.errors import EngineUnavailable, KernelError
 from labkit.model import plan
 from labkit.model.flavours import Flavour
@@ -573,14 +572,20 @@ class NetnsEngine(Engine):
         this lab's namespaces and nothing of the machine."""
         path = self.ns(host).path
         self._snapshots.clear()
+        return self._lab_programs().spawn(path, [ns.path for ns in self._hosts.values()],
+                                          argv, stdin)
+
+    def _lab_programs(self) -> LabPrograms:
         if self._programs is None:
             self._programs = LabPrograms(self.real_programs, self._on_worker,
                                          self._note_process, self._forget_process)
-        try:
-            return self._programs.spawn(path, [ns.path for ns in self._hosts.values()],
-                                        argv, stdin)
-        except SandboxError as exc:
-            raise EngineUnavailable(str(exc)) from None
+        return self._programs
+
+    def netns_list(self, host: str) -> list[str]:
+        """The namespace names `host`'s real programs find in /run/netns (this lab's), in the
+        order `ip netns` and `ip -all` walk them."""
+        return self._lab_programs().netns_names(self.ns(host).path,
+                                                [ns.path for ns in self._hosts.values()])
 
     def netns_host(self, name: str) -> str | None:
         """The lab host whose namespace `ip -n NAME` would open (/run/netns/NAME), or None

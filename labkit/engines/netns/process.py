@@ -19,7 +19,8 @@ import threading
 from collections.abc import Callable
 from typing import TypeVar
 
-from labkit.engines.netns.sandbox import ENV, Sandbox, spec
+from labkit.engines.netns.sandbox import ENV, NETNS_DIR, Sandbox, SandboxError, spec
+from labkit.errors import EngineUnavailable
 
 T = TypeVar("T")
 
@@ -104,16 +105,27 @@ class LabPrograms:
                 return box
             if box is not None:
                 self._close_sandbox(box)
-            box = Sandbox(netns_path, spec(self._programs, lab_netns))
-            for pid in self._on_worker(box.start):  # its death signal follows that thread
-                self._note(pid)
+            try:
+                box = Sandbox(netns_path, spec(self._programs, lab_netns))
+                for pid in self._on_worker(box.start):  # its death signal follows that thread
+                    self._note(pid)
+            except SandboxError as exc:
+                raise EngineUnavailable(str(exc)) from None
             try:
                 self._note(box.wait_ready())
+            except SandboxError as exc:
+                self._close_sandbox(box)
+                raise EngineUnavailable(str(exc)) from None
             except BaseException:
                 self._close_sandbox(box)
                 raise
             self._sandboxes[netns_path] = box
             return box
+
+    def netns_names(self, netns_path: str, lab_netns: list[str]) -> list[str]:
+        """The names in the sandbox's /run/netns, in its directory's order (as ip reads it)."""
+        box = self.sandbox(netns_path, lab_netns)
+        return os.listdir(f"/proc/{box.init_pid}/root{NETNS_DIR}")
 
     def spawn(self, netns_path: str, lab_netns: list[str], argv: list[str],
               stdin: str = "") -> RealProcess:

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from labkit.errors import EngineUnavailable
 from labkit.shell.session import _strerror
 
 if TYPE_CHECKING:
@@ -115,20 +116,77 @@ class RealRun:
         return status
 
 
-def real(inv: Invocation) -> RealRun | int:
+class RealSequence:
+    """`ip -all netns exec CMD`: CMD in each namespace in turn, each after its header line
+    ("netns: NAME"), as ip forks one child after the other; ip's status is 0."""
+
+    def __init__(self, inv: Invocation, steps: list[tuple[str, Launch]]) -> None:
+        self.inv = inv
+        self._todo = list(steps)
+        self._chunks: list[tuple[int, str]] = []
+        self._current: RealRun | None = None
+        self._advance()
+
+    def _advance(self) -> None:
+        while True:
+            if self._current is not None:
+                if not self._current.done:
+                    return
+                out, err = self._current.proc.output()
+                status = int(self._current.proc.poll() or 0)
+                if self._current.launch is not None:
+                    status, err = self._current.launch.fix(status, err)
+                self._chunks += [(1, out), (2, err)]
+                self._current = None
+            if not self._todo:
+                return
+            header, launch = self._todo.pop(0)
+            self._chunks.append((1, header))
+            proc = self.inv.engine.spawn(launch.host, launch.argv, launch.stdin)
+            self._current = RealRun(self.inv, proc, launch)
+
+    @property
+    def done(self) -> bool:
+        self._advance()
+        return self._current is None and not self._todo
+
+    def wait(self) -> None:
+        try:
+            while not self.done:
+                self.inv.engine.clock.sleep(POLL)
+        except BaseException:
+            if self._current is not None:
+                self._current.proc.kill()
+            self._todo = []
+            raise
+
+    def finish(self) -> int:
+        for fd, text in self._chunks:
+            (self.inv.out if fd == 1 else self.inv.err)(text)
+        return 0
+
+
+def real(inv: Invocation) -> RealRun | RealSequence | int:
     """Start `inv.argv` for real on the engine (in the lab host's sandbox)."""
-    planned = plan(inv, inv.host, list(inv.argv), inv.stdin)
-    if isinstance(planned, tuple):
-        status, err = planned
-        inv.err(err)
-        return status
-    proc = inv.engine.spawn(planned.host, planned.argv, planned.stdin)
+    try:
+        planned = plan(inv, inv.host, list(inv.argv), inv.stdin)
+        if isinstance(planned, tuple):
+            status, err = planned
+            inv.err(err)
+            return status
+        if isinstance(planned, list):
+            return RealSequence(inv, planned)
+        proc = inv.engine.spawn(planned.host, planned.argv, planned.stdin)
+    except EngineUnavailable as exc:  # no sandbox can be made here: say why, run nothing
+        inv.err(f"{inv.argv[0]}: {exc}\n")
+        return 126
     return RealRun(inv, proc, planned)
 
 
 def plan(inv: Invocation, host: str, argv: list[str], stdin: str
-         ) -> Launch | tuple[int, str]:
-    """Where and how `argv` runs, or (status, stderr) when the answer is known without it."""
+         ) -> Launch | list[tuple[str, Launch]] | tuple[int, str]:
+    """Where and how `argv` runs (a list of steps for `ip -all netns exec`), or
+    (status, stderr) when the answer is known without running anything."""
     name = argv[0]
     if name not in ("ip", "bridge") or not hasattr(inv.engine, "netns_host"):
         return Launch(host, argv, stdin)
@@ -164,13 +222,35 @@ def plan(inv: Invocation, host: str, argv: list[str], stdin: str
         launch.argv = [argv[i] for i in keep]
         return launch
     launch.argv = [argv[i] for i in keep]
-    if name == "ip" and not foreign and not do_all:
-        inner = _netns_exec(inv, argv, end)
-        if inner is not None:
-            return plan(inv, inner[0], inner[1], stdin) if inner[1][0] in (
-                inv.engine.real_programs) else Launch(inner[0], inner[1], stdin,
-                                                      exec_name=inner[1][0])
-    return launch
+    if name != "ip" or foreign:
+        return launch
+    if do_all:
+        command = _netns_exec_all(argv, end)
+        if command is None:
+            return launch
+        steps: list[tuple[str, Launch]] = []
+        for netns in inv.engine.netns_list(host):
+            target = inv.engine.netns_host(netns)
+            if target is None:
+                continue
+            inner = _command(inv, target, command, stdin)
+            if isinstance(inner, Launch):
+                steps.append((f"\nnetns: {netns}\n", inner))
+        return steps or launch
+    found = _netns_exec(inv, argv, end)
+    if found is None:
+        return launch
+    inner = _command(inv, found[0], found[1], stdin)
+    return launch if isinstance(inner, list) else inner
+
+
+def _command(inv: Invocation, host: str, command: list[str], stdin: str
+             ) -> Launch | list[tuple[str, Launch]] | tuple[int, str]:
+    """What `ip netns exec` runs in `host`: a real program as the shell would run it, anything
+    else as it is (only what the sandbox holds exists there)."""
+    if command[0] in inv.engine.real_programs:
+        return plan(inv, host, command, stdin)
+    return Launch(host, command, stdin, exec_name=command[0])
 
 
 def _options(argv: list[str], table: tuple[tuple[str, bool | None], ...]
@@ -233,6 +313,17 @@ def _netns_exec(inv: Invocation, argv: list[str], at: int) -> tuple[str, list[st
     if host is None:
         return None
     return host, argv[at + 3:]
+
+
+def _netns_exec_all(argv: list[str], at: int) -> list[str] | None:
+    """The command of `ip -all netns exec CMD...`."""
+    if len(argv) < at + 3:
+        return None  # ip's own words ("No command specified")
+    obj = next((o for o in IP_OBJECTS if matches(argv[at], o)), None)
+    verb = next((v for v in NETNS_VERBS if matches(argv[at + 1], v)), None)
+    if obj != "netns" or verb != "exec":
+        return None
+    return argv[at + 2:]
 
 
 def _invalid_name(name: str) -> bool:
