@@ -53,7 +53,7 @@ ETC_FILES = {
     "/etc/group": "root:x:0:\n",
 }
 NETNS_DIR = "/run/netns"
-STAGE = "/tmp"  # where the holder builds the tree, in its own mount namespace only
+STAGE = "/tmp"  # where the holder builds the tree (its own mount namespace's /tmp only)
 READY_TIMEOUT = 30.0  # seconds a holder may take to build its tree (an emulated CPU is slow)
 
 
@@ -236,7 +236,7 @@ def spec(programs: Iterable[str], netns_files: Iterable[str]) -> dict[str, Any]:
     """What one holder builds: the shared tree and the lab's namespace files (made in the
     order given, the lab's own: `ip netns list` shows them in its directory's order)."""
     return {**_static_tree(tuple(sorted(programs))), "netns": list(netns_files),
-            "stage": STAGE}
+            "stage": STAGE, "owner": os.getpid()}
 
 
 # -- the holder, seen from labkit ----------------------------------------------------------
@@ -333,7 +333,9 @@ def _read_line(stream: Any, timeout: float) -> str:
 # -- the holder, from inside -----------------------------------------------------------------
 def _build(tree: dict[str, Any], sc: Any) -> None:
     """Make the tree under the stage, mount it, and make it the root (pid 1 runs this)."""
-    stage = tree["stage"]
+    stage = next((d for d in (tree["stage"], "/mnt", "/srv") if os.path.isdir(d)), "/")
+    if stage == "/":
+        raise OSError(errno.ENOENT, "no directory to build the sandbox's tree on")
     sc.mount_data("tmpfs", stage, "tmpfs", sc.MS_NOSUID | sc.MS_NODEV,
                   "mode=0755,size=1m,nr_inodes=4096")
 
@@ -374,6 +376,16 @@ def _build(tree: dict[str, Any], sc: Any) -> None:
     sc.mount("none", "/", None, sc.MS_REMOUNT | sc.MS_RDONLY | sc.MS_NOSUID | sc.MS_NODEV)
 
 
+def _alive(pid: int) -> bool:
+    """Whether process `pid` of the host runs (not a zombie), read from the host's /proc."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            state = f.read().rsplit(b")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in (b"Z", b"X")
+
+
 def _hold() -> None:
     """The holder's init: build the tree, say ready, then idle until killed."""
     import importlib.util
@@ -386,6 +398,8 @@ def _hold() -> None:
     loaded.loader.exec_module(sc)
     outer_pid = int(os.readlink("/proc/self"))  # the host's /proc, before ours is mounted
     tree = json.loads(sys.stdin.read())
+    if not _alive(tree["owner"]):  # labkit died before the death signals were armed
+        os._exit(1)
     try:
         _build(tree, sc)
     except OSError as exc:
