@@ -45,12 +45,21 @@ class Clock(Protocol):
         ...
 
 
+NS = 1_000_000_000  # nanoseconds in a second: lab time inside the clocks
+
+
+def to_ns(seconds: float) -> int:
+    """Seconds (a float, as users and options give them) to whole nanoseconds, rounded once."""
+    return round(seconds * NS)
+
+
 @dataclass(order=True)
 class Timer:
-    """A callback due at `when` (lab seconds); cancel() keeps it from running. Both clocks
-    keep these in a heap, ordered by time and then by when they were set."""
+    """A callback due at `when` (lab time in integer nanoseconds, so timer arithmetic is
+    exact); cancel() keeps it from running. Both clocks keep these in a heap, ordered by time
+    and then by when they were set."""
 
-    when: float
+    when: int
     seq: int
     callback: Callable[[], None] = field(compare=False)
     cancelled: bool = field(default=False, compare=False)

@@ -16,6 +16,7 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from labkit.engines.sim.clock import NS
 from labkit.engines.sim.frames import ETH_P_IPV6, IPV6_SIZES, Frame, Ipv6Control
 from labkit.model.macs import eui64_link_local
 
@@ -51,8 +52,8 @@ class Inet6Addr:
     timers: list[Timer] = field(default_factory=list)
     manual: bool = False  # added with RTM_NEWADDR (NetworkManager's link-local), not by addrconf
     noprefixroute: bool = False
-    valid_until: float | None = None  # lab time the address expires (None: forever)
-    preferred_until: float | None = None
+    valid_until: int | None = None  # lab time (ns) the address expires (None: forever)
+    preferred_until: int | None = None
     mngtmpaddr: bool = False
 
 
@@ -79,7 +80,10 @@ class Addrconf:
         self.slaac_mngtmpaddr = False  # CentOS 7 marks its SLAAC addresses mngtmpaddr
 
     def state(self, dev: NetDevice) -> DevState:
-        return self.devs.setdefault(dev.ifindex, DevState())
+        st = self.devs.get(dev.ifindex)
+        if st is None:
+            st = self.devs[dev.ifindex] = DevState()
+        return st
 
     def addresses(self, dev: NetDevice) -> list[Inet6Addr]:
         """The device's IPv6 addresses, newest first (as the kernel lists them)."""
@@ -282,14 +286,15 @@ class Addrconf:
             return
         ident = eui64_link_local(dev.mac).packed[8:]
         addr = ipaddress.IPv6Address(net.network_address.packed[:8] + ident)
-        now = self.ns.world.clock.now()
+        now = self.ns.world.clock.now_ns()
+        valid, preferred = now + ra.valid * NS, now + ra.preferred * NS
         existing = next((a for a in st.addrs if a.addr == addr), None)
         if existing is not None:
-            existing.valid_until = now + ra.valid
-            existing.preferred_until = now + ra.preferred
+            existing.valid_until = valid
+            existing.preferred_until = preferred
             return
-        new = Inet6Addr(addr, 64, "global", tentative=True, valid_until=now + ra.valid,
-                        preferred_until=now + ra.preferred, mngtmpaddr=self.slaac_mngtmpaddr)
+        new = Inet6Addr(addr, 64, "global", tentative=True, valid_until=valid,
+                        preferred_until=preferred, mngtmpaddr=self.slaac_mngtmpaddr)
         self._start_address(dev, new)
 
     def send_unsolicited_na(self, dev: NetDevice) -> None:

@@ -21,12 +21,13 @@ from labkit.engines.bond_options import (
     XOR,
     parse_value,
 )
+from labkit.engines.sim.clock import FOREVER
 from labkit.engines.sim.frames import Frame, is_multicast
 from labkit.engines.sim.netdev import NetDevice
 from labkit.errors import KernelError
 
 if TYPE_CHECKING:
-    from labkit.engines.sim.clock import Timer
+    from labkit.engines.sim.clock import SimTimer
     from labkit.engines.sim.netns import Namespace
 
 EPERM, ENOENT, ENODEV, EBUSY, EINVAL, EACCES, ENOTEMPTY, EOPNOTSUPP = 1, 2, 19, 16, 22, 13, 39, 95
@@ -143,12 +144,12 @@ class Bond(NetDevice):
         self.carrier = False
         self.oper = "DOWN"
         self.tso_max_size = 65536
-        self._mii_timer: Timer | None = None
+        self._mii_timer: SimTimer | None = None
         self._rr_counter = 0
         self.released_stats = [0, 0, 0, 0]
         self.synced: dict[int, list[str]] = {}  # slave ifindex -> addresses dev_mc_sync added
         self.next_ad_id = 1
-        self.opened_at = 0.0
+        self.opened_at = 0  # ns of lab time
 
     # -- helpers ----------------------------------------------------------------------------
     @property
@@ -228,7 +229,7 @@ class Bond(NetDevice):
         if self.admin_up:
             self._stop_mii()
             if value:
-                self._start_mii(0.0)
+                self._start_mii(0)
 
     def _set_delay(self, attr: str, value: int) -> None:
         if not self.params.miimon:
@@ -349,7 +350,7 @@ class Bond(NetDevice):
 
     # -- open / close -----------------------------------------------------------------------
     def on_open(self) -> None:
-        self.opened_at = self.ns.world.clock.now()
+        self.opened_at = self.ns.world.clock.now_ns()
         for slave in self.slaves:
             if uses_primary(self.mode) and slave is not self.curr_active:
                 self._set_inactive(slave)
@@ -358,7 +359,7 @@ class Bond(NetDevice):
         for slave in self._mc_targets():
             self._mc_sync(slave)
         if self.params.miimon:
-            self._start_mii(0.0)
+            self._start_mii(0)
 
     def on_close(self) -> None:
         self._stop_mii()
@@ -399,9 +400,33 @@ class Bond(NetDevice):
                 added.remove(mac)
                 slave.dev.mc_del(mac)
 
-    def _start_mii(self, delay: float) -> None:
+    def _start_mii(self, delay: int) -> None:
+        """Start the MII monitor `delay` ns from now; it ticks every miimon ms from there."""
         self._stop_mii()
-        self._mii_timer = self.ns.world.clock.call_later(delay, self._mii_monitor)
+        self._mii_timer = self.ns.world.clock.call_later_ns(
+            delay, self._mii_monitor, period=self._mii_period(),
+            fperiod=self.params.miimon / 1000.0, idle=self._mii_idle_until)
+
+    def _mii_period(self) -> int:
+        return self.params.miimon * 1_000_000
+
+    def _mii_idle_until(self) -> int:
+        """Until when the MII monitor's ticks would do nothing but re-arm (the clock parks it
+        meanwhile): while every slave's carrier agrees with its link state, no updelay or
+        downdelay counts down and no peer notification is owed. A change shows at the next
+        tick of its own phase, as when it ticked all along."""
+        if not self.params.miimon or not self.admin_up or self.send_peer_notif:
+            return 0
+        timer = self._mii_timer
+        if timer is None or timer.period != self._mii_period():
+            return 0
+        for slave in self.slaves:
+            if slave.link == LINK_UP:
+                if not self._check_link(slave):
+                    return 0
+            elif slave.link != LINK_DOWN or self._check_link(slave):
+                return 0
+        return FOREVER
 
     def _stop_mii(self) -> None:
         if self._mii_timer is not None:
@@ -700,8 +725,10 @@ class Bond(NetDevice):
                     if should_notify:
                         self._notify_peers()
         if self.params.miimon and self.admin_up:
-            self._mii_timer = self.ns.world.clock.call_later(self.params.miimon / 1000.0,
-                                                             self._mii_monitor)
+            period = self.params.miimon / 1000.0
+            self._mii_timer = self.ns.world.clock.call_later_ns(
+                self._mii_period(), self._mii_monitor, fdelay=period, period=self._mii_period(),
+                fperiod=period, idle=self._mii_idle_until)
 
     def _miimon_inspect(self) -> int:
         commit = 0

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from labkit.engines.sim.clock import FOREVER, NS, to_ns
 from labkit.engines.sim.frames import Frame, is_multicast
 from labkit.engines.sim.netdev import NetDevice
 from labkit.errors import KernelError
@@ -31,7 +32,7 @@ class FdbRecord:
     vlan: int
     port: BridgePort | None
     local: bool
-    updated: float
+    updated: int  # ns of lab time
 
 
 class BridgePort:
@@ -42,7 +43,7 @@ class BridgePort:
         self.dev = dev
         self.port_no = port_no
         self.state = "disabled"
-        self.enabled_at = 0.0
+        self.enabled_at = 0  # ns of lab time
 
     def handle_frame(self, frame: Frame) -> NetDevice | None:
         """br_handle_frame: learn the source, forward or flood, maybe pass up to the bridge."""
@@ -60,10 +61,15 @@ class Bridge(NetDevice):
         self.addr_assign = "set"
         self.ports: list[BridgePort] = []
         self.fdb: list[FdbRecord] = []  # newest first
-        self.ageing_time = ageing_time
+        self.ageing_ns = to_ns(ageing_time)
         self.max_mtu = 65535
         self._gc = None
-        self.created_at = ns.world.clock.now()
+        self.created_at = ns.world.clock.now_ns()
+
+    @property
+    def ageing_time(self) -> float:
+        """Seconds a learned address stays without being seen."""
+        return self.ageing_ns / NS
 
     def on_registered(self) -> None:
         """Local entries for the bridge's own MAC (vlan 0 and the default pvid 1)."""
@@ -77,9 +83,8 @@ class Bridge(NetDevice):
             raise KernelError(ELOOP)
         if dev.port is not None or dev.master is not None:
             raise KernelError(EBUSY, "Device is already in use")
-        port_no = 1
-        while any(p.port_no == port_no for p in self.ports):
-            port_no += 1
+        used = {p.port_no for p in self.ports}  # find_portno: the lowest free number
+        port_no = next(n for n in range(1, len(used) + 2) if n not in used)
         port = BridgePort(self, dev, port_no)
         dev.port = port
         dev.master = self
@@ -109,7 +114,7 @@ class Bridge(NetDevice):
         live = dev.admin_up and dev.carrier and self.admin_up
         if live and port.state == "disabled":
             port.state = "forwarding"
-            port.enabled_at = self.ns.world.clock.now()
+            port.enabled_at = self.ns.world.clock.now_ns()
         elif not live and port.state != "disabled":
             port.state = "disabled"
             self.fdb = [f for f in self.fdb if f.port is not port or f.local]
@@ -154,14 +159,14 @@ class Bridge(NetDevice):
 
     # -- fdb --------------------------------------------------------------------------------
     def _fdb_insert(self, mac: str, vlan: int, port: BridgePort | None, local: bool) -> None:
-        now = self.ns.world.clock.now()
+        now = self.ns.world.clock.now_ns()
         self.fdb.insert(0, FdbRecord(mac=mac, vlan=vlan, port=port, local=local, updated=now))
 
     def _learn(self, port: BridgePort, mac: str) -> None:
         """br_fdb_update: learn or move a source address (its list position stays)."""
         if is_multicast(mac):
             return
-        now = self.ns.world.clock.now()
+        now = self.ns.world.clock.now_ns()
         for rec in self.fdb:
             if rec.mac == mac and rec.vlan == 0:
                 if rec.local:
@@ -179,13 +184,22 @@ class Bridge(NetDevice):
 
     def _schedule_gc(self) -> None:
         if self._gc is None:
-            self._gc = self.ns.world.clock.call_later(1.0, self._age)
+            self._gc = self.ns.world.clock.call_later_ns(NS, self._age, period=NS,
+                                                         idle=self._gc_idle_until)
+
+    def _gc_idle_until(self) -> int:
+        """Until when the once-a-second cleanup would remove nothing (the clock parks it
+        meanwhile): the oldest learned entry's expiry; with none, until one is learned."""
+        if not self.admin_up:
+            return 0  # the tick that sees the bridge down stops the cleanup
+        learned = [f.updated for f in self.fdb if not f.local]
+        return min(learned) + self.ageing_ns if learned else FOREVER
 
     def _age(self) -> None:
         """br_fdb_cleanup: drop learned entries idle for longer than ageing_time."""
         self._gc = None
-        now = self.ns.world.clock.now()
-        self.fdb = [f for f in self.fdb if f.local or now - f.updated < self.ageing_time]
+        now = self.ns.world.clock.now_ns()
+        self.fdb = [f for f in self.fdb if f.local or now - f.updated < self.ageing_ns]
         if self.admin_up:
             self._schedule_gc()
 

@@ -24,7 +24,7 @@ from labkit.engines.sim import pseudofs
 from labkit.engines.sim import snapshot as snap
 from labkit.engines.sim.bonding import Bond, Slave
 from labkit.engines.sim.bridge import Bridge, BridgePort
-from labkit.engines.sim.clock import VirtualClock
+from labkit.engines.sim.clock import VirtualClock, to_ns
 from labkit.engines.sim.frames import Icmp, Ipv4
 from labkit.engines.sim.netdev import E1000, NetDevice, Tap, Veth
 from labkit.engines.sim.netns import Namespace
@@ -50,6 +50,7 @@ class SimEngine(Engine):
         self.world = World(seed=seed, kernel_release=kernel_release)
         self.world.bonding_version = bonding_version
         self._ping_ident = 0x1000
+        self._snapshots: dict[str, tuple[tuple[int, int], HostSnapshot]] = {}
 
     @property
     def clock(self) -> VirtualClock:
@@ -352,7 +353,16 @@ class SimEngine(Engine):
 
     # -- state ------------------------------------------------------------------------------
     def snapshot(self, host: str) -> HostSnapshot:
-        return snap.take(self.ns(host))
+        """The host's state now; the same (immutable) snapshot again while nothing changed
+        and no time passed (NetworkManager asks for one per link it looks at)."""
+        ns = self.ns(host)
+        key = (self.world.version, self.clock.now_ns())
+        cached = self._snapshots.get(host)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        taken = snap.take(ns)
+        self._snapshots[host] = (key, taken)
+        return taken
 
     # -- ping -------------------------------------------------------------------------------
     def start_ping(self, host: str, request: PingRequest) -> PingRun:
@@ -365,6 +375,8 @@ class SimEngine(Engine):
         route = ns.inet.lookup(dst)
         local = ns.inet.is_local(dst)
         run = PingRun(request=request, started=clock.now())
+        started = clock.now_ns()  # probes go out at started + k * interval, exactly
+        interval = to_ns(request.interval)
         if route is None and not local:
             run.error = "ENETUNREACH"
             run.done = True
@@ -419,7 +431,8 @@ class SimEngine(Engine):
             if run.done:
                 return
             if req.count is None or run.transmitted < req.count or req.deadline is not None:
-                clock.call_at(run.started + run.transmitted * req.interval, send)
+                clock.call_at_ns(started + run.transmitted * interval, send,
+                                 fwhen=run.started + run.transmitted * req.interval)
             else:
                 linger = req.timeout if req.timeout is not None else 10.0
                 wait = max(2 * SIM_RTT_MS / 1000, req.interval) if run.received else linger
@@ -432,8 +445,5 @@ class SimEngine(Engine):
         return run
 
     def run_until_done(self, run: PingRun) -> None:
-        while not run.done:
-            due = self.clock.next_due()
-            if due is None:
-                break
-            self.clock.run_until(due)
+        while not run.done and self.clock.run_next():
+            pass

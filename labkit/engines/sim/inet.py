@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from labkit.engines.sim.clock import NS, to_ns
 from labkit.engines.sim.frames import BROADCAST, ETH_P_ARP, ETH_P_IP, Arp, Frame, Icmp, Ipv4
 from labkit.errors import KernelError
 
@@ -26,11 +27,11 @@ if TYPE_CHECKING:
 
 EEXIST, ENODEV, EINVAL, ENETUNREACH, ESRCH, EADDRNOTAVAIL = 17, 19, 22, 101, 3, 99
 
-# neighbour parameters (net.ipv4.neigh.default.*)
-RETRANS_TIME = 1.0
-BASE_REACHABLE_TIME = 30.0
-DELAY_PROBE_TIME = 5.0
-LOCKTIME = 1.0
+# neighbour parameters (net.ipv4.neigh.default.*), in nanoseconds of lab time
+RETRANS_TIME = 1 * NS
+BASE_REACHABLE_TIME = 30 * NS
+DELAY_PROBE_TIME = 5 * NS
+LOCKTIME = 1 * NS
 MCAST_SOLICIT = 3
 UCAST_SOLICIT = 3
 
@@ -75,15 +76,15 @@ class RouteEntry:
 
 @dataclass
 class Neighbour:
-    """One ARP cache entry with its NUD state and timer."""
+    """One ARP cache entry with its NUD state and timer (times in ns of lab time)."""
 
     ip: ipaddress.IPv4Address
     dev: NetDevice
     state: str = "NONE"
     lladdr: str | None = None
-    updated: float = 0.0
-    confirmed: float = -1e9
-    used: float = 0.0
+    updated: int = 0
+    confirmed: int = -10**18  # never
+    used: int = 0
     probes: int = 0
     queue: list[Ipv4] = field(default_factory=list)
     timer: Timer | None = None
@@ -99,16 +100,20 @@ class Inet:
         self.neigh: dict[tuple[ipaddress.IPv4Address, int], Neighbour] = {}
         self.icmp_listeners: list[Callable[[str, ipaddress.IPv4Address, Icmp], None]] = []
         self._seq = 0
+        self._reachable_f = 0.0  # the float seconds it was drawn as (see sim/clock.py)
         self.reachable_time = self._rand_reach_time()
 
     # -- helpers ----------------------------------------------------------------------------
     @property
-    def now(self) -> float:
-        return self.ns.world.clock.now()
+    def now(self) -> int:
+        """Lab time in ns: neighbour arithmetic is exact, so a re-arm never meets itself."""
+        return self.ns.world.clock.now_ns()
 
-    def _rand_reach_time(self) -> float:
+    def _rand_reach_time(self) -> int:
         """neigh_rand_reach_time: uniformly in [base/2, 3*base/2)."""
-        return BASE_REACHABLE_TIME / 2 + self.ns.world.rng.random() * BASE_REACHABLE_TIME
+        base = BASE_REACHABLE_TIME / NS
+        self._reachable_f = base / 2 + self.ns.world.rng.random() * base
+        return to_ns(self._reachable_f)
 
     def addresses(self, dev: NetDevice) -> list[InetAddr]:
         """The device's addresses in kernel order (primaries first)."""
@@ -306,10 +311,14 @@ class Inet:
                     n.timer.cancel()
                 del self.neigh[key]
 
-    def _set_timer(self, n: Neighbour, delay: float) -> None:
+    def _set_timer(self, n: Neighbour, delay: int) -> None:
+        """Arm the entry's timer `delay` ns from now (always later than now: delay > 0)."""
+        assert delay > 0, delay
         if n.timer:
             n.timer.cancel()
-        n.timer = self.ns.world.clock.call_later(delay, lambda: self._neigh_timer(n))
+        fdelay = self._reachable_f if delay == self.reachable_time else None
+        n.timer = self.ns.world.clock.call_later_ns(delay, lambda: self._neigh_timer(n),
+                                                    fdelay=fdelay)
 
     def _neigh_timer(self, n: Neighbour) -> None:
         n.timer = None

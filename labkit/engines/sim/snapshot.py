@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+
 from labkit.engines.bond_options import MODES, OPTIONS
 from labkit.engines.sim.bonding import Bond, Slave, uses_primary
 from labkit.engines.sim.bridge import Bridge, BridgePort
+from labkit.engines.sim.clock import NS
 from labkit.engines.sim.netdev import NetDevice
 from labkit.engines.sim.netns import Namespace
 from labkit.model.snapshot import (
@@ -19,6 +22,9 @@ from labkit.model.snapshot import (
     Route,
 )
 
+# ipaddress's str() is slow and snapshots are taken often: each address is formatted once
+_text = functools.lru_cache(maxsize=4096)(str)
+
 
 def _opt_name(option: str, value: int) -> str:
     for v in OPTIONS[option].values or ():
@@ -31,7 +37,7 @@ AD_SPEED_CODES = {10: 2, 100: 3, 1000: 4, 2500: 5, 5000: 6, 10000: 7, 20000: 8, 
                   40000: 10, 50000: 11, 56000: 12, 100000: 13}
 AD_STATE_BITS = ("active", "short_timeout", "aggregating", "in_sync", "collecting",
                  "distributing", "defaulted", "expired")
-AD_EXPIRE_TIME = 3.0  # the receive machine's short timeout: EXPIRED until then, then DEFAULTED
+AD_EXPIRE_TIME = 3 * NS  # the receive machine's short timeout: EXPIRED until then, then DEFAULTED
 
 
 def _ad_key(slave: Slave) -> int:
@@ -40,7 +46,7 @@ def _ad_key(slave: Slave) -> int:
     return (slave.bond.params.ad_user_port_key << 6) | (code << 1) | (slave.duplex == "full")
 
 
-def _ad_port_states(slave: Slave, now: float) -> tuple[int, int]:
+def _ad_port_states(slave: Slave, now: int) -> tuple[int, int]:
     """(actor, partner) port states of a port whose partner never answers LACP."""
     bond = slave.bond
     if now - bond.opened_at < AD_EXPIRE_TIME:
@@ -71,7 +77,7 @@ def _ad_bond_parts(bond: Bond) -> tuple[tuple[tuple[str, str], ...], tuple[str, 
     return info, proc, sysfs
 
 
-def _ad_slave_parts(slave: Slave, now: float) -> tuple[tuple[str, ...],
+def _ad_slave_parts(slave: Slave, now: int) -> tuple[tuple[str, ...],
                                                          tuple[tuple[str, str], ...],
                                                          tuple[tuple[str, str], ...]]:
     """802.3ad: (/proc lines, sysfs values, ip -d attributes) of one port."""
@@ -127,7 +133,7 @@ def bond_info(bond: Bond) -> BondInfo:
     )
 
 
-def slave_info(slave: Slave, now: float) -> BondSlaveInfo:
+def slave_info(slave: Slave, now: int) -> BondSlaveInfo:
     """IFLA_BOND_SLAVE_* as bond_fill_slave_info reports them."""
     ad_proc: tuple[str, ...] = ()
     ad_sysfs: tuple[tuple[str, str], ...] = ()
@@ -152,13 +158,13 @@ def _timer(value: float) -> str:
     return f"{max(0.0, value):7.2f}"
 
 
-def bridge_details(br: Bridge, now: float) -> tuple[tuple[str, str], ...]:
+def bridge_details(br: Bridge, now: int) -> tuple[tuple[str, str], ...]:
     """The bridge's IFLA_BR_* attributes in the order ip -d prints them."""
     bid = _bridge_id(br.mac)
     learned = [f.updated for f in br.fdb if not f.local]
-    gc = min([u + br.ageing_time for u in learned] or [br.created_at + br.ageing_time]) - now
+    gc = (min([u + br.ageing_ns for u in learned] or [br.created_at + br.ageing_ns]) - now) / NS
     rows = [("forward_delay", "1500"), ("hello_time", "200"), ("max_age", "2000"),
-            ("ageing_time", str(int(br.ageing_time * 100))), ("stp_state", "0"),
+            ("ageing_time", str(br.ageing_ns // (NS // 100))), ("stp_state", "0"),
             ("priority", "32768"), ("vlan_filtering", "0"), ("vlan_protocol", "802.1Q"),
             ("bridge_id", bid), ("designated_root", bid), ("root_port", "0"),
             ("root_path_cost", "0"), ("topology_change", "0"),
@@ -180,11 +186,11 @@ def bridge_details(br: Bridge, now: float) -> tuple[tuple[str, str], ...]:
     return tuple(rows)
 
 
-def bridge_port_details(port: BridgePort, now: float) -> tuple[tuple[str, str], ...]:
+def bridge_port_details(port: BridgePort, now: int) -> tuple[tuple[str, str], ...]:
     """The port's IFLA_BRPORT_* attributes in the order ip -d prints them."""
     bid = _bridge_id(port.bridge.mac)
     pid = 0x8000 + port.port_no
-    fwd = 15.0 - (now - port.enabled_at) if port.state == "forwarding" else 0.0
+    fwd = 15.0 - (now - port.enabled_at) / NS if port.state == "forwarding" else 0.0
     return (("state", port.state), ("priority", "32"), ("cost", "2"), ("hairpin", "off"),
             ("guard", "off"), ("root_block", "off"), ("fastleave", "off"), ("learning", "on"),
             ("flood", "on"), ("port_id", f"0x{pid:x}"), ("port_no", f"0x{port.port_no:x}"),
@@ -214,7 +220,7 @@ ADDR_ASSIGN_TYPES = {"perm": 0, "random": 1, "stolen": 2, "set": 3}
 
 def link_of(ns: Namespace, dev: NetDevice) -> Link:
     """One device as RTM_NEWLINK describes it."""
-    now = ns.world.clock.now()
+    now = ns.world.clock.now_ns()
     peer = dev.link_peer()
     link_netns = None
     if peer is not None and peer.ns is not ns:
@@ -253,40 +259,46 @@ def addresses_of(ns: Namespace) -> tuple[Address, ...]:
         for a in ns.inet.addresses(dev):
             flags = (("secondary",) if a.secondary else ()) + (
                 ("noprefixroute",) if a.noprefixroute else ())
-            out.append(Address(ifindex=dev.ifindex, dev=dev.name, family=4, local=str(a.local),
+            out.append(Address(ifindex=dev.ifindex, dev=dev.name, family=4, local=_text(a.local),
                                prefixlen=a.prefixlen, scope=a.scope,
-                               broadcast=str(a.broadcast) if a.broadcast else None,
+                               broadcast=_text(a.broadcast) if a.broadcast else None,
                                flags=flags, label=a.label or dev.name))
-        now = ns.world.clock.now()
+        now = ns.world.clock.now_ns()
         for a6 in ns.addrconf.addresses(dev):
             flags = (("tentative",) if a6.tentative else ()) + (
                 ("dynamic",) if a6.valid_until is not None else ()) + (
                 ("mngtmpaddr",) if a6.mngtmpaddr else ()) + (
                 ("noprefixroute",) if a6.noprefixroute else ())
             out.append(Address(
-                ifindex=dev.ifindex, dev=dev.name, family=6, local=str(a6.addr),
+                ifindex=dev.ifindex, dev=dev.name, family=6, local=_text(a6.addr),
                 prefixlen=a6.prefixlen, scope=a6.scope, flags=flags,
-                valid_lft=None if a6.valid_until is None else int(a6.valid_until - now),
+                valid_lft=None if a6.valid_until is None else _whole_seconds(
+                    a6.valid_until - now),
                 preferred_lft=None if a6.preferred_until is None else max(
-                    0, int(a6.preferred_until - now))))
+                    0, _whole_seconds(a6.preferred_until - now))))
     return tuple(out)
+
+
+def _whole_seconds(ns: int) -> int:
+    """Nanoseconds to whole seconds, truncated toward zero (as the kernel's lifetimes are)."""
+    return ns // NS if ns >= 0 else -(-ns // NS)
 
 
 def routes_of(ns: Namespace) -> tuple[Route, ...]:
     """The main table's IPv4 routes in dump order."""
     out = []
     for r in ns.inet.sorted_routes():
-        dst = "default" if r.network.prefixlen == 0 else str(r.network)
+        dst = "default" if r.network.prefixlen == 0 else _text(r.network)
         flags = ("linkdown",) if r.linkdown() else ()
         out.append(Route(family=4, dst=dst, dev=r.dev.name,
-                         gateway=str(r.gateway) if r.gateway else None, proto=r.proto,
-                         scope=r.scope, prefsrc=str(r.prefsrc) if r.prefsrc else None,
+                         gateway=_text(r.gateway) if r.gateway else None, proto=r.proto,
+                         scope=r.scope, prefsrc=_text(r.prefsrc) if r.prefsrc else None,
                          metric=r.metric or None, flags=flags))
     return tuple(out)
 
 
 def neighbours_of(ns: Namespace) -> tuple[Neighbour, ...]:
-    return tuple(Neighbour(dst=str(n.ip), dev=n.dev.name, lladdr=n.lladdr, state=n.state)
+    return tuple(Neighbour(dst=_text(n.ip), dev=n.dev.name, lladdr=n.lladdr, state=n.state)
                  for n in ns.inet.neigh_entries())
 
 

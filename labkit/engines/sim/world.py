@@ -36,6 +36,7 @@ class World:
         self._backlog: deque[tuple[NetDevice, Frame]] = deque()
         self._linkwatch: list[NetDevice] = []
         self._draining = False
+        self.version = 0  # grows with every change (each op and timer ends in process_backlog)
 
     def add_namespace(self, host: str, netns_name: str) -> Namespace:
         """Create a namespace (its loopback comes with it)."""
@@ -71,6 +72,7 @@ class World:
 
     def process_backlog(self) -> None:
         """Receive every queued frame, including the ones receiving them queues."""
+        self.version += 1
         if self._draining:
             return
         self._draining = True
