@@ -399,3 +399,75 @@ def test_lab_add_nic_refuses_a_bidi_name_and_a_wrong_type() -> None:
 def test_a_topology_error_is_a_labkit_error() -> None:
     assert issubclass(TopologyError, LabkitError)
     assert Topology.from_dict(load_topology("centos7-bond").to_dict()).name == "centos7-bond"
+
+
+# -- generated input --------------------------------------------------------------------------
+def _bounded(err: LabkitError) -> None:
+    """A refusal as the learner reads it: short, each line printable (no terminal control,
+    no bidi reordering)."""
+    text = str(err)
+    assert len(text) < 30 * 400, len(text)
+    for line in text.splitlines():
+        assert line.isprintable(), repr(line)
+
+
+def _leaf_paths(value: Any, path: tuple = ()) -> list[tuple]:
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _leaf_paths(v, (*path, k))] or [path]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _leaf_paths(v, (*path, i))] or [path]
+    return [path]
+
+
+def test_any_bytes_are_a_topology_or_one_bounded_refusal(tmp_path: Path) -> None:
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    path = tmp_path / "fuzz.yaml"
+    preset = yaml.safe_dump(load_topology("centos7-bond").to_dict()).encode()
+
+    @settings(max_examples=300, deadline=None, derandomize=True,
+              suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(st.one_of(st.binary(max_size=3000),
+                     st.builds(lambda cut, junk: preset[:cut] + junk + preset[cut:],
+                               st.integers(0, len(preset)), st.binary(max_size=40))))
+    def check(data: bytes) -> None:
+        path.write_bytes(data)
+        try:
+            load_topology(path)
+        except TopologyError as err:
+            _bounded(err)
+
+    check()
+
+
+def test_any_value_anywhere_in_a_lab_is_a_lab_or_one_bounded_refusal() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    base = load_topology("centos7-bond").to_dict()
+    leaves = _leaf_paths(base)
+    scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(),
+                        st.text(max_size=300), st.binary(max_size=20))
+    values = st.recursive(scalars, lambda inner: st.one_of(
+        st.lists(inner, max_size=5), st.dictionaries(st.text(max_size=20), inner, max_size=5)),
+        max_leaves=20)
+
+    @settings(max_examples=400, deadline=None, derandomize=True)
+    @given(st.lists(st.tuples(st.sampled_from(leaves), values), min_size=1, max_size=4))
+    def check(changes: list[tuple[tuple, Any]]) -> None:
+        import copy
+
+        doc = copy.deepcopy(base)
+        for where, value in changes:
+            target = doc
+            for key in where[:-1]:
+                target = target[key]
+            if where:
+                target[where[-1]] = value
+        try:
+            load_topology(doc)
+        except TopologyError as err:
+            _bounded(err)
+
+    check()
