@@ -14,6 +14,7 @@ confined programs (the same as unconfined) are checked too.
 from __future__ import annotations
 
 import contextlib
+import difflib
 import json
 import os
 import re
@@ -365,8 +366,9 @@ def test_confined_output_is_the_programs_own(labs: dict) -> None:
                 free_text = "".join(sorted(ln + "\n" for ln in free.stdout.splitlines()
                                            if ln.startswith(f"{ME}-")))
                 confined = confined[0], "".join(sorted(confined[1].splitlines(True)))
-            assert (confined[0], counters.sub("", confined[1])) == (
-                free.returncode, counters.sub("", free_text)), f"{host}: {cmd}"
+            mine, theirs = counters.sub("", confined[1]), counters.sub("", free_text)
+            assert (confined[0], mine) == (free.returncode, theirs), f"{host}: {cmd}\n" + "".join(
+                difflib.unified_diff(theirs.splitlines(True), mine.splitlines(True)))
 
 
 # -- lifetime ----------------------------------------------------------------------------------

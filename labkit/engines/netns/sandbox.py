@@ -41,12 +41,8 @@ HELPERS = ("setpriv", "sleep")
 ETC_BINDS = ("/etc/iproute2", "/usr/share/iproute2", "/etc/protocols", "/etc/services",
              "/etc/networks", "/etc/host.conf", "/usr/share/locale/locale.alias")
 DEVICES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom")
-# files the tree gets of its own: a fresh machine's /etc/hosts, name lookups from files only
+# files the tree gets of its own (beside a fresh lab host's /etc/hosts): names from files only
 ETC_FILES = {
-    "/etc/hosts": ("127.0.0.1   localhost localhost.localdomain localhost4 "
-                   "localhost4.localdomain4\n"
-                   "::1         localhost localhost.localdomain localhost6 "
-                   "localhost6.localdomain6\n"),
     "/etc/nsswitch.conf": ("hosts: files dns\nnetworks: files\nprotocols: files\n"
                            "services: files\n"),
     "/etc/passwd": "root:x:0:0:root:/root:/bin/sh\n",
@@ -226,8 +222,11 @@ def _static_tree(programs: tuple[str, ...]) -> dict[str, Any]:
         if os.path.islink(top):
             links.setdefault(top, os.readlink(top))
     programs_at = {name: shutil.which(name, path=ENV["PATH"]) for name in programs}
+    from labkit.files import DEFAULT_FILES  # (labkit's side only: the holder imports none)
+
     return {"binds": sorted(binds), "links": links, "dirs": sorted(dirs),
-            "files": ETC_FILES, "devices": [d for d in DEVICES if d in binds],
+            "files": {**ETC_FILES, "/etc/hosts": DEFAULT_FILES["etc/hosts"]},
+            "devices": [d for d in DEVICES if d in binds],
             "setpriv": tools["setpriv"], "sleep": tools["sleep"],
             "programs": {k: v for k, v in programs_at.items() if v}}
 
