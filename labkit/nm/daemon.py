@@ -1141,6 +1141,7 @@ def _link_local(mac: str, iface: str, mode: str) -> str:
     if mode == "eui64":
         return str(eui64_link_local(mac))
     secret = b"labkit-fixed-secret-key-32-bytes"
-    digest = hashlib.sha256(bytes(2) + b"\xfe\x80" + bytes(6) + iface.encode() + b"\0"
+    name = iface.encode("utf-8", "surrogateescape")  # a typed name may hold any byte
+    digest = hashlib.sha256(bytes(2) + b"\xfe\x80" + bytes(6) + name + b"\0"
                             + (0).to_bytes(4, "little") + secret).digest()
     return str(ipaddress.IPv6Address(b"\xfe\x80" + bytes(6) + digest[:8]))

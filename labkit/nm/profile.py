@@ -199,7 +199,7 @@ def ifname_problem(name: str) -> str | None:
     for ch in name[:16]:
         if ch in "/:" or ch.isspace():
             return "interface name contains an invalid character"
-    if len(name.encode()) > 15:
+    if len(name.encode("utf-8", "surrogateescape")) > 15:
         return "interface name is longer than 15 characters"
     return None
 

@@ -20,5 +20,6 @@ class UuidSource:
             return str(uuid.uuid4())
         n = self._count.get(name, 0)
         self._count[name] = n + 1
-        digest = hashlib.sha256(f"labkit:{self.seed}:{name}:{n}".encode()).digest()
+        key = f"labkit:{self.seed}:{name}:{n}".encode("utf-8", "surrogateescape")
+        digest = hashlib.sha256(key).digest()
         return str(uuid.UUID(bytes=digest[:16], version=4))

@@ -1,5 +1,5 @@
 """Command lines as bash reads them (the part labkit needs): words, quotes, pipes, `;`, `&&`,
-`||`, redirections (`>`, `>>`, `2>&1`, `2>/dev/null`, `<`) and a trailing `&`.
+`||`, `|&`, redirections (`>`, `>>`, `2>&1`, `2>/dev/null`, `<`) and a trailing `&`.
 
 Parsing errors come back as bash's own messages (`bash: syntax error near unexpected token`).
 """
@@ -49,7 +49,7 @@ OPERATORS = {";", "&", "&&", "|", "||", ">", ">>", "<", ">&", "2>", "2>>", "&>"}
 
 
 OPERATOR_CHARS = ";&|<>"
-LONG_OPERATORS = (";;", "&&", "||", ">>", ">&", "&>")
+LONG_OPERATORS = (";;", "&&", "||", "|&", ">>", ">&", "&>")
 
 
 def _tokens(line: str) -> list[tuple[str, bool]]:
@@ -174,6 +174,10 @@ def parse(line: str) -> list[AndOr]:
             continue
         elif tok == "|":
             end_command(tok)
+        elif tok == "|&":  # bash: `a |& b` is `a 2>&1 | b`
+            if argv or redirects:
+                redirects.append(Redirect(2, ">&", "1"))
+            end_command(tok)
         elif tok in ("&&", "||"):
             end_pipeline(tok)
             pending_op = tok
@@ -186,6 +190,8 @@ def parse(line: str) -> list[AndOr]:
         i += 1
     if argv or redirects:
         commands.append(SimpleCommand(argv, redirects))
+    elif commands:  # a line ending in `|`: bash would read on; a lab line is whole
+        raise ShellSyntaxError("bash: syntax error: unexpected end of file")
     if commands:
         parts.append((pending_op, Pipeline(commands)))
     elif pending_op:

@@ -283,6 +283,8 @@ class Shell:
         """Read a file of `host`: /proc and /sys from the engine, the rest from the lab files."""
         fs.check_name(path)
         path = fs.normalize(path)
+        if path == "/dev/null":  # every machine has it, whatever the engine serves
+            return ""
         if fs.is_pseudo(path):
             return self.engine.read_file(host, path)
         return self.files.read(host, path)

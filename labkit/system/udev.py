@@ -67,7 +67,8 @@ def siphash24(data: bytes, key: bytes) -> int:
 
 def persistent_mac(machine_id: str, ifname: str) -> str:
     """The MAC `MACAddressPolicy=persistent` gives `ifname` on the machine `machine_id`."""
-    digest = siphash24(bytes.fromhex(machine_id) + ifname.encode(), HASH_KEY)
+    name = ifname.encode("utf-8", "surrogateescape")  # the kernel's bytes, whatever they are
+    digest = siphash24(bytes.fromhex(machine_id) + name, HASH_KEY)
     raw = bytearray(struct.pack("<Q", digest)[:6])
     raw[0] = (raw[0] & 0xFE) | 0x02  # ether_addr_mark_random: unicast, locally administered
     return ":".join(f"{b:02x}" for b in raw)

@@ -161,7 +161,7 @@ def _show_table(nmc: Nmcli, nm: NetworkManager, active_only: bool) -> None:
         ac = acs[0] if acs else None
         rows.append((sc, ac))
     ac_key = ac_sort_key(nm)
-    rows.sort(key=lambda r: (ac_key(r[1]), r[0].id.encode(), r[0].number))
+    rows.sort(key=lambda r: (ac_key(r[1]), r[0].id.encode("utf-8", "surrogateescape"), r[0].number))
     terse = nmc.mode.terse
     table_rows = [[_show_cell(nmc, nm, sc, ac, f, terse) for f in fields] for sc, ac in rows]
     nmc.out(output.table(nmc.mode, list(fields), table_rows,

@@ -12,9 +12,11 @@ interrupted), and a pattern space past MAX_SPACE fails as sed's allocator would.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 
+from labkit import files as fs
 from labkit.errors import KernelError
 from labkit.shell.programs.posixre import PosixRegexError, bracket_end, compile_posix
 from labkit.shell.session import Invocation, _strerror
@@ -1168,6 +1170,12 @@ def _run(inv: Invocation, runner: Runner, files: list[str], in_place: str | None
                     inv.err(f"sed: couldn't edit {name}: not a regular file\n")
                     status = 4
                     continue
+                refused = _edit_refused(name) if in_place is not None else None
+                if refused is not None:
+                    inv.shell.read_path(inv.host, name)  # it must exist to be refused so
+                    inv.err(refused[0])
+                    status = refused[1]
+                    continue
                 text = inv.shell.read_path(inv.host, name)
         except (OSError, KernelError) as exc:
             msg = exc.strerror if isinstance(exc, KernelError) else _strerror(exc)
@@ -1181,7 +1189,7 @@ def _run(inv: Invocation, runner: Runner, files: list[str], in_place: str | None
             runner.line_number = 0
             out, quit_ = runner.run(lines, newline, name)
             if in_place is not None:
-                _write_in_place(inv, name, out, in_place)
+                status = _write_in_place(inv, name, out, in_place) or status
             else:
                 inv.out(out)
             if quit_:
@@ -1205,7 +1213,38 @@ def _run(inv: Invocation, runner: Runner, files: list[str], in_place: str | None
     return status
 
 
-def _write_in_place(inv: Invocation, name: str, text: str, suffix: str) -> None:
+def _temp_name(name: str) -> str:
+    """The temporary file GNU sed -i makes beside `name` (random there; fixed here, so a
+    transcript is the same on every run)."""
+    letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+    digest = hashlib.sha256(name.encode("utf-8", "surrogateescape")).digest()
+    folder = name.rsplit("/", 1)[0] if "/" in name else "."
+    return f"{folder or '/'}/sed" + "".join(letters[b % len(letters)] for b in digest[:6])
+
+
+def _edit_refused(name: str) -> tuple[str, int] | None:
+    """Why sed -i cannot edit `name` before it starts (a device; /sys and /proc take no
+    temporary file), with the status; None when it can."""
+    path = fs.normalize(name)
+    if path == "/dev" or path.startswith("/dev/"):
+        return f"sed: couldn't edit {name}: not a regular file\n", 4
+    if fs.is_pseudo(path):
+        why = "Permission denied" if path.startswith("/sys") else "No such file or directory"
+        return f"sed: couldn't open temporary file {_temp_name(name)}: {why}\n", 4
+    return None
+
+
+def _write_in_place(inv: Invocation, name: str, text: str, suffix: str) -> int:
+    """Replace `name` with the edited text (and its backup first); the exit status."""
+    try:
+        _replace(inv, name, text, suffix)
+    except OSError as exc:
+        inv.err(f"sed: couldn't open temporary file {_temp_name(name)}: {_strerror(exc)}\n")
+        return 4
+    return 0
+
+
+def _replace(inv: Invocation, name: str, text: str, suffix: str) -> None:
     if suffix:
         base = name.rsplit("/", 1)
         backup = suffix.replace("*", base[-1]) if "*" in suffix else name + suffix

@@ -271,7 +271,8 @@ def wc(inv: Invocation) -> int:
         msg = exc.strerror if isinstance(exc, KernelError) else _strerror(exc)
         inv.err(f"wc: {files[0]}: {msg}\n")
         return 1
-    counts = {"-l": text.count("\n"), "-w": len(text.split()), "-c": len(text.encode())}
+    size = len(text.encode("utf-8", "surrogateescape"))  # bytes, whatever they are
+    counts = {"-l": text.count("\n"), "-w": len(text.split()), "-c": size}
     chosen = [counts[o] for o in opts if o in counts] or list(counts.values())
     suffix = f" {files[0]}" if files else ""
     if len(chosen) == 1:

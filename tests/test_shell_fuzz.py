@@ -1,0 +1,157 @@
+"""Property: nothing typed into the lab raises, hangs or shows labkit's "internal error".
+
+Generated command lines (tests/fuzzlines.py: the shell's programs, nmcli's and ip's grammars,
+redirections, pipes, quotes, odd bytes, names over NAME_MAX, lone surrogates) and profile
+files mangled as in an editor, then reloaded, loaded and brought up, on every flavour and
+locale of the sim. `lab.sh` must return a ShellResult within the hang guard, every time. One
+lab per flavour and locale serves many examples (what state it drifts into does not matter
+to the property); it is replaced every RESET_EVERY examples so no example runs on a lab that
+hundreds of others have filled.
+"""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Iterator
+
+import fuzzlines
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from labkit import Lab
+from labkit.shell.result import ShellResult
+
+HANG_GUARD = 60  # seconds for one example (a generous alarm, not a timing)
+RESET_EVERY = 40
+INTERNAL = "internal error in labkit"
+CONFIGS = [(f, loc) for f in fuzzlines.FLAVOURS for loc in fuzzlines.LOCALES]
+FUZZ = settings(max_examples=60, deadline=None, derandomize=True,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+class Labs:
+    """A started lab per (flavour, locale), replaced every RESET_EVERY uses."""
+
+    def __init__(self) -> None:
+        self.labs: dict[tuple[str, str | None], tuple[Lab, int]] = {}
+
+    def get(self, config: tuple[str, str | None]) -> Lab:
+        lab, uses = self.labs.get(config, (None, 0))
+        if lab is None or uses >= RESET_EVERY:
+            if lab is not None:
+                lab.close()
+            lab, uses = Lab(engine="sim", flavour=config[0], locale=config[1]).start(), 0
+        self.labs[config] = (lab, uses + 1)
+        return lab
+
+    def close(self) -> None:
+        for lab, _ in self.labs.values():
+            lab.close()
+
+
+@pytest.fixture(scope="module")
+def labs() -> Iterator[Labs]:
+    pool = Labs()
+    yield pool
+    pool.close()
+
+
+class Hung(BaseException):
+    """The hang guard fired (BaseException: labkit's programs never catch it)."""
+
+
+def _alarm(signum, frame) -> None:
+    raise Hung
+
+
+def run_guarded(lab: Lab, line: str, host: str = "server") -> ShellResult:
+    """`lab.sh(line)` under the hang guard, checked: a ShellResult, no internal error."""
+    previous = signal.signal(signal.SIGALRM, _alarm)
+    signal.alarm(HANG_GUARD)
+    try:
+        result = lab.sh(line, host=host)
+    except Hung:
+        pytest.fail(f"{host}$ {line!r} did not return within {HANG_GUARD} s")
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert isinstance(result, ShellResult), (line, result)
+    assert isinstance(result.returncode, int) and isinstance(result.stdout, str)
+    assert INTERNAL not in result.stdout, (host, line, result.stdout)
+    result.stdout.encode("utf-8")  # what a notebook displays is text it can encode
+    result.transcript().encode("utf-8")
+    return result
+
+
+@FUZZ
+@given(data=st.data(), config=st.sampled_from(CONFIGS))
+def test_generated_lines_never_raise(labs: Labs, data, config) -> None:
+    lab = labs.get(config)
+    draw = fuzzlines.HypothesisDraw(data)
+    for _ in range(draw.integer(1, 3)):
+        run_guarded(lab, fuzzlines.line(draw), host=draw.choose(fuzzlines.HOSTS))
+
+
+@FUZZ
+@given(data=st.data(), config=st.sampled_from(CONFIGS))
+def test_generated_sessions_never_raise(labs: Labs, data, config) -> None:
+    """A bond built (nmcli, ip, sysfs or ifenslave), then lines aimed at it."""
+    lab = labs.get(config)
+    for host, line in fuzzlines.session(fuzzlines.HypothesisDraw(data)):
+        run_guarded(lab, line, host=host)
+
+
+def _profile_paths(lab: Lab) -> list[str]:
+    paths = []
+    for folder in (fuzzlines.KEYFILE_DIR, fuzzlines.IFCFG_DIR):
+        if lab.files.is_dir("server", folder):
+            paths += [f"{folder}/{n}" for n in lab.files.listdir("server", folder)
+                      if not n.startswith(".")]
+    return paths
+
+
+@FUZZ
+@given(data=st.data(), config=st.sampled_from(CONFIGS))
+def test_hand_edited_profiles_never_raise(labs: Labs, data, config) -> None:
+    lab = labs.get(config)
+    draw = fuzzlines.HypothesisDraw(data)
+    path, follow = fuzzlines.profile_edit(draw, _profile_paths(lab))
+    if path is not None:
+        lab.files.write("server", path, fuzzlines.mangle(draw, lab.files.read("server", path)))
+    for line in follow:
+        run_guarded(lab, line)
+
+
+@pytest.mark.parametrize("line", [
+    "echo hi > " + "a" * 300, "echo hi > /tmp/" + "a" * 300 + "/b", "echo hi > \udcff",
+    "echo hi > \ud800", "echo \udcff > /root/x; cat /root/x | wc -c", "cd " + "a" * 300,
+    "nmcli c load " + "a" * 300, "sed 's/[/x/'", "__real__ id", "cat " + "a" * 300,
+    "ls " + "a" * 300, "grep x " + "a" * 300, "echo -e '\\x'", "echo -e '\\xff\\u12'",
+    "cat < " + "a" * 300, "nmcli c mod \udcff ipv4.method manual |& wc -c",
+])
+def test_reported_escapes_are_tool_messages(line: str) -> None:
+    with Lab(engine="sim") as lab:
+        run_guarded(lab, line)
+
+
+@pytest.mark.parametrize("line, status, text", [
+    ("echo hi > " + "a" * 300, 1, f"bash: {'a' * 300}: File name too long\n"),
+    ("echo hi > /tmp/" + "a" * 300 + "/b", 1, f"bash: /tmp/{'a' * 300}/b: File name too long\n"),
+    ("cd " + "a" * 300, 1, f"bash: cd: {'a' * 300}: File name too long\n"),
+    ("cat " + "a" * 300, 1, f"cat: {'a' * 300}: File name too long\n"),
+    ("cat < " + "a" * 300, 1, f"bash: {'a' * 300}: File name too long\n"),
+    ("ls " + "a" * 300, 2, f"ls: cannot access '{'a' * 300}': File name too long\n"),
+    ("cd /etc/hostname", 1, "bash: cd: /etc/hostname: Not a directory\n"),
+    ("cat /etc/hostname/x", 1, "cat: /etc/hostname/x: Not a directory\n"),
+    ("echo x > /etc/hostname/x", 1, "bash: /etc/hostname/x: Not a directory\n"),
+    ("sed 's/[/x/'", 1, "sed: -e expression #1, char 6: unterminated `s' command\n"),
+    ("__real__ id", 127, "bash: __real__: command not found\n"),
+    ("echo a |& cat", 0, "a\n"),
+    ("echo x |", 2, "bash: syntax error: unexpected end of file\n"),
+])
+def test_os_errors_are_the_real_tools_words(lab, line: str, status: int, text: str) -> None:
+    """The same words bash and coreutils print on this machine (checked by hand with
+    `bash -c`; the lab's /root is the cwd these relative names resolve in)."""
+    result = lab.sh(line)
+    assert (result.returncode, result.stdout) == (status, text)
