@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from labkit import Lab
 from labkit.engines.sim.bonding import Bond
 from labkit.engines.sim.bridge import Bridge
-from labkit.engines.sim.clock import NS, ClockLivelock, VirtualClock
+from labkit.engines.sim.clock import NS, ClockLivelock, VirtualClock, float_sums
 
 HANG_GUARD = 60  # seconds of wall time before a sequence counts as hung
 
@@ -184,6 +184,18 @@ def test_a_cancelled_timer_never_fires_and_seconds_convert_once() -> None:
     for _ in range(10):
         clock.sleep(0.1)
     assert clock.now_ns() == 1_300_000_000  # ten float 0.1 steps add up exactly
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.floats(1e-6, 1e7), st.sampled_from([0.1, 0.05, 0.013, 0.2, 0.5, 1.0, 0.004, 0.3])
+       | st.floats(1e-9, 10.0), st.integers(0, 20_000))
+def test_a_parked_timers_float_sums_are_the_ones_ticking_makes(x: float, c: float,
+                                                                k: int) -> None:
+    """A parked timer's tie-break float is what k re-arms would have summed, one by one."""
+    expected = x
+    for _ in range(k):
+        expected += c
+    assert float_sums(x, c, k) == expected
 
 
 def test_a_timer_rearming_at_its_own_instant_is_a_livelock_error() -> None:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -242,14 +243,14 @@ class VirtualClock:
             bound = min(bound, heap[0][0])
         landings = []
         for order, (timer, w) in enumerate(parked):
-            m = timer.period
-            limit = _grid_at_or_after(w, m, bound)
-            land, fw, last = w, timer.fwhen, timer.fwhen
-            while True:  # the skipped ticks, with the float sums of their re-arms
-                last, land, fw = fw, land + m, fw + timer.fperiod
-                if land >= limit or land > target or (land == target and fw > fstop):
-                    break
-            landings.append((land - m, order, land, fw, last, timer))
+            m, c = timer.period, timer.fperiod
+            k = min((_grid_at_or_after(w, m, bound) - w) // m, (target - w) // m + 1)
+            if (target - w) % m == 0 and 1 <= (target - w) // m < k:
+                at_target = (target - w) // m  # a tick at the stand: before it, or after?
+                if float_sums(timer.fwhen, c, at_target) > fstop:
+                    k = at_target
+            last = float_sums(timer.fwhen, c, k - 1)  # the float sums of the re-arms
+            landings.append((w + (k - 1) * m, order, w + k * m, last + c, last, timer))
         for _, _, land, fw, last, timer in sorted(landings, key=lambda x: x[:2]):
             self._fnow = max(self._fnow, last)  # as its last skipped tick ran
             timer.when, timer.fwhen, timer.seq = land, fw, next(self._seq)
@@ -261,3 +262,38 @@ def _grid_at_or_after(start: int, period: int, t: int) -> int:
     """The first tick start + k*period (k >= 1) at or after `t`."""
     k = max(1, -((start - t) // period))
     return start + k * period
+
+
+def float_sums(x: float, c: float, k: int) -> float:
+    """x + c + c + ... (k float additions, each rounded), in O(binades crossed), not O(k).
+
+    Within one binade [2**(e-1), 2**e) every float is a multiple of its ulp u, so adding
+    c > 0 adds round(c / u) ulps each time, unless c / u ends in exactly one half (then the
+    rounding depends on parity: those steps are taken one by one), as long as the exact
+    sum stays below the binade's top. So runs of additions are one multiplication.
+    """
+    if k <= 0 or c <= 0.0 or not math.isfinite(x) or x <= 0.0:
+        for _ in range(max(0, k)):
+            x += c
+        return x
+    while k > 0:
+        e = math.frexp(x)[1]
+        u = math.ldexp(1.0, e - 53)
+        q = c / u  # exact: u is a power of two
+        r = round(q)
+        if q - math.floor(q) == 0.5:
+            x += c
+            k -= 1
+            continue
+        if r == 0:
+            return x  # c is below half an ulp: adding it changes nothing, ever
+        n = int(x / u)
+        room = math.floor((2 ** 53 - 1 - n - q) / r) + 1  # additions that stay in the binade
+        if room < 1:
+            x += c
+            k -= 1
+            continue
+        j = min(k, room)
+        x = math.ldexp(n + j * r, e - 53)
+        k -= j
+    return x
