@@ -26,7 +26,7 @@ HANG_GUARD = 60  # seconds for one example (a generous alarm, not a timing)
 RESET_EVERY = 40
 INTERNAL = "internal error in labkit"
 CONFIGS = [(f, loc) for f in fuzzlines.FLAVOURS for loc in fuzzlines.LOCALES]
-FUZZ = settings(max_examples=60, deadline=None, derandomize=True,
+FUZZ = settings(max_examples=1000, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
@@ -121,6 +121,32 @@ def test_hand_edited_profiles_never_raise(labs: Labs, data, config) -> None:
         lab.files.write("server", path, fuzzlines.mangle(draw, lab.files.read("server", path)))
     for line in follow:
         run_guarded(lab, line)
+
+
+@settings(max_examples=30, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(data=st.data())
+def test_generated_scenarios_replay_to_the_end(data) -> None:
+    """`labkit replay` of generated lines: a transcript step per command, never a traceback
+    (a directive the lab refuses is a ReplayError naming its line)."""
+    from labkit.replay.runner import ReplayError, replay
+    from labkit.replay.scenario import Command, parse_scenario
+
+    draw = fuzzlines.HypothesisDraw(data)
+    lines = []
+    for _ in range(draw.integer(1, 6)):
+        host = draw.choose(["", "", "outside", "switch", "nosuch"])
+        text = fuzzlines.line(draw).replace("\n", " ").replace("\r", " ").strip() or "true"
+        lines.append(draw.choose([f"{host}$ {text}", "@sleep 1", "# note", "@add-nic ens39"]))
+    items = parse_scenario("\n".join(lines))
+    with Lab(engine="sim") as lab:
+        try:
+            transcript = replay(items, lab)
+        except ReplayError as exc:
+            assert "Traceback" not in str(exc)
+            return
+    assert len([s for s in transcript.steps if not s.implicit]) == \
+        len([i for i in items if isinstance(i, Command)])
 
 
 @pytest.mark.parametrize("line", [

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from labkit.errors import ScenarioError
+from labkit.shell.programs.textutils import LONGEST_SLEEP
 
 DEFAULT_HOST = "server"
 _CMD_RE = re.compile(r"^(?P<host>[a-z][a-z0-9_-]*)?\$ (?P<cmd>.*)$")
@@ -100,7 +101,10 @@ def parse_scenario(text: str, source: str = "scenario", default_host: str = DEFA
             nic = _ADD_NIC_RE.match(line)
             cmp_ = _COMPARE_RE.match(line)
             nm = _NM_RE.match(line)
-            if m:
+            if m and float(m.group("secs")) > LONGEST_SLEEP:
+                problems.append(f"{source}:{lineno}: @sleep {m.group('secs')}: at most "
+                                f"{LONGEST_SLEEP} seconds (a day) at a time")
+            elif m:
                 items.append(Sleep(float(m.group("secs")), lineno))
             elif nic:
                 items.append(AddNic(nic.group("nic"), nic.group("host") or default_host, lineno))

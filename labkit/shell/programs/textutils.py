@@ -391,6 +391,10 @@ def wait_builtin(inv: Invocation) -> int:
 
 
 # -- sleep --------------------------------------------------------------------------------------
+# Lab time costs the events it holds (the daemons' timers run on the sim as they would), so a
+# sleep of years would cost the learner minutes: a real terminal's `sleep 3650d` is one nobody
+# waits for either. A day is the most one sleep (or a scenario's @sleep) lets pass.
+LONGEST_SLEEP = 86400
 @dataclass
 class Sleeping:
     """A `sleep` in progress on the lab's clock."""
@@ -425,6 +429,10 @@ def sleep(inv: Invocation) -> int | Pending:
             inv.err(f"sleep: invalid time interval '{a}'\n" + TRY.format(prog="sleep"))
             return 1
         total += float(m.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(2)]
+    if total > LONGEST_SLEEP:
+        inv.err(f"sleep: labkit lets at most {LONGEST_SLEEP} seconds (a day) of lab time pass "
+                "at a time; sleep again for more\n")
+        return 1
     return Sleeping(inv, inv.engine.clock.now() + total)
 
 
