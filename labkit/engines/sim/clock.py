@@ -6,12 +6,15 @@ exactly that time (never before), and `a - b < d` means `a + d - b > 0`, so a re
 from a comparison can never land at the instant it was computed. Whether and when a timer
 fires is decided by these integers alone.
 
-Float seconds exist at the edges (`now()`, `call_later`, `sleep`). Every timer also carries
-`fwhen`, the float time the clock kept before it counted nanoseconds (the same float sums, so
-the same rounding). It only orders timers due at the same nanosecond, where those sums
-ordered them (a bond's 100 ms monitor drifts a little later with every tick), so every
-transcript and notebook recorded with the float clock comes out the same; `now()` is that
-float. It can never make a timer fire, re-fire or wait: it is a tie-break, not a time.
+Float seconds exist at the edges (`now()`, `call_later`, `sleep`), each converted once by
+`to_ns`. Every timer also carries `fwhen`, the float time the clock kept before it counted
+nanoseconds (the same float sums, so the same rounding). It only orders what falls due at
+the same nanosecond (timers, and the end of a sleep, after which commands run) as those sums
+ordered it: a bond's 100 ms monitor drifts a little later with every tick, so it goes after
+a ping sent at the same instant; without this, exact ties would change which probes a
+failover loses in every transcript and notebook recorded before. `now()` is that float (it
+differs from now_ns() by rounding only). It never decides whether or when a timer fires: it
+is a tie-break within one nanosecond, not a time, so it cannot livelock.
 
 Periodic timers that have nothing to do park in place: such a timer carries its `period` and an
 `idle` hint (until when its ticks would do nothing but re-arm). While idle, the clock moves it
@@ -30,7 +33,7 @@ from dataclasses import dataclass
 
 from labkit.engines.base import NS, Timer, to_ns
 
-__all__ = ["FOREVER", "NS", "ClockLivelock", "SimTimer", "VirtualClock", "to_ns"]
+__all__ = ["FOREVER", "NS", "ClockLivelock", "SimTimer", "VirtualClock", "float_sums", "to_ns"]
 
 FOREVER = 1 << 62  # an `idle` hint: nothing to do until the owner's state changes
 LIVELOCK_LIMIT = 100_000  # timers run at one instant in one call before it is a livelock
