@@ -133,3 +133,13 @@ def test_sed_e_runs_nothing_outside_the_lab(script: str, shell) -> None:
     refuses it."""
     _, err, status = _ours(shell, [script], INPUT)
     assert "e/r/w commands disabled in sandbox mode" in err and status == 1
+
+
+@pytest.mark.skipif(not have("sed"), reason="needs GNU sed")
+@pytest.mark.parametrize("args", [["s/\\(a*\\)*b/X/"], ["-E", "s/(a*)*/<\\1>/"],
+                                  ["-E", "s/(.*)*x/X/"], ["-E", "s/(a+)+$/<\\1>/"]])
+def test_nested_stars_match_gnu_sed_without_backtracking_forever(args, shell) -> None:
+    """glibc's matcher takes these in linear time; Python's would backtrack exponentially on
+    a long line that does not match, so labkit folds `(X*)*` into `(X*)` (same matches)."""
+    text = "a" * 40 + "\n" + "aaa\n"
+    assert _ours(shell, args, text) == _real(args, text)

@@ -178,6 +178,14 @@ def translate(pattern: str, extended: bool = False, multiline: bool = False,
             add(re.escape(literal) if not q.startswith("{") else re.escape("{" + q[1:]))
             return
         atom = b[-1]
+        combined = _combine(atom[3], q) if len(atom) == 4 and not atom[1] else None
+        if combined is not None and (atom[2] or combined == atom[3]):
+            # \(X*\)* matches what \(X*\) does; Python's backtracking would take exponential
+            # time over it on a line that does not match (glibc's matcher does not)
+            if atom[2]:
+                atom[0] = f"({atom[2]}{combined})"
+            atom[2:] = ["", combined]
+            return
         if atom[1] and not extended and not grep and (q == "*" or q.startswith("{")):
             raise PosixRegexError("Invalid preceding regular expression")  # BRE: a** a*\{2\}
         if atom[1]:
@@ -337,15 +345,24 @@ def _combine(inner: str, outer: str) -> str | None:
 
 
 def _join(branches: list[list[list[str]]]) -> str:
-    return "|".join("".join(text + (q if q != "!" else "") for text, q in b) for b in branches)
+    return "|".join("".join(atom[0] + (atom[1] if atom[1] != "!" else "") for atom in b)
+                    for b in branches)
 
 
 def _close_group(stack: list[list[list[list[str]]]], open_groups: list[int],
                  closed: set[int]) -> None:
     number = open_groups.pop()
     closed.add(number)
-    inner = _join(stack.pop())
-    stack[-1][-1].append([f"({inner})", ""])
+    branches = stack.pop()
+    inner = _join(branches)
+    atom = [f"({inner})", ""]
+    if len(branches) == 1 and len(branches[0]) == 1:
+        only = branches[0][0]
+        if only[1] in ("*", "+", "?"):
+            atom += only[:2]  # \(X*\): kept apart for quantify() to fold \(X*\)*
+        elif not only[1] and len(only) == 4:
+            atom += ["", only[3]]  # \(\(X*\)\): an outer star may be dropped the same way
+    stack[-1][-1].append(atom)
 
 
 def compile_posix(pattern: str, extended: bool = False, icase: bool = False,
