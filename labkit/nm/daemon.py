@@ -259,10 +259,11 @@ class NetworkManager:
         self._require_running()
         profile.normalize(self.version.version)
         profile.verify()
-        sc.profile = profile
-        if save:
+        if save:  # written first: a file that cannot be written fails the whole update
             assert self.store is not None
             sc.path = self.store.write(profile, sc.path)
+        sc.profile = profile
+        if save:
             sc.unsaved = False
         else:
             sc.unsaved = True

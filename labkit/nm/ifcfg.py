@@ -353,9 +353,13 @@ def read(text: str, filename: str) -> tuple[Profile, list[str]]:
 
 
 def _uuid_for(filename: str) -> str:
+    """uuid5 of the file's name as bytes (a name may hold any byte, not only UTF-8)."""
+    import hashlib
     import uuid
 
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, "ifcfg-rh:" + filename))
+    name = ("ifcfg-rh:" + filename).encode("utf-8", "surrogateescape")
+    digest = hashlib.sha1(uuid.NAMESPACE_URL.bytes + name, usedforsecurity=False).digest()
+    return str(uuid.UUID(bytes=digest[:16], version=5))
 
 
 def _read_ip4(sv: Shvar, p: Profile) -> None:

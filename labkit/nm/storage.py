@@ -8,6 +8,8 @@ bad file. Writes go through LabFiles, which replaces files atomically.
 
 from __future__ import annotations
 
+import hashlib
+import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -140,7 +142,13 @@ class ProfileStore:
             text = ifcfg.write(profile, old)
         else:
             text = keyfile.write(profile)
-        self.files.write(self.host, path, text, mode=0o600)
+        try:
+            self.files.write(self.host, path, text, mode=0o600)
+        except OSError as exc:  # nm_utils_file_set_contents(): the daemon refuses the change
+            tag = hashlib.sha256(path.encode("utf-8", "surrogateescape")).hexdigest()[:6]
+            temp = f"{path}.{tag}"  # g_mkstemp's name beside the file (random there)
+            raise ProfileInvalid(f"error writing to file '{path}': failed to create file "
+                                 f"{temp}: {os.strerror(exc.errno or 5)}") from None
         return path
 
     def delete(self, path: str) -> None:
