@@ -1,10 +1,11 @@
 """Soak: 100,000 generated command lines (tests/fuzzlines.py) through `lab.sh` on the sim.
 
 Every flavour and locale take turns, a fresh lab every LAB_LINES lines; some draws are
-sessions (a bond built, then lines aimed at it); now and then a profile file is mangled as in an editor and nmcli reloads, loads or brings it up. Printed:
-exceptions that escaped `lab.sh`, lines that printed labkit's "internal error", lines over
-HANG_SECONDS of wall time (a watchdog interrupts a line at WATCHDOG_SECONDS and reports it),
-and the process's peak RSS. Targets: 0, 0, 0, < 150 MB.
+sessions (a bond built, then lines aimed at it); now and then a profile file is mangled (or
+made anew) as in an editor and nmcli reloads, loads or brings it up. Printed: exceptions that
+escaped `lab.sh`, lines that printed labkit's "internal error", lines over HANG_SECONDS of
+wall time (a watchdog interrupts a line at WATCHDOG_SECONDS and reports it), and the
+process's peak RSS. Targets: 0, 0, 0, < 150 MB.
 
     .venv/bin/python bench/soak.py [--lines N] [--seed S]
 """
@@ -85,9 +86,12 @@ def main() -> int:
             if path is not None:
                 try:
                     text = lab.files.read("server", path)
+                except OSError:
+                    text = "[connection]\nid=x\ntype=ethernet\n"  # a new file, then
+                try:
                     lab.files.write("server", path, fuzzlines.mangle(d, text))
                 except OSError:
-                    pass
+                    pass  # its folder is not on this flavour
             lines = [("server", f) for f in follow]
         elif done % SESSION_EVERY == SESSION_EVERY - 1:
             lines = fuzzlines.session(d)

@@ -332,6 +332,9 @@ def mangle(d: Draw, text: str) -> str:
 
 def profile_edit(d: Draw, paths: list[str]) -> tuple[str | None, list[str]]:
     """A path to mangle (None: none this time) and the nmcli lines that follow the edit."""
+    paths = [*paths, f"{IFCFG_DIR}/ifcfg-\udcff", f"{KEYFILE_DIR}/\udcff.nmconnection",
+             f"{KEYFILE_DIR}/{'a' * 242}.nmconnection", f"{IFCFG_DIR}/ifcfg-{'b' * 249}",
+             f"{KEYFILE_DIR}/x.nmconnection~", f"{IFCFG_DIR}/ifcfg-ens33.bak"]
     index = d.integer(0, 99)
     path = paths[index % len(paths)] if paths else None
     follow = d.choose([["nmcli c reload"], [f"nmcli c load {path}"], ["nmcli c reload",

@@ -143,3 +143,10 @@ def test_nested_stars_match_gnu_sed_without_backtracking_forever(args, shell) ->
     a long line that does not match, so labkit folds `(X*)*` into `(X*)` (same matches)."""
     text = "a" * 40 + "\n" + "aaa\n"
     assert _ours(shell, args, text) == _real(args, text)
+
+
+def test_sed_w_files_are_made_even_when_nothing_is_written(shell) -> None:
+    shell.files.write("server", "/root/out", "old\n")
+    result = shell.run("echo a | sed -n '/x/w out' && cat out && echo a | sed 's/a/b/w out2' "
+                       "&& cat out2")
+    assert (result.returncode, result.stdout) == (0, "b\nb\n")

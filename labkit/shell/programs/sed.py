@@ -1125,6 +1125,10 @@ def sed(inv: Invocation) -> int:
         inv.err("sed: no input files\n")
         return 1  # GNU: 1 when -i has nothing to edit (4 is for I/O)
     runner = Runner(inv, commands, quiet, separate, sep, line_length)
+    for cmd in commands:  # sed opens (and empties) every w file before it reads a line
+        name = cmd.wfile or (cmd.text if cmd.name in ("w", "W") else None)
+        if name and name not in ("/dev/stdout", "/dev/stderr"):
+            runner.wfiles.setdefault(name, [])
     try:
         return _run(inv, runner, files or ["-"], in_place, sep)
     except SedError as exc:
