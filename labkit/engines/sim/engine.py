@@ -6,6 +6,7 @@ every random choice (bond MACs, DAD delays, neighbour timers) comes from the lab
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Callable, Mapping
 
@@ -37,6 +38,7 @@ from labkit.model.topology import Nic, Topology
 
 EPERM, ENOENT, EEXIST, ENODEV, EINVAL, EOPNOTSUPP, ENETUNREACH = 1, 2, 17, 19, 22, 95, 101
 SIM_RTT_MS = 0.050
+_iface6 = functools.lru_cache(maxsize=1024)(ipaddress.IPv6Interface)  # immutable, parsed once
 
 
 class SimEngine(Engine):
@@ -294,7 +296,7 @@ class SimEngine(Engine):
                  label: str | None = None) -> None:
         ns = self.ns(host)
         if ":" in cidr:
-            iface6 = ipaddress.IPv6Interface(cidr)
+            iface6 = _iface6(cidr)
             ns.addrconf.add_manual(ns.get(dev), iface6.ip, iface6.network.prefixlen,
                                    noprefixroute=noprefixroute)
         else:
@@ -305,7 +307,7 @@ class SimEngine(Engine):
     def addr_del(self, host: str, dev: str, cidr: str) -> None:
         ns = self.ns(host)
         if ":" in cidr:
-            ns.addrconf.del_manual(ns.get(dev), ipaddress.IPv6Interface(cidr).ip)
+            ns.addrconf.del_manual(ns.get(dev), _iface6(cidr).ip)
         else:
             ns.inet.addr_del(ns.get(dev), cidr)
         self._done()

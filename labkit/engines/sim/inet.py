@@ -9,6 +9,7 @@ the walkthrough's machine has too), the first reply wins within locktime, STALE/
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from labkit.engines.sim.frames import BROADCAST, ETH_P_ARP, ETH_P_IP, Arp, Frame
 from labkit.errors import KernelError
 
 ALL_HOSTS_MAC = "01:00:5e:00:00:01"
+_ip4 = functools.lru_cache(maxsize=4096)(ipaddress.IPv4Address)  # every frame parses its own
 
 if TYPE_CHECKING:
     from labkit.engines.sim.clock import Timer
@@ -355,8 +357,8 @@ class Inet:
         n.probes += 1
         src = None
         if n.queue:
-            src = n.queue[-1].src if self.is_local(ipaddress.IPv4Address(n.queue[-1].src)) else None
-        sip = ipaddress.IPv4Address(src) if src else self.select_source(n.dev, n.ip)
+            src = n.queue[-1].src if self.is_local(_ip4(n.queue[-1].src)) else None
+        sip = _ip4(src) if src else self.select_source(n.dev, n.ip)
         dst_mac = n.lladdr if n.state == "PROBE" and n.lladdr else BROADCAST
         self._arp_send(n.dev, op=1, dst_mac=dst_mac, sip=sip, tip=n.ip,
                        tha="00:00:00:00:00:00" if dst_mac == BROADCAST else dst_mac)
@@ -406,7 +408,7 @@ class Inet:
         """arp_process."""
         arp = frame.payload
         assert isinstance(arp, Arp)
-        sip, tip = ipaddress.IPv4Address(arp.spa), ipaddress.IPv4Address(arp.tpa)
+        sip, tip = _ip4(arp.spa), _ip4(arp.tpa)
         if tip.is_multicast or tip.is_loopback:
             return
         if arp.op == 1 and self.is_local(tip) and not self.is_local(sip) and not sip.is_unspecified:
@@ -438,7 +440,7 @@ class Inet:
 
     def send(self, pkt: Ipv4, oif: NetDevice | None = None) -> str | None:
         """ip_local_out: route, resolve, transmit. Returns an errno name when it cannot route."""
-        dst = ipaddress.IPv4Address(pkt.dst)
+        dst = _ip4(pkt.dst)
         if self.is_local(dst):
             lo = self.ns.find("lo")
             if lo is None or not lo.admin_up:
@@ -483,7 +485,7 @@ class Inet:
         """ip_rcv + icmp_rcv: answer echo requests to local addresses, pass replies to pingers."""
         pkt = frame.payload
         assert isinstance(pkt, Ipv4)
-        dst = ipaddress.IPv4Address(pkt.dst)
+        dst = _ip4(pkt.dst)
         if not self.is_local(dst):
             return  # ip_forward is 0: not a router
         icmp = pkt.icmp
@@ -494,12 +496,12 @@ class Inet:
             self.send(reply)
         elif icmp.type == 0:
             for listener in list(self.icmp_listeners):
-                listener("reply", ipaddress.IPv4Address(pkt.src), icmp)
+                listener("reply", _ip4(pkt.src), icmp)
 
     def _host_unreachable(self, pkt: Ipv4) -> None:
         """A queued packet whose neighbour failed: the sender gets EHOSTUNREACH."""
         for listener in list(self.icmp_listeners):
-            listener("unreachable", ipaddress.IPv4Address(pkt.src), pkt.icmp)
+            listener("unreachable", _ip4(pkt.src), pkt.icmp)
 
 
 def _scope_rank(scope: str) -> int:
