@@ -28,7 +28,7 @@ HANG_GUARD = 60  # seconds of wall time before a sequence counts as hung
 
 
 class Hung(Exception):
-    pass
+    """A sequence ran past its alarm: it would have hung the suite."""
 
 
 @contextmanager
