@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import subprocess
 
+import fuzzlines
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from labkit import Lab
 from labkit.shell.programs import sed as labsed
@@ -150,3 +153,18 @@ def test_sed_w_files_are_made_even_when_nothing_is_written(shell) -> None:
     result = shell.run("echo a | sed -n '/x/w out' && cat out && echo a | sed 's/a/b/w out2' "
                        "&& cat out2")
     assert (result.returncode, result.stdout) == (0, "b\nb\n")
+
+
+@pytest.mark.skipif(not have("sed"), reason="needs GNU sed")
+@settings(max_examples=300, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_generated_scripts_match_gnu_sed(data, shell) -> None:
+    """Scripts from the fuzzing grammar (tests/fuzzlines.py), run by both seds on one text.
+    Left out: what touches files outside the input (w, r, e) and bytes that are not UTF-8."""
+    draw = fuzzlines.HypothesisDraw(data)
+    script = fuzzlines.sed_script(draw)
+    opts = draw.choose([[], [], ["-n"], ["-E"], ["-n", "-E"], ["-s"], ["-z"]])
+    assume(not any(x in script for x in ("w /root/out", "r /etc/hosts", "\udcff", "e")))
+    args = [*opts, script]
+    assert _ours(shell, args, INPUT) == _real(args, INPUT)

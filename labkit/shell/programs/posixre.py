@@ -243,6 +243,8 @@ def translate(pattern: str, extended: bool = False, multiline: bool = False,
                 stack[-1].append([])
                 after_anchor = False
             elif not extended and e == "{":
+                if (not branch() or after_anchor) and not grep:
+                    raise PosixRegexError("Invalid preceding regular expression")
                 q, i = interval(i, "\\}")
                 quantify(q, "\\{")
             elif not extended and e == "}":

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from labkit import files as fs
@@ -135,8 +136,10 @@ class Command:
 class Compiler:
     """compile.c: reads -e expressions in order into one program."""
 
-    def __init__(self, extended: bool) -> None:
+    def __init__(self, extended: bool,
+                 open_w: Callable[[str], str | None] = lambda name: None) -> None:
         self.extended = extended
+        self.open_w = open_w  # why a w file cannot be opened (None: it can)
         self.commands: list[Command] = []
         self.blocks: list[tuple[int, int]] = []  # open `{`: command index, expression
         self.labels: dict[str, int] = {}
@@ -174,7 +177,9 @@ class Compiler:
         return num
 
     def bad(self, why: str) -> SedError:
-        return SedError(f"-e expression #{self.expr_no}, char {self.pos}: {why}")
+        """GNU's message; its `char N` counts the bytes read so far."""
+        done = len(self.text[:self.pos].encode("utf-8", "surrogateescape"))
+        return SedError(f"-e expression #{self.expr_no}, char {done}: {why}")
 
     def compile(self, script: str) -> None:
         self.expr_no += 1
@@ -254,6 +259,8 @@ class Compiler:
                 else:
                     self.savchar(ch)
                     break
+            if body == "" and (icase or multiline):
+                raise self.bad("cannot specify modifiers on empty regexp")
             return Address("regex", regex=self._regex(body, icase, multiline, 0))
         if ch.isdigit() and ch.isascii():
             number = self.in_integer(ch)
@@ -314,6 +321,13 @@ class Compiler:
             raise self.bad(f"invalid reference \\{needed} on `s' command's RHS")
         return Regex(pattern, groups)
 
+    def _open_w(self, name: str) -> None:
+        """sed opens a w file as it compiles the command (and stops if it cannot)."""
+        if name not in ("/dev/stdout", "/dev/stderr"):
+            why = self.open_w(name)
+            if why is not None:
+                raise SedError(f"couldn't open file {name}: {why}", 4)
+
     def _end_of_cmd(self) -> None:
         ch = self.in_nonblank()
         if ch in ("}", "#"):
@@ -339,7 +353,9 @@ class Compiler:
         return "".join(out)
 
     def _text_body(self, rest: str) -> str:
-        """a/i/c text after its backslash: escapes removed, lines kept, one newline at end."""
+        """a/i/c text after its backslash: escapes made (\\t, \\cX, ...) or removed, lines
+        kept, one newline at the end."""
+        rest = normalize(rest, "none")
         out = []
         i = 0
         while i < len(rest):
@@ -433,6 +449,8 @@ class Compiler:
             cmd.text = self._filename()
             if not cmd.text:
                 raise self.bad("missing filename in r/R/w/W commands")
+            if ch in "wW":
+                self._open_w(cmd.text)
             return True
         if ch == "s":
             self._substitute(cmd)
@@ -446,7 +464,7 @@ class Compiler:
 
     def _substitute(self, cmd: Command) -> None:
         slash = self.inchar()
-        body = self._match_slash(slash, regex=True) if slash not in (EOF, "\n", "\\") else None
+        body = self._match_slash(slash, regex=True) if slash not in (EOF, "\n") else None
         if body is None:
             raise self.bad("unterminated `s' command")
         repl_text = self._match_slash(slash, regex=False)
@@ -475,6 +493,7 @@ class Compiler:
                 cmd.wfile = self._filename()
                 if not cmd.wfile:
                     raise self.bad("missing filename in r/R/w/W commands")
+                self._open_w(cmd.wfile)
                 break
             elif ch.isdigit() and ch.isascii():
                 if seen_number:
@@ -492,13 +511,15 @@ class Compiler:
                 continue
             else:
                 raise self.bad("unknown option to `s'")
+        if body == "" and (icase or multiline):
+            raise self.bad("cannot specify modifiers on empty regexp")
         cmd.regex = self._regex(body, icase, multiline, needed)
         if cmd.regex.pattern is None:
             cmd.number = needed  # checked against the last regex when it runs
 
     def _transliterate(self, cmd: Command) -> None:
         slash = self.inchar()
-        src = self._match_slash(slash, regex=False) if slash not in (EOF, "\n", "\\") else None
+        src = self._match_slash(slash, regex=False) if slash not in (EOF, "\n") else None
         if src is None:
             raise self.bad("unterminated `y' command")
         dst = self._match_slash(slash, regex=False)
@@ -722,6 +743,9 @@ class Runner:
             if status in ("end", "quit", "eof") and not self.quiet and result is not None:
                 self._emit(result, self.chomped)
             self._dump_append()
+            if status == "quit" and self.owed_newline:  # q ends its last line, always
+                self.out.append(self.sep)
+                self.owed_newline = False
             if status in ("quit", "quit-silent"):
                 return "".join(self.out), True
             if status == "eof":
@@ -745,7 +769,7 @@ class Runner:
         return self.index >= len(self.lines)
 
     def _put(self, text: str) -> None:
-        if self.owed_newline and text:
+        if self.owed_newline:
             self.out.append(self.sep)
             self.owed_newline = False
         self.out.append(text)
@@ -758,6 +782,10 @@ class Runner:
             self.out.append(self.sep)
         else:
             self.owed_newline = True
+
+    def _text(self, text: str) -> str:
+        """a/i/c text as written: its last newline is the line separator (NUL with -z)."""
+        return text[:-1] + self.sep if text.endswith("\n") else text
 
     def _dump_append(self) -> None:
         for text in self.append:
@@ -801,9 +829,10 @@ class Runner:
         line = self.line_number
         if cmd.range_active:
             if a2.kind in ("line", "plus", "tilde"):
-                if line >= cmd.range_end:
-                    cmd.range_active = False
-                return line <= cmd.range_end
+                # the line that reaches the end is the range's last; after an N passed it,
+                # GNU ends a `,N` range before this line but a `,+N` or `,~N` one with it
+                cmd.range_active = line < cmd.range_end
+                return a2.kind != "line" or line <= cmd.range_end
             if self._matches(a2, space):
                 cmd.range_active = False
             return True
@@ -813,7 +842,13 @@ class Runner:
             cmd.range_done = True
             cmd.range_active = not self._matches(a2, space)
             return True
-        if not self._matches(a1, space):
+        if a1.kind == "line":  # GNU: a range from line N starts on the first line >= N it
+            if line < a1.number:  # is asked about (a `b` may have skipped line N itself)
+                return False
+            if line > a1.number and a2.kind == "line" and line > a2.number:
+                return False
+            cmd.range_done = True  # and never starts again
+        elif not self._matches(a1, space):
             return False
         if a2.kind == "line":
             cmd.range_end = a2.number
@@ -849,28 +884,29 @@ class Runner:
             if name in ("{", "}"):
                 continue
             if name == "=":
-                self._put(f"{self.line_number}\n")
-            elif name == "a":
+                self._put(f"{self.line_number}{self.sep}")
+            elif name == "a":  # appended text keeps its newline, even with -z
                 self.append.append(cmd.text)
             elif name == "i":
-                self._put(cmd.text)
+                self._put(self._text(cmd.text))
             elif name == "c":
                 if cmd.a2 is None or not cmd.range_active or cmd.negate:
-                    self._put(cmd.text)
+                    self._put(self._text(cmd.text))
                 return "delete", None
             elif name == "d":
                 return "delete", None
             elif name == "D":
-                if "\n" not in space:
+                if self.sep not in space:
                     return "delete", None
-                return "restart", space.split("\n", 1)[1]
+                return "restart", space.split(self.sep, 1)[1]
             elif name == "p":
                 self._emit(space, self.chomped)
             elif name == "P":
-                self._emit(space.split("\n", 1)[0])
+                first, found, _ = space.partition(self.sep)
+                self._emit(first, bool(found) or self.chomped)
             elif name == "l":
                 self._put(_escape_l(space, cmd.number if cmd.number >= 0
-                                    else self.line_length))
+                                    else self.line_length).replace("\n", self.sep))
             elif name in "nN":
                 if self._is_last():  # GNU prints the pattern space and stops
                     return "eof", space
@@ -878,22 +914,22 @@ class Runner:
                     self._emit(space, self.chomped)
                 self._dump_append()
                 line = self._read()
-                space = line if name == "n" else space + "\n" + line
+                space = line if name == "n" else space + self.sep + line
             elif name == "g":
                 space, self.chomped = self.hold, self.hold_chomped
             elif name == "G":
-                space, self.chomped = space + "\n" + self.hold, self.hold_chomped
+                space, self.chomped = space + self.sep + self.hold, self.hold_chomped
             elif name == "h":
                 self.hold, self.hold_chomped = space, self.chomped
             elif name == "H":
-                self.hold, self.hold_chomped = self.hold + "\n" + space, self.chomped
+                self.hold, self.hold_chomped = self.hold + self.sep + space, self.chomped
             elif name == "x":
                 space, self.hold = self.hold, space
                 self.chomped, self.hold_chomped = self.hold_chomped, self.chomped
             elif name == "z":
                 space = ""
             elif name == "F":
-                self._put(f"{self.filename}\n")
+                self._put(self.filename + self.sep)
             elif name in "qQ":
                 self.quit_status = max(cmd.number, 0)
                 return ("quit", space) if name == "q" else ("quit-silent", None)
@@ -916,7 +952,7 @@ class Runner:
                 if line is not None:
                     self.append.append(line)
             elif name in "wW":
-                self._write(cmd.text, space if name == "w" else space.split("\n", 1)[0])
+                self._write(cmd.text, space if name == "w" else space.split(self.sep, 1)[0])
             if len(space) > MAX_SPACE or len(self.hold) > MAX_SPACE:
                 raise SedError("couldn't re-allocate memory", 4)
         return "end", space
@@ -1112,7 +1148,7 @@ def sed(inv: Invocation) -> int:
             inv.err(HELP)
             return 1
         scripts.append(files.pop(0))
-    compiler = Compiler(extended)
+    compiler = Compiler(extended, lambda name: _why_not_writable(inv, name))
     try:
         for script in scripts:
             compiler.compile(script)
@@ -1135,6 +1171,18 @@ def sed(inv: Invocation) -> int:
         inv.out("".join(runner.out))
         inv.err(f"sed: {exc}\n")
         return exc.status
+
+
+def _why_not_writable(inv: Invocation, name: str) -> str | None:
+    """What fopen(name, "w") would say, for a lab file (None when it would open)."""
+    try:
+        fs.check_name(name)
+        if fs.is_pseudo(fs.normalize(name)):
+            return "Is a directory" if inv.shell.is_dir(inv.host, name) else None
+        inv.shell.files.check_writable(inv.host, name)
+    except OSError as exc:
+        return _strerror(exc)
+    return None
 
 
 def _script_file(inv: Invocation, name: str) -> str | None:
