@@ -171,7 +171,8 @@ def grep(inv: Invocation) -> int:
                 if "o" in flags and k in hits:
                     for r in regs:
                         for m in r.finditer(lines[k]):
-                            inv.out(f"{prefix}{num}{m.group(0)}\n")
+                            if m.group(0):  # -o shows only what is not empty
+                                inv.out(f"{prefix}{num}{m.group(0)}\n")
                 else:
                     inv.out(f"{prefix if sep == ':' else prefix[:-1] + '-' if prefix else ''}"
                             f"{num}{lines[k]}\n")
