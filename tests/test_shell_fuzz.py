@@ -181,6 +181,12 @@ def test_reported_escapes_are_tool_messages(line: str) -> None:
     ("sed 's/[/x/'", 1, "sed: -e expression #1, char 6: unterminated `s' command\n"),
     ("__real__ id", 127, "bash: __real__: command not found\n"),
     ("echo a |& cat", 0, "a\n"),
+    ("echo \udcff | wc -c", 0, "2\n"),  # a byte that is not UTF-8 stays one byte
+    ("echo \udcff", 0, "\ufffd\n"),  # and shows as a UTF-8 terminal shows it
+    ("echo \ud800x", 0, "\ufffdx\n"),  # no terminal can send a lone high surrogate
+    ("echo -e 'a\\x41\\u00e9\\c' && echo", 0, "aA\u00e9\n"),
+    ("sleep 3650d", 1, "sleep: labkit lets at most 86400 seconds (a day) of lab time pass "
+                       "at a time; sleep again for more\n"),
     ("echo x |", 2, "bash: syntax error: unexpected end of file\n"),
 ])
 def test_os_errors_are_the_real_tools_words(lab, line: str, status: int, text: str) -> None:
