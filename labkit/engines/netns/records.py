@@ -39,6 +39,7 @@ def _default_run_dir() -> Path:
 
 
 RUN_DIR = _default_run_dir()
+PF_EXITING = 0x4  # /proc/PID/stat field 9: the process is on its way out
 KINDS = ("processes", "namespaces", "mounts", "dirs", "workdirs")
 
 
@@ -136,15 +137,16 @@ def run_dir() -> Path:
 
 
 def start_time(pid: int) -> int | None:
-    """The start time of process `pid` (clock ticks since boot), or None if it is gone."""
+    """The start time of process `pid` (clock ticks since boot), or None if it is gone or
+    going (killed, it may wait to exit until its own children are reaped)."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as f:
             data = f.read()
     except OSError:
         return None
     fields = _stat_fields(data)
-    if len(fields) < 20 or fields[0] == b"Z":  # a zombie has finished: nothing to end
-        return None
+    if len(fields) < 20 or fields[0] in (b"Z", b"X") or int(fields[6]) & PF_EXITING:
+        return None  # ending or ended (a zombie, or an init waiting for its namespace)
     return int(fields[19])  # field 22 of proc(5)
 
 
@@ -401,9 +403,11 @@ def _wait_ended(targets: list[tuple[int, int]], timeout: float = 5.0) -> None:
     """Wait until each process has ended (its pidfd turns readable), reaping our own
     children; then close the pidfds."""
     deadline = time.monotonic() + timeout
-    for _pid, pidfd in targets:
-        with contextlib.suppress(OSError):
-            select.select([pidfd], [], [], max(0.0, deadline - time.monotonic()))
+    for pid, pidfd in targets:
+        while start_time(pid) is not None and time.monotonic() < deadline:
+            with contextlib.suppress(OSError):
+                if select.select([pidfd], [], [], 0.01)[0]:
+                    break
         with contextlib.suppress(ChildProcessError, OSError):
             os.waitid(os.P_PIDFD, pidfd, os.WEXITED | os.WNOHANG)
         os.close(pidfd)
