@@ -33,6 +33,14 @@ class PosixRegexError(Exception):
 UNMATCHED_BRACKET = "Unmatched [, [^, [:, [., or [="
 
 
+class ClassSyntaxError(PosixRegexError):
+    """`[:digit:]` without its outer brackets: GNU's dfa refuses it before regcomp sees it
+    (grep and sed both say so, without sed's `-e expression` prefix)."""
+
+    def __init__(self) -> None:
+        super().__init__("character class syntax is [[:space:]], not [:space:]")
+
+
 @dataclass
 class Translation:
     """A Python pattern and how many groups it has (sed checks `\\N` in replacements)."""
@@ -73,6 +81,10 @@ def _bracket(text: str, start: int) -> tuple[str, int]:
     if i < n and text[i] == "^":
         negate = True
         i += 1
+    end = bracket_end(text, start)
+    body = text[i:end - 1] if end > 0 else ""
+    if len(body) >= 3 and body[0] == body[-1] == ":" and body.strip(":"):
+        raise ClassSyntaxError
     items: list[str] = []
     first = True
     while True:

@@ -19,7 +19,12 @@ from dataclasses import dataclass, field
 
 from labkit import files as fs
 from labkit.errors import KernelError
-from labkit.shell.programs.posixre import PosixRegexError, bracket_end, compile_posix
+from labkit.shell.programs.posixre import (
+    ClassSyntaxError,
+    PosixRegexError,
+    bracket_end,
+    compile_posix,
+)
 from labkit.shell.session import Invocation, _strerror
 
 VERSION = "4.9"
@@ -315,6 +320,8 @@ class Compiler:
         try:
             pattern, groups = compile_posix(normalize(body, "regex"), self.extended, icase,
                                             multiline)
+        except ClassSyntaxError as exc:
+            raise SedError(str(exc), 4) from None
         except PosixRegexError as exc:
             raise self.bad(str(exc)) from None
         if needed > groups:
