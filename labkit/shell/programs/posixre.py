@@ -73,7 +73,7 @@ def bracket_end(text: str, start: int) -> int:
     return -1
 
 
-def _bracket(text: str, start: int) -> tuple[str, int]:
+def _bracket(text: str, start: int, grep: bool = False) -> tuple[str, int]:
     """Translate the bracket expression at text[start] == '['; (python class, index after)."""
     i = start + 1
     n = len(text)
@@ -81,6 +81,8 @@ def _bracket(text: str, start: int) -> tuple[str, int]:
     if i < n and text[i] == "^":
         negate = True
         i += 1
+    if grep and i >= n:  # a `[` that ends the pattern: grep's dfa has no better word
+        raise PosixRegexError("Invalid regular expression")
     end = bracket_end(text, start)
     body = text[i:end - 1] if end > 0 else ""
     if len(body) >= 3 and body[0] == body[-1] == ":" and body.strip(":"):
@@ -179,9 +181,10 @@ def translate(pattern: str, extended: bool = False, multiline: bool = False,
     def quantify(q: str, literal: str) -> None:
         b = branch()
         if not b or after_anchor:
-            if grep and extended:
-                warnings.append(f"{literal if literal != '{' else '{...}'} at start of "
-                                "expression")
+            if grep and extended:  # skipped; said once, where only anchors come before it
+                if not warnings and all(a[1] == "!" for a in b):
+                    warnings.append(f"{literal if literal != '{' else '{...}'} at start of "
+                                    "expression")
                 return
             if extended:
                 raise PosixRegexError("Invalid preceding regular expression")
@@ -212,10 +215,7 @@ def translate(pattern: str, extended: bool = False, multiline: bool = False,
         """Parse `m,n}` after the opening brace; returns (python quantifier, index after)."""
         end = pattern.find(close, start)
         if end < 0:
-            body = pattern[start:]
-            if re.fullmatch(r"\d*(,\d*)?", body):
-                raise PosixRegexError("Unmatched \\{")
-            raise PosixRegexError("Invalid content of \\{\\}")
+            raise PosixRegexError("Unmatched \\{")
         body = pattern[start:end]
         m = re.fullmatch(r"(\d*)(,(\d*))?", body)
         if not m or (not m.group(1) and not m.group(2)):
@@ -257,7 +257,15 @@ def translate(pattern: str, extended: bool = False, multiline: bool = False,
             elif not extended and e == "{":
                 if (not branch() or after_anchor) and not grep:
                     raise PosixRegexError("Invalid preceding regular expression")
-                q, i = interval(i, "\\}")
+                if not branch() and grep:  # grep: an interval with nothing before is text
+                    add(re.escape("{"))
+                    continue
+                try:
+                    q, i = interval(i, "\\}")
+                except PosixRegexError as exc:
+                    if grep and after_anchor and str(exc).startswith("Invalid content"):
+                        raise PosixRegexError("invalid content of \\{\\}") from None  # dfa's
+                    raise
                 quantify(q, "\\{")
             elif not extended and e == "}":
                 add("\\}")
@@ -291,7 +299,7 @@ def translate(pattern: str, extended: bool = False, multiline: bool = False,
             else:
                 add(re.escape(e))
         elif c == "[":
-            cls, i = _bracket(pattern, i)
+            cls, i = _bracket(pattern, i, grep)
             add(cls)
         elif c == ".":
             add(".")
