@@ -8,7 +8,7 @@ exit statuses of lists and pipelines.
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from labkit import Lab
@@ -114,3 +114,36 @@ def test_random_command_lines_never_raise(words: list[str]) -> None:
         assert isinstance(result.returncode, int)
         assert "Traceback" not in result.stdout
         assert "internal error in labkit" not in result.stdout, result.stdout
+
+
+GREP_TEXT = SAMPLE + "a{2} x+y (bar) |pipe| *star [x] \\n back\\slash\n\nabc 123 d9D\n"
+
+
+@pytest.mark.skipif(not have("grep"), reason="needs GNU grep")
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(data=st.data())
+def test_generated_patterns_match_gnu_grep(data) -> None:
+    """Patterns from the fuzzing grammar (tests/fuzzlines.py) through both greps (C locale):
+    the same lines, messages, warnings and status."""
+    import subprocess
+
+    import fuzzlines
+
+    from labkit.shell.programs import textutils
+    from labkit.shell.session import Invocation
+
+    from realtools import ENV
+
+    draw = fuzzlines.HypothesisDraw(data)
+    pattern = fuzzlines.regex(draw)
+    assume("\udcff" not in pattern and not any(ord(c) > 127 for c in pattern))
+    opts = draw.choose([[], ["-E"], ["-o"], ["-E", "-o"], ["-c"], ["-i"], ["-w"], ["-n", "-E"],
+                        ["-v"]])
+    args = [*opts, "-e", pattern]
+    real = subprocess.run(["grep", *args], input=GREP_TEXT.encode(), capture_output=True,
+                          env=ENV, timeout=10, check=False)
+    with Lab(engine="sim", networkmanager=False) as lab:
+        inv = Invocation(argv=["grep", *args], stdin=GREP_TEXT, host="server", shell=lab.shell)
+        status = textutils.grep(inv)
+    assert (inv.io.text(1), inv.io.text(2), status) == \
+        (real.stdout.decode(), real.stderr.decode(), real.returncode)

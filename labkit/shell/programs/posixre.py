@@ -181,8 +181,8 @@ def translate(pattern: str, extended: bool = False, multiline: bool = False,
     def quantify(q: str, literal: str) -> None:
         b = branch()
         if not b or after_anchor:
-            if grep and extended:  # skipped; said once, where only anchors come before it
-                if not warnings and all(a[1] == "!" for a in b):
+            if grep and extended:  # skipped; said where only anchors precede it (and no {...} was)
+                if not any(w.startswith("{") for w in warnings) and all(a[1] == "!" for a in b):
                     warnings.append(f"{literal if literal != '{' else '{...}'} at start of "
                                     "expression")
                 return
