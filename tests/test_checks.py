@@ -1,35 +1,234 @@
-"""labkit.checks: every problem of an exercise in words, and a clean bill once it is done."""
+"""labkit.checks: every problem of an exercise in words with what to do next, a clean bill once
+it is done, a check of something missing never a pass, and the result as data for machines."""
 
 from __future__ import annotations
 
-from labkit import Lab, checks
+from collections.abc import Iterator
+
+import pytest
+
+from labkit import Lab, UsageError, checks
+from labkit.views import check as view
+
+BOND = ("nmcli connection add type bond con-name bond0 ifname bond0 mode active-backup "
+        "ipv4.method manual ipv4.addresses 192.168.1.61/24 ipv6.method ignore")
 
 
-def test_the_walkthrough_exercise_reports_each_missing_piece_then_passes() -> None:
+@pytest.fixture
+def lab() -> Iterator[Lab]:
+    with Lab(engine="sim", stable_uuids=True) as running:
+        yield running
+
+
+def build_bond(lab: Lab, *nics: str) -> None:
+    lab.sh(BOND)
+    for nic in nics:
+        lab.sh(f"nmcli connection modify {nic} connection.autoconnect no")
+        lab.sh(f"nmcli connection add type bond-slave ifname {nic} master bond0")
+    lab.sleep(3)
+
+
+def test_the_walkthrough_exercise_reports_each_missing_piece_then_passes(lab: Lab) -> None:
     exercise = (checks.bond("bond0", mode="active-backup"), checks.slaves("bond0", "ens37",
                 "ens38"), checks.shared_mac("bond0"), checks.address("bond0", "192.168.1.61/24"),
                 checks.reachable("192.168.1.61"), checks.autoconnect("bond0", True))
-    with Lab(engine="sim", stable_uuids=True) as lab:
-        report = checks.check(lab, *exercise)
-        assert not report
-        assert report.problems == (
-            "there is no bond called bond0 on server yet",
-            "bond0 does not hold 192.168.1.61/24 (it holds no IPv4)",
-            "192.168.1.61 does not answer a ping from outside",
-            "there is no connection profile called bond0")
-        lab.sh("nmcli connection add type bond con-name bond0 ifname bond0 "
-               "mode active-backup ipv4.method manual ipv4.addresses 192.168.1.61/24")
-        lab.sh("nmcli connection add type bond-slave ifname ens37 master bond0")
-        lab.sleep(3)
-        report = checks.check(lab, *exercise)
-        assert report.problems == ("ens38 is not a slave of bond0",)
-        assert "Not yet:\n  - ens38 is not a slave of bond0" in report.text()
-        lab.sh("nmcli connection add type bond-slave ifname ens38 master bond0")
-        lab.sleep(3)
-        report = checks.check(lab, *exercise)
-        assert report.ok, report.text()
-        assert checks.check(lab, checks.active_slave("bond0", "ens38")).problems == (
-            "the active slave of bond0 is ens37, the exercise wants ens38",)
-        assert checks.check(lab, checks.only_address("bond0", "192.168.1.62/24")).problems == (
-            "bond0 does not hold 192.168.1.62/24 (it holds 192.168.1.61/24)",
-            "bond0 still holds 192.168.1.61/24 as well")
+    report = checks.check(lab, *exercise, exercise="02-bond")
+    assert not report
+    assert report.problems == (
+        "there is no bond called bond0 on server yet: create it with `nmcli connection add "
+        "type bond con-name bond0 ifname bond0 mode active-backup`",
+        "there is no bond0 on server yet, so it holds no address",
+        "192.168.1.61 does not answer a ping from outside: is it on an interface that is up, "
+        "with a cable plugged in (`ip -br address`, `cat /proc/net/bonding/bond0` on the "
+        "server)?",
+        "there is no connection profile called bond0: `nmcli connection show` lists them")
+    lab.sh(BOND)
+    lab.sh("nmcli connection add type bond-slave ifname ens37 master bond0")
+    lab.sleep(3)
+    report = checks.check(lab, *exercise)
+    assert report.problems == ("ens38 is not a slave of bond0: add ens38 with `nmcli "
+                               "connection add type bond-slave ifname ens38 master bond0`",)
+    assert report.text().startswith("Not yet:\n  - ens38 is not a slave of bond0: add ens38")
+    lab.sh("nmcli connection add type bond-slave ifname ens38 master bond0")
+    lab.sleep(3)
+    report = checks.check(lab, *exercise)
+    assert report.ok, report.text()
+    assert report.text() == "Well done: everything the exercise asks for is in place."
+    assert checks.check(lab, checks.active_slave("bond0", "ens38")).problems == (
+        "the active slave of bond0 is ens37, the exercise wants ens38: make it active with "
+        "`ifenslave -c bond0 ens38`, `echo ens38 > /sys/class/net/bond0/bonding/active_slave`, "
+        "or pull the cable of ens37 (lab.unplug(\"ens37\"))",)
+    assert checks.check(lab, checks.only_address("bond0", "192.168.1.62/24")).problems == (
+        "bond0 does not hold 192.168.1.62/24 (it holds 192.168.1.61/24): NetworkManager gives "
+        "bond0 the address of its profile bond0: set it there and apply it with `nmcli "
+        "connection up bond0`",
+        "bond0 still holds 192.168.1.61/24 as well: `nmcli connection down bond0` and `nmcli "
+        "connection up bond0` apply exactly what the profile says")
+
+
+@pytest.mark.parametrize("make", [
+    lambda: checks.active_slave("bond7", "ens37"), lambda: checks.slaves("bond7", "ens37"),
+    lambda: checks.shared_mac("bond7"), lambda: checks.bond("bond7"),
+    lambda: checks.bond_option("bond7", "miimon", 100),
+    lambda: checks.setting("bond7", "ipv4.method", "manual"),
+    lambda: checks.address("bond7", "192.168.1.61/24"),
+    lambda: checks.mac("bond7", "00:0c:29:89:51:d4"),
+    lambda: checks.autoconnect("bond7", True), lambda: checks.cable("ens99"),
+])
+def test_a_check_of_something_the_lab_lacks_fails(lab: Lab, make) -> None:
+    report = checks.check(lab, make(), exercise="99-missing")
+    assert not report.ok and len(report.problems) == 1
+    assert report.data() == {"exercise": "99-missing", "ok": False,
+                             "problems": list(report.problems)}
+
+
+def test_a_missing_bond_is_said_once_with_the_first_checks_advice(lab: Lab) -> None:
+    lab.sh("nmcli connection add type bond con-name bond0 ifname bond0 autoconnect no")
+    report = checks.check(lab, checks.bond("bond0"), checks.slaves("bond0", "ens37"),
+                          checks.active_slave("bond0", "ens37"))
+    assert report.problems == (
+        "there is no bond called bond0 on server yet: its profile bond0 exists but is not "
+        "active; bring it up with `nmcli connection up bond0` (or set its "
+        "connection.autoconnect yes and restart NetworkManager)",)
+
+
+def test_a_bond_without_slaves_says_how_to_add_them(lab: Lab) -> None:
+    lab.sh(BOND)
+    lab.sh("nmcli connection add type bond-slave autoconnect no ifname ens37 master bond0")
+    lab.sleep(3)
+    assert checks.check(lab, checks.slaves("bond0", "ens37", "ens38")).problems == (
+        "bond0 exists but has no slaves: ens37's profile bond-slave-ens37 exists but is not "
+        "active: bring it up with `nmcli connection up bond-slave-ens37` (or set its "
+        "connection.autoconnect yes and restart NetworkManager); add ens38 with `nmcli "
+        "connection add type bond-slave ifname ens38 master bond0`",)
+    assert checks.check(lab, checks.active_slave("bond0", "ens37")).problems == (
+        "ens37 is not a slave of bond0, so it cannot be its active slave: enslave it first",)
+    assert checks.check(lab, checks.shared_mac("bond0")).problems == (
+        "bond0 has no slaves to share its MAC with yet",)
+
+
+def test_without_networkmanager_the_advice_is_ip() -> None:
+    with Lab(engine="sim", networkmanager=False) as lab:
+        assert checks.check(lab, checks.bond("bond0", mode="balance-alb")).problems == (
+            "there is no bond called bond0 on server yet: create it with `ip link add bond0 "
+            "type bond mode balance-alb miimon 100`",)
+        lab.sh("ip link add bond0 type bond mode balance-rr miimon 100")
+        lab.sh("ip link set ens37 down")
+        lab.sh("ip link set ens37 master bond0")
+        assert checks.check(lab, checks.bond("bond0", mode="balance-alb"),
+                            checks.slaves("bond0", "ens38")).problems == (
+            "bond0 is in mode balance-rr, the exercise wants balance-alb: `ip link del bond0`, "
+            "then create it again with mode balance-alb",
+            "bond0 exists but is down: bring it up with `ip link set bond0 up`",
+            "ens38 is not a slave of bond0: add ens38 with `ip link set ens38 down` and "
+            "`ip link set ens38 master bond0`",
+            "ens37 is a slave of bond0, but the exercise does not want it: release it with "
+            "`ip link set ens37 nomaster`")
+
+
+def test_bond_option_judges_the_kernels_value_and_setting_the_profiles(lab: Lab) -> None:
+    build_bond(lab, "ens37", "ens38")
+    kernel = checks.bond_option("bond0", "miimon", 200)
+    profile = checks.setting("bond0", "bond.options", "miimon=200")
+    assert checks.check(lab, kernel, profile).problems == (
+        "bond0 runs with miimon 100 (/sys/class/net/bond0/bonding/miimon), the exercise wants "
+        "200: set it in bond0's profile, `nmcli connection modify bond0 +bond.options "
+        "miimon=200`, and apply it with `nmcli connection up bond0`",
+        "the profile bond0 in NetworkManager has bond.options mode=active-backup, the exercise "
+        "wants miimon=200 in it: `nmcli connection modify bond0 +bond.options miimon=200`, or, "
+        "after editing its file, `nmcli connection reload`")
+    lab.sh("echo 200 > /sys/class/net/bond0/bonding/miimon")  # the kernel only: not kept
+    assert checks.check(lab, kernel).ok
+    assert not checks.check(lab, profile).ok
+    lab.sh("nmcli connection modify bond0 +bond.options miimon=500")  # wrong work
+    lab.sh("nmcli connection up bond0")
+    lab.sleep(3)
+    assert checks.check(lab, kernel, profile).problems[0].startswith(
+        "bond0 runs with miimon 500")
+    lab.sh("nmcli connection modify bond0 +bond.options miimon=200")
+    lab.sh("nmcli connection up bond0")
+    lab.sleep(3)
+    assert checks.check(lab, kernel, profile, checks.bond_option("bond0", "downdelay", 0)).ok
+
+
+def test_setting_tells_the_three_states_apart(lab: Lab) -> None:
+    build_bond(lab, "ens37", "ens38")
+    path = "/etc/NetworkManager/system-connections/bond0.nmconnection"
+    lab.sh(f"sed -i 's/192.168.1.61/192.168.1.63/' {path}")
+    want = "192.168.1.63/24"
+    file, nm, device = (checks.setting("bond0", "ipv4.addresses", want, state=s)
+                        for s in ("file", "profile", "device"))
+    assert checks.check(lab, file).ok
+    assert checks.check(lab, nm, device).problems == (
+        "the profile bond0 in NetworkManager has ipv4.addresses 192.168.1.61/24, the exercise "
+        "wants 192.168.1.63/24: `nmcli connection modify bond0 ipv4.addresses 192.168.1.63/24`, "
+        "or, after editing its file, `nmcli connection reload`",
+        "what is applied on bond0's device has ipv4.addresses 192.168.1.61/24, the exercise "
+        "wants 192.168.1.63/24: apply the profile to the device: `nmcli connection down bond0` "
+        "and `nmcli connection up bond0`")
+    lab.sh("nmcli connection reload")
+    assert checks.check(lab, file, nm).ok and not checks.check(lab, device).ok
+    lab.sh("nmcli connection down bond0")
+    lab.sh("nmcli connection up bond0")
+    lab.sleep(3)
+    assert checks.check(lab, file, nm, device, checks.only_address("bond0", want)).ok
+
+
+def test_answer_wants_what_the_learner_found(lab: Lab) -> None:
+    def problems(given: object) -> tuple[str, ...]:
+        return checks.check(lab, checks.answer("the default gateway", given, "192.168.1.1",
+                                               where="`ip route`")).problems
+
+    assert problems("") == ("you have not written down the default gateway yet (`ip route`)",)
+    assert problems(None) == problems("  ")
+    assert problems("192.168.1.60") == (
+        "'192.168.1.60' is not the default gateway: look again (`ip route`)",)
+    assert problems(1921681) == ("write the default gateway as a string in quotes, not the "
+                                 "int 1921681",)
+    assert problems(" 192.168.1.1 ") == ()
+
+
+def test_the_result_displays_as_text_html_and_the_labkit_mime_bundle(lab: Lab) -> None:
+    report = checks.check(lab, checks.cable("ens37", plugged=False), exercise="00-unplug")
+    bundle = report._repr_mimebundle_()
+    assert set(bundle) == {"text/plain", "text/html", "application/vnd.labkit.check+json"}
+    assert bundle["application/vnd.labkit.check+json"] == {
+        "exercise": "00-unplug", "ok": False,
+        "problems": ["the cable of ens37 is plugged in; the exercise wants it pulled: "
+                     "lab.unplug(\"ens37\"), or its button on the dashboard"]}
+    assert bundle["text/plain"] == str(report) == report.text()
+    assert "lab.unplug(&quot;ens37&quot;)" in bundle["text/html"]
+    lab.unplug("ens37")
+    done = checks.check(lab, checks.cable("ens37", plugged=False), exercise="00-unplug")
+    assert done._repr_mimebundle_()[checks.MIME] == {"exercise": "00-unplug", "ok": True,
+                                                     "problems": []}
+    # the view is a function of the data alone
+    assert view.bundle("00-unplug", ()) == done._repr_mimebundle_()
+
+
+def test_ipython_shows_the_mime_bundle(lab: Lab) -> None:
+    from IPython.core.formatters import DisplayFormatter
+
+    data, _ = DisplayFormatter().format(checks.check(lab, checks.cable("ens37"),
+                                                     exercise="00-unplug"))
+    assert data[checks.MIME] == {"exercise": "00-unplug", "ok": True, "problems": []}
+    assert data["text/plain"].startswith("Well done")
+
+
+def refused(make) -> str:
+    with pytest.raises(UsageError) as err:
+        make()
+    return str(err.value)
+
+
+def test_check_arguments_are_refused_in_a_sentence(lab: Lab) -> None:
+    assert "checks.check: exercise must be a name" in refused(
+        lambda: checks.check(lab, checks.cable("ens37"), exercise=5))
+    assert "checks.slaves: name the slaves" in refused(lambda: checks.slaves("bond0"))
+    assert "'speed' is not a bond option the kernel shows" in refused(
+        lambda: checks.bond_option("bond0", "speed", 1))
+    assert "checks.setting: state must be one of file, profile, device, not 'disk'" in refused(
+        lambda: checks.setting("bond0", "ipv4.addresses", "x", state="disk"))
+    build_bond(lab, "ens37")
+    assert "a bond0 profile has no property 'ipv4.colour'" in refused(
+        lambda: checks.check(lab, checks.setting("bond0", "ipv4.colour", "red")))

@@ -42,30 +42,48 @@ class States:
     rows: list[tuple[str, str, str, str]] = field(default_factory=list)
 
     def differences(self) -> list[tuple[str, str, str, str]]:
-        """(property, file, profile, device) for every property where the states differ."""
-        return [r for r in self.rows if len({r[1], r[2], r[3]}) > 1]
+        """(property, file, profile, device) for every property where the states differ.
+
+        The kernel's row has a value only in the device's column (the file and the profile
+        hold no kernel state): it differs when the kernel's addresses are not the
+        ipv4.addresses of each state that has them."""
+        return [r for r in self.rows if self._differs(r)]
+
+    def _differs(self, row: tuple[str, str, str, str]) -> bool:
+        if row[0] != KERNEL_ROW:
+            return len({row[1], row[2], row[3]}) > 1
+        wanted = next((r for r in self.rows if r[0] == "ipv4.addresses"), None)
+        kernel = _address_set(row[3])
+        return wanted is not None and any(
+            _address_set(v) != kernel for v in wanted[1:] if v or kernel)
+
+    def key_rows(self) -> list[tuple[str, str, str, str]]:
+        """The rows of the properties a learner changes (KEY_PROPERTIES) and the kernel's."""
+        return [r for r in self.rows if r[0] in KEY_PROPERTIES or r[0] == KERNEL_ROW]
 
     def frame(self, only_differences: bool = False) -> pandas.DataFrame:
+        """Every row (or only those that differ) as a DataFrame, indexed by property."""
         import pandas as pd
 
         rows = self.differences() if only_differences else self.rows
-        return pd.DataFrame(rows, columns=["property", "file on disk", "profile in NM",
-                                           "applied on device"]).set_index("property")
+        return pd.DataFrame(rows, columns=list(COLUMNS)).set_index("property")
 
     def __str__(self) -> str:
-        head = (f"{self.name}: file {self.path or '(none)'}"
-                + (f" (skipped: {self.file_error})" if self.file_error else "")
-                + f"; device {self.device or '(not active)'}")
-        diffs = self.differences()
-        if not diffs:
-            return head + "\nall three states agree"
-        width = max(len(r[0]) for r in diffs)
-        lines = [head, f"{'property':{width}}  file on disk | profile in NM | applied on device"]
-        lines += [f"{p:{width}}  {a or '--'} | {b or '--'} | {c or '--'}" for p, a, b, c in diffs]
-        return "\n".join(lines)
+        from labkit.views.states import text
 
-    def _repr_html_(self) -> str:
-        return self.frame(only_differences=bool(self.differences()))._repr_html_()  # type: ignore[operator]
+        return text(self)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        from labkit.views.states import html, text
+
+        return {"text/plain": text(self), "text/html": html(self)}
+
+
+COLUMNS = ("property", "file on disk", "profile in NM", "applied on device")
+
+
+def _address_set(value: str) -> set[str]:
+    return {a.strip() for a in value.split(",") if a.strip()}
 
 
 def _values(profile: Profile | None, version: tuple[int, int]) -> dict[str, str]:
@@ -112,8 +130,7 @@ def states(nm: NetworkManager, name: str) -> States:
     rows = [(k, f.get(k, ""), p.get(k, ""), a.get(k, "")) for k in keys
             if k in f or k in p or k in a]
     if device:
-        rows.append((KERNEL_ROW, f.get("ipv4.addresses", ""), p.get("ipv4.addresses", ""),
-                     ", ".join(kernel)))
+        rows.append((KERNEL_ROW, "", "", ",".join(kernel)))  # the kernel's: the device's only
     return States(name=name, path=path, file=file_profile, file_error=file_error,
                   profile=sc.profile if sc else None, applied=applied, device=device,
                   kernel_addresses=kernel, rows=rows)
