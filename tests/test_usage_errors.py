@@ -166,9 +166,11 @@ def test_check_needs_a_lab_and_at_least_one_check(lab: Lab) -> None:
 
 def test_a_check_of_a_nic_the_lab_lacks_is_a_problem_of_the_lab(lab: Lab) -> None:
     report = checks.check(lab, checks.cable("ens99"), checks.cable("ens37"))
-    assert report.problems == ("there is no NIC called ens99 in this lab yet",)
+    assert report.problems == ("there is no NIC called ens99 in this lab yet: add it with "
+                               'lab.add_nic("ens99")',)
     report = checks.check(lab, checks.cable("ens37", plugged=False))
-    assert report.problems == ("the cable of ens37 is plugged in; the exercise wants it pulled",)
+    assert report.problems == ("the cable of ens37 is plugged in; the exercise wants it pulled: "
+                               'lab.unplug("ens37"), or its button on the dashboard',)
 
 
 @pytest.mark.parametrize(("make", "message"), [
