@@ -17,6 +17,7 @@ import sys
 from dataclasses import dataclass
 
 from labkit.engines import vm
+from labkit.engines.netns import sandbox
 
 CAP_NET_ADMIN = 12
 # 0.4 s on a real CPU; under an emulated one (the micro-VM without KVM), right after a lab's
@@ -49,7 +50,7 @@ class Probe:
     def netns_ok(self) -> bool:
         """The netns engine can build labs (bonds aside)."""
         return all(self.ok(n) for n in ("CAP_NET_ADMIN", "namespaces", "veth", "bridge",
-                                        "iproute2"))
+                                        "iproute2", "sandbox"))
 
     @property
     def bonds_ok(self) -> bool:
@@ -127,6 +128,11 @@ def probe() -> Probe:
                     "not held (run as root, or use the sim or vm engine)")]
     ip = shutil.which("ip")
     checks.append(Check("iproute2", ip is not None, ip or "no `ip` program (apt install iproute2)"))
+    missing = [t for t in sandbox.TOOLS if shutil.which(t, path=sandbox.ENV["PATH"]) is None]
+    checks.append(Check("sandbox", not missing,
+                        "real programs run confined to the lab (util-linux's nsenter, unshare, "
+                        "setpriv)" if not missing else f"missing {', '.join(missing)} "
+                        "(apt install util-linux coreutils libc-bin)"))
     if cap:
         found = _scratch()
         for name, what in (("namespaces", "network namespaces"), ("veth", "veth pairs"),

@@ -136,10 +136,12 @@ def proc_text(name: str, data: bytes) -> bytes:
 
 
 # -- the tree ------------------------------------------------------------------------------
+TOOLS = ("nsenter", "unshare", "setpriv", "sleep", "ldd")  # what builds and enters a sandbox
+
+
 def _tools() -> dict[str, str]:
     """util-linux's launchers on this machine, by name."""
-    found = {name: shutil.which(name, path=ENV["PATH"]) for name in
-             ("nsenter", "unshare", "setpriv", "sleep", "ldd")}
+    found = {name: shutil.which(name, path=ENV["PATH"]) for name in TOOLS}
     missing = [name for name, path in found.items() if path is None]
     if missing:
         raise SandboxError(f"the sandbox of real programs needs {', '.join(missing)} "
