@@ -168,6 +168,35 @@ def test_reported_escapes_are_tool_messages(line: str) -> None:
         run_guarded(lab, line)
 
 
+@pytest.mark.parametrize("flavour, path", [
+    ("nm142", f"{fuzzlines.KEYFILE_DIR}/\udcff.nmconnection"),
+    ("centos7", f"{fuzzlines.IFCFG_DIR}/ifcfg-\udcff"),
+])
+def test_a_profile_file_named_with_a_byte_that_is_not_utf8_loads(flavour: str, path: str) -> None:
+    """Found by the soak: NetworkManager derives the UUID of a file without one from its
+    name's bytes; such a name raised on reload."""
+    text = ("[connection]\ntype=ethernet\ninterface-name=ens39\n" if flavour == "nm142"
+            else "TYPE=Ethernet\nDEVICE=ens39\nBOOTPROTO=none\n")
+    with Lab(engine="sim", flavour=flavour) as lab:
+        lab.files.write("server", path, text, mode=0o600)
+        run_guarded(lab, "nmcli c reload")
+        assert "\ufffd" in run_guarded(lab, "nmcli -f NAME c").stdout
+
+
+def test_a_port_whose_master_is_no_bond_fails_its_activation() -> None:
+    """Found by the soak: a bond profile on an ethernet NIC's name, then a port for it; the
+    kernel cannot enslave to an ethernet device, so the port's activation fails (it raised
+    out of a daemon timer before)."""
+    with Lab(engine="sim") as lab:
+        for line in ["nmcli c add type bond ifname ens37 con-name b9",
+                     "nmcli c add type bond-slave ifname ens38 master b9", "nmcli c up b9"]:
+            assert run_guarded(lab, line).returncode == 0
+        result = run_guarded(lab, "nmcli c up bond-slave-ens38")
+        assert result.returncode == 4 and "could not be readied" in result.stdout
+        run_guarded(lab, "nmcli c reload")
+        run_guarded(lab, "sleep 60")
+
+
 @pytest.mark.parametrize("line, status, text", [
     ("echo hi > " + "a" * 300, 1, f"bash: {'a' * 300}: File name too long\n"),
     ("echo hi > /tmp/" + "a" * 300 + "/b", 1, f"bash: /tmp/{'a' * 300}/b: File name too long\n"),

@@ -510,7 +510,13 @@ class NetworkManager:
                 return pending
             self._activate_ports_of(ac)
         elif sc.profile.is_port and master is not None:
-            self._attach_port(device, master)
+            try:
+                self._attach_port(device, master)
+            except KernelError as exc:  # a master the kernel cannot enslave to (not a bond)
+                self.log("warn", f"device ({master.device.iface}): Activation: connection "
+                                 f"'{sc.id}' could not be enslaved: {exc.strerror}")
+                self._fail(device, ac, Reason.CONFIG_FAILED)
+                return pending
         else:
             self._prepare_ethernet(device)
         self._ip_config(device, ac)

@@ -353,13 +353,9 @@ def read(text: str, filename: str) -> tuple[Profile, list[str]]:
 
 
 def _uuid_for(filename: str) -> str:
-    """uuid5 of the file's name as bytes (a name may hold any byte, not only UTF-8)."""
-    import hashlib
-    import uuid
+    from labkit.nm.uuids import from_name
 
-    name = ("ifcfg-rh:" + filename).encode("utf-8", "surrogateescape")
-    digest = hashlib.sha1(uuid.NAMESPACE_URL.bytes + name, usedforsecurity=False).digest()
-    return str(uuid.UUID(bytes=digest[:16], version=5))
+    return from_name("ifcfg-rh:" + filename)
 
 
 def _read_ip4(sv: Shvar, p: Profile) -> None:

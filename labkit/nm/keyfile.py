@@ -179,10 +179,9 @@ def read(text: str, filename: str) -> tuple[Profile, list[str]]:
     if not profile.get("connection", "id"):
         profile.set("connection", "id", stem)  # nm_keyfile_read_ensure_id
     if not profile.get("connection", "uuid"):  # nm_keyfile_read_ensure_uuid
-        import uuid
+        from labkit.nm.uuids import from_name
 
-        profile.set("connection", "uuid", str(uuid.uuid5(uuid.NAMESPACE_URL,
-                                                         "keyfile:" + filename)))
+        profile.set("connection", "uuid", from_name("keyfile:" + filename))
     return profile, warnings
 
 

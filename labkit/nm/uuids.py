@@ -23,3 +23,12 @@ class UuidSource:
         key = f"labkit:{self.seed}:{name}:{n}".encode("utf-8", "surrogateescape")
         digest = hashlib.sha256(key).digest()
         return str(uuid.UUID(bytes=digest[:16], version=4))
+
+
+def from_name(name: str) -> str:
+    """uuid5(NAMESPACE_URL, name) over the name's bytes, as NetworkManager derives a profile's
+    UUID from its file name when the file has none; a name may hold any byte, not only UTF-8
+    (Python's uuid5 would refuse a surrogate escape)."""
+    raw = name.encode("utf-8", "surrogateescape")
+    digest = hashlib.sha1(uuid.NAMESPACE_URL.bytes + raw, usedforsecurity=False).digest()
+    return str(uuid.UUID(bytes=digest[:16], version=5))
