@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from labkit import usage
+from labkit.engines.base import LONGEST_SLEEP
 from labkit.engines.netns import records
 from labkit.engines.select import choose, make_engine
 from labkit.errors import LabkitError, TopologyError, quote
@@ -313,8 +314,9 @@ class Lab:
 
     # -- time and state ---------------------------------------------------------------------
     def sleep(self, seconds: float) -> None:
-        """Let lab time pass (instantly on the sim: every timer due runs)."""
-        seconds = usage.seconds("Lab.sleep", "seconds", seconds)
+        """Let lab time pass (on the sim at the cost of the events it holds; a day at most,
+        as the shell's `sleep`)."""
+        seconds = usage.seconds("Lab.sleep", "seconds", seconds, most=LONGEST_SLEEP)
         engine, _ = self._running()
         engine.clock.sleep(seconds)
         self._changed()

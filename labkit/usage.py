@@ -63,8 +63,8 @@ def whole(where: str, arg: str, value: Any) -> int:
     return int(value)
 
 
-def seconds(where: str, arg: str, value: Any) -> float:
-    """A duration: a finite real number of seconds, zero or more."""
+def seconds(where: str, arg: str, value: Any, *, most: float | None = None) -> float:
+    """A duration: a finite real number of seconds, zero or more (at most `most`)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise _wrong_type(where, arg, "a number of seconds (int or float)", value)
     number = float(value)
@@ -73,6 +73,9 @@ def seconds(where: str, arg: str, value: Any) -> float:
                               f"not {quote(value)}")
     if number < 0:
         raise UsageValueError(f"{where}: {arg} must be 0 or more seconds, not {quote(value)}")
+    if most is not None and number > most:
+        raise UsageValueError(f"{where}: {arg} may be at most {most:g} seconds, not "
+                              f"{quote(value)}")
     return number
 
 

@@ -9,6 +9,7 @@ addresses, the commands, and the messages for malformed scripts with GNU's `char
 from __future__ import annotations
 
 import subprocess
+import tempfile
 
 import fuzzlines
 import pytest
@@ -83,8 +84,10 @@ CASES: list[list[str]] = [
 
 
 def _real(args: list[str], text: str) -> tuple[str, str, int]:
-    proc = subprocess.run(["sed", *args], input=text.encode(), capture_output=True,
-                          env=ENV, timeout=10, check=False)
+    # in a scratch directory: a generated script's `w FILE` writes FILE where sed runs
+    with tempfile.TemporaryDirectory(prefix="labkit-sed-") as scratch:
+        proc = subprocess.run(["sed", *args], input=text.encode(), capture_output=True,
+                              env=ENV, timeout=10, check=False, cwd=scratch)
     return proc.stdout.decode(), proc.stderr.decode(), proc.returncode
 
 

@@ -87,6 +87,7 @@ MISUSES = [
     ("sleep", (-1,), {}, "Lab.sleep: seconds must be 0 or more seconds, not -1"),
     ("sleep", (math.nan,), {}, "Lab.sleep: seconds must be a finite number of seconds, not nan"),
     ("sleep", (math.inf,), {}, "Lab.sleep: seconds must be a finite number of seconds, not inf"),
+    ("sleep", (86401,), {}, "Lab.sleep: seconds may be at most 86400 seconds, not 86401"),
     ("unplug", (None,), {}, "Lab.unplug: nic must be a name (a string), not None"),
     ("unplug", ("ens37",), {"host": 3}, "Lab.unplug: host must be a name (a string) or None, "
                                         "not the int 3"),

@@ -46,6 +46,11 @@ class Clock(Protocol):
 
 
 NS = 1_000_000_000  # nanoseconds in a second: lab time inside the clocks
+# Lab time costs the events it holds (the daemons' timers run on the sim as they would), so a
+# sleep of years would cost the learner minutes: a real terminal's `sleep 3650d` is one nobody
+# waits for either. A day is the most one sleep (the shell's, a scenario's @sleep, Lab.sleep)
+# lets pass.
+LONGEST_SLEEP = 86400
 
 
 def to_ns(seconds: float) -> int:

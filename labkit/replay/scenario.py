@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from labkit.errors import ScenarioError
-from labkit.shell.programs.textutils import LONGEST_SLEEP
+from labkit.engines.base import LONGEST_SLEEP
 
 DEFAULT_HOST = "server"
 _CMD_RE = re.compile(r"^(?P<host>[a-z][a-z0-9_-]*)?\$ (?P<cmd>.*)$")

@@ -491,7 +491,7 @@ class NetnsEngine(Engine):
                     raise PermissionError(exc.errno, os.strerror(exc.errno), path) from None
                 raise KernelError(exc.errno or errno.EIO) from None
             try:
-                os.write(fd, data.encode())
+                os.write(fd, data.encode("utf-8", "surrogateescape"))
             except OSError as exc:
                 raise KernelError(exc.errno or errno.EIO) from None
             finally:

@@ -328,5 +328,5 @@ def _netns_exec_all(argv: list[str], at: int) -> list[str] | None:
 
 def _invalid_name(name: str) -> bool:
     """ipnetns.c's invalid_name()."""
-    return (not name or len(name.encode()) > NAME_MAX or "/" in name
+    return (not name or len(name.encode("utf-8", "surrogateescape")) > NAME_MAX or "/" in name
             or name in (".", ".."))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from labkit.engines.base import LONGEST_SLEEP
 from labkit.errors import KernelError
 from labkit.shell.programs import posixre
 from labkit.shell.session import Invocation, Pending, _strerror
@@ -392,10 +393,6 @@ def wait_builtin(inv: Invocation) -> int:
 
 
 # -- sleep --------------------------------------------------------------------------------------
-# Lab time costs the events it holds (the daemons' timers run on the sim as they would), so a
-# sleep of years would cost the learner minutes: a real terminal's `sleep 3650d` is one nobody
-# waits for either. A day is the most one sleep (or a scenario's @sleep) lets pass.
-LONGEST_SLEEP = 86400
 @dataclass
 class Sleeping:
     """A `sleep` in progress on the lab's clock."""
