@@ -15,8 +15,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from labkit.errors import ScenarioError
 from labkit.engines.base import LONGEST_SLEEP
+from labkit.errors import ScenarioError
 
 DEFAULT_HOST = "server"
 _CMD_RE = re.compile(r"^(?P<host>[a-z][a-z0-9_-]*)?\$ (?P<cmd>.*)$")
