@@ -263,6 +263,28 @@ class NotebookPage:
         self.wait_for(lambda: self.state()["active"] == index, 10,
                       f"cell {index} of {self.name} did not become the selected cell")
 
+    def type_into(self, index: int, text: str) -> None:
+        """Click into cell `index`'s editor, go to its end and type `text`, as a learner does
+        (keys, not the model: what JupyterLab's editor makes of them is what runs)."""
+        from selenium.webdriver.common.keys import Keys
+
+        cell = self.show_cell(index)
+        editor = cell.find_element(self.by.CSS_SELECTOR, ".cm-content")
+        editor.click()
+        editor.send_keys(Keys.CONTROL, Keys.END)
+        editor.send_keys(text)
+        self.wait_for(lambda: self.cells()[index]["source"].rstrip().endswith(text), 10,
+                      f"typing into cell {index} of {self.name} did not reach its source")
+
+    def run_cell(self, index: int, timeout: float = 60) -> list[dict]:
+        """Select cell `index`, run it (Run > Run Selected Cell), wait for it; its outputs."""
+        before = self.cells()[index]["count"]
+        self.select_cell(index)
+        self.menu("Run", "runmenu:run")
+        self.wait_for(lambda: self.kernel_idle() and self.cells()[index]["count"] not in
+                      (None, before), timeout, f"cell {index} of {self.name} did not run")
+        return self.cells()[index]["outputs"]
+
     def menu(self, menu: str, command: str) -> None:
         """Click a menu of JupyterLab's menu bar, then the item running `command`."""
         bar = self.driver.find_element(

@@ -1,7 +1,10 @@
 """The notebooks as a learner meets them: `./lab` (the README's first command) serves
 JupyterLab on the learner's copy of the notebooks, headless Chromium lands on notebook 00, runs
-it and clicks the dashboard's cable button; then every other notebook runs top to bottom
-through JupyterLab's Run menu, and the checkout's own notebooks are as they were.
+it and clicks the dashboard's cable button, which is 00's exercise, so its check says well
+done; then every other notebook runs top to bottom through JupyterLab's Run menu with its
+exercise left undone, so its check says what is still missing (and nothing fails); in 04 the
+learner then types the answer into the exercise's cell and the check passes; the checkout's
+own notebooks are as they were.
 
 Screenshots go to artifacts/browser/ (LABKIT_ARTIFACTS overrides), also when a test fails.
 """
@@ -23,6 +26,7 @@ REPO = Path(__file__).resolve().parent.parent
 ARTIFACTS = Path(os.environ.get("LABKIT_ARTIFACTS", REPO / "artifacts")) / "browser"
 NOTEBOOKS = sorted(p.name for p in (REPO / "notebooks").glob("0*.ipynb"))
 WELL_DONE = "Well done: everything the exercise asks for is in place."
+NOT_YET = "Not yet:\n  - "
 
 pytestmark = pytest.mark.skipif(browser.missing() is not None,
                                 reason=browser.missing() or "")
@@ -121,7 +125,30 @@ def test_notebook_runs_top_to_bottom_in_jupyterlab(server, driver, name: str) ->
     with shot_on_failure(driver, name.removesuffix(".ipynb")):
         page.run_all()
         assert page.errors() == []
-        assert WELL_DONE in page.output_text()  # the exercise's check, done in the notebook
+        # the exercise is the learner's to do: its check says what is missing, and how
+        assert NOT_YET in page.output_text() and WELL_DONE not in page.output_text()
+
+
+def test_a_learner_types_the_answer_and_the_check_says_well_done(server, driver) -> None:
+    name = "04-who-is-active.ipynb"
+    page = browser.open_notebook(driver, server, name)
+    with shot_on_failure(driver, "04-typed"):
+        cells = page.cells()
+        exercise = next(i for i, c in enumerate(cells) if "# Make ens37 the active slave" in
+                        c["source"])
+        check = exercise + 1
+        assert "checks.check(" in cells[check]["source"]
+        assert "lab.close()" in cells[check + 1]["source"]
+        page.select_cell(check + 1)  # all but the close, as the learner who reads the check
+        page.run("notebook:run-all-above", slice(0, page.code_cells_before(check + 1)), 180)
+        cells = page.cells()
+        assert NOT_YET in "".join(o["text"] for o in cells[check]["outputs"])
+        page.type_into(exercise, "ifenslave -c bond0 ens37")
+        typed = "".join(o["text"] for o in page.run_cell(exercise))
+        assert "[root@server ~]# ifenslave -c bond0 ens37" in typed
+        shown = "".join(o["text"] for o in page.run_cell(check))
+        assert WELL_DONE in shown, shown
+        assert page.errors() == []
 
 
 def test_running_every_notebook_left_the_checkouts_notebooks_as_they_were(server) -> None:

@@ -58,8 +58,8 @@ def test_the_course_has_eight_lessons_each_with_a_check():
     for name in NAMES:
         nb = lesson(name).notebook
         assert any("check" in c.metadata for c in nb.cells), name
-        # 02 asks only to run the check on the bond its walkthrough built: nothing to hide yet
-        assert len(exercise_cells(nb)) == (0 if name == "02-build-the-bond" else 1), name
+        assert len(exercise_cells(nb)) == 1, name
+    assert versions.NOTEBOOKS_VERSION == "learner"  # notebooks/: what ./lab, Binder, nbval use
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -84,7 +84,7 @@ def test_an_edited_lesson_disagrees_naming_notebook_and_cell(lessons_copy):
     path = lessons_copy / "03-one-mac-for-all.md"
     path.write_text(path.read_text().replace("ip -br link show ens39", "ip -br link show ens40"))
     found = compare.disagreement(lesson("03-one-mac-for-all", lessons_copy),
-                                 NOTEBOOKS / "03-one-mac-for-all.ipynb", "solution")
+                                 NOTEBOOKS / "03-one-mac-for-all.ipynb", "learner")
     assert found is not None
     assert "notebooks/03-one-mac-for-all.ipynb does not agree with" in found
     assert "cell 03-10's source differs" in found
@@ -96,30 +96,34 @@ def test_an_edited_instruction_or_markdown_cell_disagrees(lessons_copy):
     text = path.read_text()
     path.write_text(text.replace("Remember\nthem", "Note\nthem"))
     found = compare.disagreement(lesson("01-the-machine", lessons_copy),
-                                 NOTEBOOKS / "01-the-machine.ipynb", "solution")
+                                 NOTEBOOKS / "01-the-machine.ipynb", "learner")
     assert found is not None and "cell 01-05's source differs" in found
-    path.write_text(text.replace("ip route\n### END", "ip route show\n### END"))
+    path.write_text(text.replace("then set the two variables", "then set both variables"))
     found = compare.disagreement(lesson("01-the-machine", lessons_copy),
-                                 NOTEBOOKS / "01-the-machine.ipynb", "solution")
+                                 NOTEBOOKS / "01-the-machine.ipynb", "learner")
     assert found is not None and "cell 01-08's source differs" in found
+    # the solution is not in the learner's notebook: changing it changes the instructor's
+    path.write_text(text.replace('gateway = "192.168.1.1"\n###', 'gateway = "192.168.1.1" \n###'))
+    assert compare.disagreement(lesson("01-the-machine", lessons_copy),
+                                NOTEBOOKS / "01-the-machine.ipynb", "learner") is None
 
 
 def test_an_added_cell_or_edited_notebook_disagrees(lessons_copy, tmp_path):
     path = lessons_copy / "04-who-is-active.md"
     path.write_text(path.read_text() + "\n```{code-cell} ipython3\nlab.sleep(1)\n```\n")
     found = compare.disagreement(lesson("04-who-is-active", lessons_copy),
-                                 NOTEBOOKS / "04-who-is-active.ipynb", "solution")
+                                 NOTEBOOKS / "04-who-is-active.ipynb", "learner")
     assert found is not None and "the lesson has 19 cells, the notebook 18" in found
     nb = nbformat.read(NOTEBOOKS / "02-build-the-bond.ipynb", as_version=4)
     nb.cells[4].source += "\nnmcli c"
     edited = tmp_path / "02-build-the-bond.ipynb"
     nbformat.write(nb, edited)
-    found = compare.disagreement(lesson("02-build-the-bond"), edited, "solution")
+    found = compare.disagreement(lesson("02-build-the-bond"), edited, "learner")
     assert found is not None and "cell 02-04's source differs" in found
     nb.cells[4].source = nb.cells[4].source.removesuffix("\nnmcli c")
     nb.cells[4].metadata["tags"] = ["hide-input"]
     nbformat.write(nb, edited)
-    found = compare.disagreement(lesson("02-build-the-bond"), edited, "solution")
+    found = compare.disagreement(lesson("02-build-the-bond"), edited, "learner")
     assert found is not None and "cell 02-04's metadata differs" in found
 
 
@@ -130,13 +134,13 @@ def test_a_notebook_of_another_kernel_disagrees_but_a_lesson_saved_by_jupyterlab
                                  "language": "python"}
     edited = tmp_path / "04-who-is-active.ipynb"
     nbformat.write(nb, edited)
-    found = compare.disagreement(lesson("04-who-is-active"), edited, "solution")
+    found = compare.disagreement(lesson("04-who-is-active"), edited, "learner")
     assert found is not None and "its kernelspec differs" in found
     path = lessons_copy / "04-who-is-active.md"  # JupyterLab's save names its kernel so
     path.write_text(path.read_text().replace("display_name: Python 3",
                                              "display_name: Python 3 (ipykernel)"))
     assert compare.disagreement(lesson("04-who-is-active", lessons_copy),
-                                NOTEBOOKS / "04-who-is-active.ipynb", "solution") is None
+                                NOTEBOOKS / "04-who-is-active.ipynb", "learner") is None
 
 
 def test_cli_check_exits_0_on_the_checkout_and_1_naming_the_notebook(lessons_copy, capsys):
@@ -150,7 +154,7 @@ def test_cli_check_exits_0_on_the_checkout_and_1_naming_the_notebook(lessons_cop
     err = capsys.readouterr().err
     assert status == 1
     assert err.count("\n") == 1 and "06-change-the-ip.ipynb does not agree with" in err
-    assert "cell 06-16's source differs" in err
+    assert "cell 06-17's source differs" in err
 
 
 def test_cli_check_names_a_missing_and_a_stray_notebook(tmp_path, capsys):
@@ -201,10 +205,22 @@ def test_learner_version_keeps_no_solution_and_says_what_to_do(name):
 
 def test_learner_exercise_cells_are_the_instruction_and_an_empty_line():
     learner = versions.make(lesson("01-the-machine"), "learner")
-    assert learner.cells[8].source == ('%%lab\n# Type the command that shows the routing table: '
-                                       'the default gateway is its "default via" line.\n')
+    assert learner.cells[8].source == (
+        'address = ""   # ens33\'s IPv4 address with its prefix length, as ip shows it\n'
+        'gateway = ""   # the address of the default gateway\n'
+        "# Find both with ip (a line `%lab COMMAND` runs a command on the server from this cell),"
+        "\n# then set the two variables above to what you found, on the lines below.\n")
     learner = versions.make(lesson("00-start-here"), "learner")
     assert learner.cells[12].source.endswith("notice.\n\nlab.sleep(1)")
+
+
+def test_a_check_cell_must_name_its_exercise(tmp_path):
+    path = write_lesson(tmp_path, "```{code-cell} ipython3\n:check: 09-a\n"
+                                  "checks.check(lab, checks.bond('bond0'))\n```\n")
+    with pytest.raises(sources.LessonError) as exc:
+        sources.read(path)
+    assert ('09-test.md, cell 09-01: the check must name its exercise, checks.check(lab, ..., '
+            'exercise="09-a")') in str(exc.value)
 
 
 def test_solution_and_learner_sources_of_an_indented_region():
@@ -325,7 +341,8 @@ def test_a_lesson_with_wrong_markup_is_refused_naming_file_and_cell(tmp_path, bo
 
 def test_cli_reports_wrong_markup_in_one_line_per_problem(tmp_path, capsys):
     write_lesson(tmp_path, "```{code-cell} ipython3\n:exercise: 09-a\nx = 1\n```\n\n"
-                 "```{code-cell} ipython3\n:check: 09-a\n:points: -1\nx\n```\n")
+                 "```{code-cell} ipython3\n:check: 09-a\n:points: -1\n"
+                 'checks.check(lab, exercise="09-a")\n```\n')
     assert cli.main(["course", "build", "--lessons", str(tmp_path), "--check"]) == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err and err.count("09-test.md, cell ") == 2
@@ -354,21 +371,16 @@ def outputs(nb: nbformat.NotebookNode) -> dict[str, str]:
     return shown
 
 
-def test_instructor_build_reproduces_the_committed_outputs(tmp_path):
-    path = build.build(lesson("01-the-machine"), "instructor", tmp_path)
+def test_learner_build_reproduces_the_committed_outputs(tmp_path):
+    path = build.build(lesson("01-the-machine"), "learner", tmp_path)
     built = nbformat.read(path, as_version=4)
     committed = nbformat.read(NOTEBOOKS / "01-the-machine.ipynb", as_version=4)
     assert outputs(built) == outputs(committed)
     assert built.cells[8].metadata["nbgrader"]["grade_id"] == "01-route"
-    assert not list(tmp_path.glob(".*partial"))
-
-
-def test_learner_build_runs_every_cell(tmp_path):
-    path = build.build(lesson("01-the-machine"), "learner", tmp_path)
-    built = nbformat.read(path, as_version=4)
-    assert built.cells[8].source.startswith("%%lab\n# Type the command")
+    assert built.cells[8].source.startswith('address = ""')
     assert all(o.output_type != "error" for c in built.cells if c.cell_type == "code"
                for o in c.outputs)
+    assert not list(tmp_path.glob(".*partial"))
 
 
 def test_a_failing_cell_writes_nothing_and_says_which_lesson(tmp_path):

@@ -149,6 +149,11 @@ def check_markup(lesson: Lesson) -> list[str]:
                 problems.append(f"{where}: :{key}: {ident} is already used by cell "
                                 f"{seen[grade_id]}")
             seen[grade_id] = cell["id"]
+        if isinstance(meta.get("check"), str) and cell.cell_type == "code" \
+                and f'exercise="{meta["check"]}"' not in cell.source:
+            problems.append(f"{where}: the check must name its exercise, "
+                            f'checks.check(lab, ..., exercise="{meta["check"]}"): its result '
+                            "carries that id")
         if "exercise" in meta and "check" in meta:
             problems.append(f"{where}: a cell is either the exercise or its check, not both")
         if has_regions and "exercise" not in meta:

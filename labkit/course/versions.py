@@ -8,7 +8,7 @@
   raises: a `raise NotImplementedError()` stub would be typed into the lab's shell in a `%%lab`
   cell, and would stop Run All before the check that says what is still missing.
 - solution: the solutions worked in, without markers, instructions or nbgrader metadata: the
-  lesson to hand out once it is done, and what notebooks/ holds until it switches to learner.
+  lesson to hand out once it is done.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from nbformat import NotebookNode
 
 VERSIONS = ("learner", "instructor", "solution")
-NOTEBOOKS_VERSION = "solution"  # what notebooks/ holds (./lab, Binder, nbval): learner next
+NOTEBOOKS_VERSION = "learner"  # what notebooks/ holds (./lab, Binder, nbval)
 
 
 def make(lesson: Lesson, version: str) -> NotebookNode:
