@@ -182,14 +182,18 @@ def _replay(args: argparse.Namespace) -> int:
         inner += (["--json"] if args.json else [])
         return vm.run(inner, progress=_progress)
     from labkit.lab import Lab
-    from labkit.replay.runner import replay
+    from labkit.replay.runner import ReplayError, replay
     from labkit.replay.scenario import lab_options, load_scenario
 
     items = load_scenario(args.scenario)
     lab = Lab(args.topology, engine=args.engine, flavour=args.flavour, locale=args.locale,
               seed=args.seed, stable_uuids=args.stable_uuids, **lab_options(items))
     with lab:
-        transcript = replay(items, lab)
+        try:
+            transcript = replay(items, lab, source=args.scenario)
+        except ReplayError as exc:  # what ran before the refused line is output too
+            sys.stdout.write(exc.transcript.to_json() if args.json else exc.transcript.to_text())
+            raise
     sys.stdout.write(transcript.to_json() if args.json else transcript.to_text())
     return 0
 

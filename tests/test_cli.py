@@ -92,3 +92,14 @@ def test_lab_script_refuses_a_bad_engine_before_starting_jupyterlab(monkeypatch)
     assert done.returncode == 2
     assert "labkit: unknown engine 'bogus'" in done.stderr and "Traceback" not in done.stderr
     assert "ServerApp" not in done.stderr  # JupyterLab never started
+
+
+def test_a_refused_line_keeps_the_transcript_before_it(tmp_path: Path) -> None:
+    scenario = tmp_path / "bad.scn"
+    scenario.write_text("$ ip -br link show ens33\nnosuchhost$ ip link\n$ ip -br a\n")
+    done = labkit("replay", "--engine", "sim", str(scenario))
+    assert done.returncode == 2
+    assert done.stdout.startswith("$ ip -br link show ens33\nens33@if3 ")
+    assert "ip -br a" not in done.stdout  # nothing after the refused line ran
+    assert done.stderr == (f"labkit: {scenario}:2: no host 'nosuchhost' in this lab "
+                           "(hosts: switch, server, outside, gw)\n")
