@@ -154,7 +154,7 @@ def bond(name: str, mode: str | None = None, host: str = "server") -> Expectatio
         out = []
         managed = _nm(lab, host) is not None
         if mode and link.bond.mode != mode:
-            fix = (f"`nmcli connection modify {name} bond.options mode={mode}` and "
+            fix = (f"`nmcli connection modify {name} +bond.options mode={mode}` and "
                    f"`nmcli connection up {name}`" if managed else
                    f"`ip link del {name}`, then create it again with mode {mode}")
             out.append(f"{name} is in mode {link.bond.mode}, the exercise wants {mode}: {fix}")
