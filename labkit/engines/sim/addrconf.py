@@ -248,6 +248,7 @@ class Addrconf:
         """radvd on `dev`: three quick initial advertisements, then one every 198-600 s, and
         an answer to each router solicitation."""
         self.routers[dev.ifindex] = prefix
+        dev.cable_changed()  # a router answers solicitations: its cable carries them again
         clock = self.ns.world.clock
         rng = self.ns.world.rng
 

@@ -454,6 +454,7 @@ class Bond(NetDevice):
             dev.set_mac(self.mac)
         dev.iff_slave = True
         dev.port = slave
+        dev.cable_changed()
         dev.master = self
         dev.open()
         if is_lb(self.mode):
@@ -507,6 +508,7 @@ class Bond(NetDevice):
         self.slaves.remove(slave)
         self._mc_unsync(slave)
         dev.port = None
+        dev.cable_changed()
         dev.master = None
         dev.iff_slave = False
         old_current = self.curr_active

@@ -221,9 +221,7 @@ class SimEngine(Engine):
         if new_name is not None and new_name != name:
             if dev.admin_up:
                 raise KernelError(16)  # EBUSY
-            if ns.find(new_name) is not None:
-                raise KernelError(EEXIST)
-            dev.name = new_name
+            ns.rename(dev, new_name)
         if address is not None:
             self._set_address(dev, address)
         if mtu is not None:

@@ -8,7 +8,7 @@ qdisc attach, IPv4/IPv6 notifications, carrier propagation. Bridge and bond buil
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from labkit.engines.sim.frames import Frame
 
@@ -69,13 +69,22 @@ class NetDevice:
         self.iff_slave = False
         self.promiscuity = 0
         self.allmulti = 0
-        self.counters = Counters()
+        self._counters = Counters()
+        self.ledger: Any = None  # the bridge port whose flood tally this device's counters owe
         self.mc_list: list[str] = []
         self.port = None  # the bridge port or bond slave record when enslaved
         self.tso_max_size = 524280
         self.gso_max_size = 65536
 
     # -- state the views read --------------------------------------------------------------
+    @property
+    def counters(self) -> Counters:
+        """The device's counters, including what a bridge's flood tally still owes them (the
+        frames the bridge flooded to this cable that nothing at its far end acts on)."""
+        if self.ledger is not None:
+            self.ledger.settle()
+        return self._counters
+
     @property
     def running(self) -> bool:
         """netif_running: administratively up."""
@@ -118,6 +127,7 @@ class NetDevice:
         if self.admin_up:
             return
         self.admin_up = True
+        self.cable_changed()
         self.ever_opened = True
         self.on_open()
         self.ns.netdev_up(self)
@@ -128,8 +138,17 @@ class NetDevice:
             return
         self.ns.netdev_going_down(self)
         self.admin_up = False
+        self.cable_changed()
         self.on_close()
         self.ns.netdev_down(self)
+
+    def cable_changed(self) -> None:
+        """Something a bridge's flood tally depends on changed at this device (up/down, rx
+        handler, router role): let the bridge port at either end of its cable re-decide."""
+        for dev in (self, getattr(self, "peer", None)):
+            recheck = getattr(dev.port, "recheck", None) if dev is not None else None
+            if recheck is not None:
+                recheck()
 
     def on_open(self) -> None:
         """Driver hook run by open()."""

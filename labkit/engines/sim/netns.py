@@ -28,6 +28,7 @@ class Namespace:
         self.name = name
         self.netns_name = netns_name
         self.devices: dict[int, NetDevice] = {}
+        self._by_name: dict[str, NetDevice] = {}  # the name index (dev_get_by_name's hash)
         self._last_ifindex = 0
         self.sysctl: dict[str, str] = {"net.ipv6.conf.all.disable_ipv6": "0",
                                        "net.ipv6.conf.default.disable_ipv6": "0"}
@@ -55,6 +56,7 @@ class Namespace:
         dev.ns = self
         dev.ifindex = ifindex if ifindex and ifindex not in self.devices else self.dev_new_index()
         self.devices[dev.ifindex] = dev
+        self._by_name[dev.name] = dev
         self.addrconf.dev_registered(dev)
         for listener in self.link_listeners:
             listener(dev)
@@ -69,13 +71,21 @@ class Namespace:
         self.inet.dev_unregistered(dev)
         self.addrconf.dev_unregistered(dev)
         del self.devices[dev.ifindex]
+        if self._by_name.get(dev.name) is dev:
+            del self._by_name[dev.name]
 
     def find(self, name: str) -> NetDevice | None:
         """The device called `name`, or None."""
-        for dev in self.devices.values():
-            if dev.name == name:
-                return dev
-        return None
+        return self._by_name.get(name)
+
+    def rename(self, dev: NetDevice, new_name: str) -> None:
+        """dev_change_name: the device answers to `new_name` only (EEXIST if that is taken)."""
+        if self.find(new_name) is not None:
+            raise KernelError(EEXIST)
+        if self._by_name.get(dev.name) is dev:
+            del self._by_name[dev.name]
+        dev.name = new_name
+        self._by_name[new_name] = dev
 
     def get(self, name: str) -> NetDevice:
         """The device called `name`; KernelError(ENODEV) otherwise."""

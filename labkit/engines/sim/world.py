@@ -22,6 +22,8 @@ from labkit.engines.sim.frames import (
 from labkit.engines.sim.netdev import NetDevice
 from labkit.engines.sim.netns import Namespace
 
+INERT_KINDS = frozenset({"dad-ns", "mld-report", "unsol-na", "rs"})  # see World.inert_frame
+
 
 class World:
     """Every namespace of one lab and the time they share."""
@@ -96,6 +98,22 @@ class World:
                 return
             dev = upper
         self.deliver_local(dev, frame)
+
+    @staticmethod
+    def inert_frame(frame: Frame) -> bool:
+        """A group-addressed frame that deliver_local acts on nowhere but at a router: the
+        IPv6 control traffic of DAD and MLD (nothing in the sim listens), and a router
+        solicitation (only a router answers). Keep in step with deliver_local."""
+        payload = frame.payload
+        return (frame.ethertype == ETH_P_IPV6 and isinstance(payload, Ipv6Control)
+                and payload.kind in INERT_KINDS and is_multicast(frame.dst))
+
+    @staticmethod
+    def inert_receiver(dev: NetDevice) -> bool:
+        """A device on which netif_receive of an inert frame does nothing: registered and up,
+        with no rx handler (bond slave, bridge port), and not a router's interface."""
+        return (dev.admin_up and dev.port is None and dev.ns.devices.get(dev.ifindex) is dev
+                and dev.ifindex not in dev.ns.addrconf.routers)
 
     def deliver_local(self, dev: NetDevice, frame: Frame) -> None:
         """Hand a frame addressed to this host (or to everyone) to ARP or IPv4."""
