@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import atexit
 import os
-import secrets
-import tempfile
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -113,7 +111,7 @@ class Lab:
             self._record = records.fresh(self.lab_id, exclusive=False)
             self._record.save()
             if self.workdir is None:
-                self.workdir = self._make_workdir(self._record)
+                self.workdir = self._record.make_workdir(f"{self.lab_id}-")
             self.files = LabFiles(self.workdir / "files")
             managed = self._managed_hosts()
             self._engine_built = engine
@@ -138,23 +136,6 @@ class Lab:
         self._ready = False
         _running_labs.append(self)
         return self
-
-    def _make_workdir(self, record: records.Record) -> Path:
-        """A new private directory, as mkdtemp makes one, noted in `record` before it exists
-        (a name taken meanwhile is dropped from the record again, then another tried)."""
-        tmp = tempfile.gettempdir()
-        for _ in range(100):
-            path = os.path.join(tmp, f"{self.lab_id}-{secrets.token_hex(4)}")
-            if os.path.lexists(path):
-                continue
-            record.will_create("workdirs", path)
-            try:
-                os.mkdir(path, 0o700)
-            except FileExistsError:
-                record.created_not("workdirs", path)
-                continue
-            return Path(path)
-        raise FileExistsError(f"no free name for the lab's working directory in {tmp}")
 
     def _managed_hosts(self) -> frozenset[str]:
         if not self.networkmanager:

@@ -102,7 +102,7 @@ class Held:
 
 def recorded_processes(lab_id: str) -> list[tuple[int, int]]:
     return [(pid, start) for rec in records.all_records() if rec.lab_id == lab_id
-            for pid, start in rec.processes]
+            for pid, start, *_ in rec.processes]
 
 
 def leftovers(lab_id: str, links_before: list[tuple[int, str]], held: Held | None = None,
@@ -406,6 +406,91 @@ def test_cleanup_ends_the_recorded_processes_and_those_inside_the_lab_only() -> 
             proc.kill()
             proc.wait()
         subprocess.run(["ip", "netns", "del", netns], capture_output=True)
+
+
+def _members(sid: int) -> list[int]:
+    out = []
+    for entry in os.listdir("/proc"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            data = Path(f"/proc/{entry}/stat").read_bytes()
+            fields = data[data.rindex(b")") + 2:].split()
+            if int(fields[3]) == sid and fields[0] != b"Z" and int(entry) != sid:
+                out.append(int(entry))
+    return out
+
+
+def test_cleanup_ends_a_recorded_session_after_its_leader_is_gone() -> None:
+    """A process noted with its session (virtme-ng's, whose qemu it starts): once the leader
+    has gone, its session's members are still the lab's, and another session is not."""
+    lab_id = f"q{RUN}"
+    rec = records.fresh(lab_id)
+    rec.pid, rec.pid_start = _a_dead_pid(), 0
+    rec.save()
+    leader = subprocess.Popen(["sh", "-c", "sleep 300 & sleep 300 & wait"],
+                              start_new_session=True)
+    other = subprocess.Popen(["sh", "-c", "sleep 300 & wait"], start_new_session=True)
+    try:
+        deadline = time.monotonic() + HANG
+        while len(_members(leader.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        members = _members(leader.pid)
+        rec.note_process(leader.pid, session=True)
+        leader.kill()
+        leader.wait()  # the leader has gone; its sleeps go on
+        assert all(records.start_time(p) for p in members)
+        rc, out, err = cleanup(lab_id, via_cli=True)
+        assert rc == 0, err
+        assert all(f"process {p} (sleep)" in out for p in members), out
+        assert not any(records.start_time(p) for p in members)
+        assert other.poll() is None and _members(other.pid)
+    finally:
+        for proc in (leader, other):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+FAKE_VM = """
+import sys
+from labkit.engines import vm
+# virtme-ng's place: a shell that says the guest booted, then waits on a child of its own
+vm.vng_command = lambda script, rwdirs=(): [
+    "sh", "-c", "sleep 300 & echo 'labkit-vm: booted' >&2; wait"]
+vm.run(["true"])
+"""
+
+
+def test_kill_9_during_labkit_vm_then_cleanup_leaves_nothing() -> None:
+    """`labkit vm` keeps a record too: after a kill -9, cleanup ends virtme-ng's session
+    (qemu in it) and removes the scratch directory."""
+    child = subprocess.Popen([PY, "-c", FAKE_VM], cwd=ROOT)
+    try:
+        deadline = time.monotonic() + HANG
+        mine: list[records.Record] = []
+        while time.monotonic() < deadline:
+            mine = [r for r in records.all_records() if r.lab_id == "vm"
+                    and r.pid == child.pid and r.processes and r.workdirs]
+            if mine and len(_members(mine[0].processes[0][0])) >= 1:
+                break
+            time.sleep(0.02)
+        assert mine, "labkit vm should record virtme-ng and its scratch directory"
+        rec = mine[0]
+        vng = rec.processes[0][0]
+        sleeps = _members(vng)
+        assert sleeps and Path(rec.workdirs[0]).is_dir()
+    finally:
+        child.kill()
+        child.wait()
+    assert records.start_time(vng) is not None  # a kill -9 ends labkit, not virtme-ng
+    # what `labkit cleanup vm` does for this record (the command would also take other "vm"
+    # records whose process is gone, which are not this test's)
+    done = subprocess.run([PY, "-c", "import sys; from labkit.engines.netns import records; "
+                           f"print(records.remove(records.load({rec.name!r})))"],
+                          capture_output=True, text=True, cwd=ROOT, timeout=HANG)
+    assert f"process {vng} (sh)" in done.stdout and f"process {sleeps[0]} (sleep)" in done.stdout
+    assert f"working directory {rec.workdirs[0]}" in done.stdout
+    assert records.start_time(vng) is None and not _members(vng)
+    assert not Path(rec.workdirs[0]).exists() and not rec.path.exists()
 
 
 # -- close() and interpreter exit ----------------------------------------------------------------

@@ -16,12 +16,12 @@ import shlex
 import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from labkit.engines.netns import records
 from labkit.errors import EngineUnavailable
 
 BOOT_MARK = "labkit-vm: booted"
@@ -97,15 +97,22 @@ def run(argv: Sequence[str], *, cwd: str | None = None, env: dict[str, str] | No
     guest_env = {"LABKIT_ENGINE": "netns", "LABKIT_IN_VM": "1", "LANG": "C.UTF-8",
                  "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
                  "HOME": "/root", **(env or {})}
-    with tempfile.TemporaryDirectory(prefix="labkit-vm-") as scratch:
+    # a state record (lab id "vm"), as a lab's: a kill -9 of this process leaves virtme-ng's
+    # session and the scratch directory to `labkit cleanup`
+    record = records.fresh("vm", exclusive=False)
+    try:
+        record.save()
+        scratch = str(record.make_workdir("labkit-vm-"))
         script = Path(scratch) / "run.sh"
         script.write_text(guest_script(argv, cwd or os.getcwd(), guest_env) + "\n")
         cmd = vng_command(str(script), rwdirs=[scratch, *rwdirs])
-        return _boot(cmd, argv, progress, stdout, timeout)
+        return _boot(cmd, argv, progress, stdout, timeout, record)
+    finally:
+        records.remove(record)
 
 
 def _boot(cmd: list[str], argv: Sequence[str], progress: Callable[[str], None] | None,
-          stdout: int | None, timeout: float | None) -> int:
+          stdout: int | None, timeout: float | None, record: records.Record) -> int:
     """Run virtme-ng's command line `cmd`, relaying progress and the guest's stderr."""
     host_env = dict(os.environ)  # vng calls virtme-run by name: its bin/ goes on PATH
     host_env["PATH"] = f"{Path(cmd[0]).parent}:{os.environ.get('PATH', '/usr/bin:/bin')}"
@@ -118,7 +125,9 @@ def _boot(cmd: list[str], argv: Sequence[str], progress: Callable[[str], None] |
     early: list[str] = []  # what virtme-ng said before the guest ran: shown if it fails
     # the guest reads no input: its stdin is /dev/null whatever ours is
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=stdout,
-                            stderr=subprocess.PIPE, env=host_env, text=True, errors="replace")
+                            stderr=subprocess.PIPE, env=host_env, text=True, errors="replace",
+                            start_new_session=True)  # qemu is in vng's session: one to end
+    record.note_process(proc.pid, session=True)
 
     def relay() -> None:
         assert proc.stderr is not None

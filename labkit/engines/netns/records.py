@@ -58,7 +58,8 @@ class Record:
     mounts: list[str] = field(default_factory=list)
     dirs: list[str] = field(default_factory=list)  # empty directories (rmdir)
     workdirs: list[str] = field(default_factory=list)  # directory trees (removed whole)
-    # [pid, start time]: /proc/PID/stat field 22, so a recycled pid is never taken for ours
+    # [pid, start time(, 1: and its session)]: the start time is /proc/PID/stat field 22, so
+    # a recycled pid is never taken for ours
     processes: list[list[int]] = field(default_factory=list)
     name: str = ""
     pid_start: int = 0  # the owner's start time (0: unknown, an older record)
@@ -94,12 +95,30 @@ class Record:
             entries.remove(path)
             self.save()
 
-    def note_process(self, pid: int) -> None:
-        """Note a process the lab started (call right after spawning it)."""
+    def make_workdir(self, prefix: str) -> Path:
+        """A new private directory in the temp directory (as mkdtemp makes one), noted before
+        it exists; a name taken meanwhile is dropped from the record again, another tried."""
+        tmp = tempfile.gettempdir()
+        for _ in range(100):
+            path = os.path.join(tmp, f"{prefix}{secrets.token_hex(4)}")
+            if os.path.lexists(path):
+                continue
+            self.will_create("workdirs", path)
+            try:
+                os.mkdir(path, 0o700)
+            except FileExistsError:
+                self.created_not("workdirs", path)
+                continue
+            return Path(path)
+        raise FileExistsError(f"no free name for a working directory in {tmp}")
+
+    def note_process(self, pid: int, session: bool = False) -> None:
+        """Note a process the lab started (call right after spawning it); `session`: it leads
+        a session of its own (start_new_session), whose every member is the lab's too."""
         start = start_time(pid)
         if start is None:  # already gone: nothing to remove later
             return
-        self.processes.append([pid, start])
+        self.processes.append([pid, start, 1] if session else [pid, start])
         self.save()
 
     def forget_process(self, pid: int) -> None:
@@ -349,9 +368,16 @@ def _end_processes(rec: Record, held: dict[tuple[int, int], int],
 
 
 def _recorded(rec: Record) -> Iterator[tuple[int, int]]:
-    """(pid, pidfd) of each recorded process that is still the one recorded."""
+    """(pid, pidfd) of each recorded process that is still the one recorded, and of each
+    member of a recorded session."""
     me = os.getpid()
-    for pid, start in rec.processes:
+    sessions = set()
+    for pid, start, *session in rec.processes:
+        leader = start_time(pid)
+        if session and leader in (None, start):
+            # the kernel gives no new process a pid still in use as a session id: while a
+            # member lives, the id is this session's; a new leader of that pid started later
+            sessions.add(pid)
         if pid == me:
             continue
         pidfd = _pidfd(pid)
@@ -359,6 +385,28 @@ def _recorded(rec: Record) -> Iterator[tuple[int, int]]:
             continue
         if start_time(pid) == start:  # checked after the pidfd: it cannot be recycled now
             yield pid, pidfd
+        else:
+            os.close(pidfd)
+    if sessions:
+        yield from _in_sessions(sessions, but=me)
+
+
+def _in_sessions(sessions: set[int], but: int) -> Iterator[tuple[int, int]]:
+    """(pid, pidfd) of each process (not a leader: those are recorded) in one of `sessions`."""
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) in sessions or int(entry) == but:
+            continue
+        pidfd = _pidfd(int(entry))
+        if pidfd is None:
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                fields = _stat_fields(f.read())
+            sid = int(fields[3])  # field 6
+        except (OSError, IndexError, ValueError):
+            sid = 0
+        if sid in sessions:
+            yield int(entry), pidfd
         else:
             os.close(pidfd)
 
