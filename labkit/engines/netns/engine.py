@@ -164,9 +164,15 @@ class NetnsEngine(Engine):
             self.destroy()
 
     def destroy(self) -> None:
-        """Close the sockets, then remove what the state record lists (processes first),
-        and the record."""
-        self._end_programs()
+        """End the lab's real programs, close the sockets, then remove what the state record
+        lists (its processes first: any the programs' ending missed), and the record; all
+        of it also when ending the programs fails."""
+        try:
+            self._end_programs()
+        finally:
+            self._remove_recorded()
+
+    def _remove_recorded(self) -> None:
         with contextlib.suppress(Exception):
             atexit.unregister(self._destroy_at_exit)
         hosts, self._hosts = list(self._hosts.values()), {}
