@@ -248,3 +248,25 @@ def test_works_inside_a_running_event_loop_as_in_a_jupyter_kernel() -> None:
     out = asyncio.run(notebook_cell())
     assert "192.168.1.77/24" in out
     assert not leftovers("lkloop")
+
+
+def test_ctrl_c_during_a_foreground_program_ends_it_at_once(monkeypatch) -> None:
+    """Ctrl-C while the engine waits for a real program: the program is killed then, as
+    bash kills its foreground child, not when the lab closes."""
+    with Lab(engine="netns", lab_id="lkctrlc", networkmanager=False) as lab:
+        engine = lab.engine
+        started = []
+        spawn = engine.spawn
+
+        def spawned(*args, **kwargs):
+            started.append(spawn(*args, **kwargs))
+            return started[-1]
+
+        def interrupted(seconds: float) -> None:
+            raise KeyboardInterrupt
+
+        monkeypatch.setattr(engine, "spawn", spawned)
+        monkeypatch.setattr(engine.clock, "sleep", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            engine.exec("server", ["ping", "-c", "30", "192.168.1.1"])
+        assert started and started[0].poll() is not None  # ended before close()

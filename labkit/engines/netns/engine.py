@@ -625,9 +625,11 @@ class NetnsEngine(Engine):
              ) -> tuple[int, str]:
         proc = self.spawn(host, argv, stdin)
         deadline = self.clock.now() + timeout  # the lab's daemons keep running meanwhile
-        while proc.poll() is None and self.clock.now() < deadline:
-            self.clock.sleep(0.01)
-        proc.kill()
+        try:
+            while proc.poll() is None and self.clock.now() < deadline:
+                self.clock.sleep(0.01)
+        finally:  # past the deadline, or Ctrl-C: the program ends now, as bash's child would
+            proc.kill()
         out, err = proc.output()
         return proc.returncode or 0, out + err
 
