@@ -53,6 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
     rs.add_argument("names", nargs="*", metavar="NOTEBOOK", help="03, 03-one-mac-for-all, ...")
     rs.add_argument("--all", action="store_true", help="every notebook of the course")
     course_command.add_parser(sub)
+    pp = sub.add_parser("progress", help="which of the course's exercises you have done (from "
+                                         "your progress record: LABKIT_PROGRESS, else "
+                                         "~/.local/share/labkit/progress.json)")
+    pp.add_argument("--course", default=None,
+                    help="the course's notebooks (default: notebooks/ of this checkout)")
     vp = sub.add_parser("vm", help="run a command in a micro-VM with a real kernel that has the "
                                    "bonding driver (labkit inside uses the netns engine)")
     vp.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- COMMAND ...")
@@ -72,6 +77,11 @@ def main(argv: list[str] | None = None) -> int:
             return _notebooks(args)
         if args.command == "vm":
             return _vm(args.argv)
+        if args.command == "progress":
+            from labkit import progress
+
+            print(progress.report(args.course).text())
+            return 0
         if args.command == "course":
             return course_command.run(args)
         if args.command == "masks":

@@ -1,0 +1,279 @@
+"""Each learner's record of their checks (exercise, ok, when, how many problems) in a small JSON
+file in their home, and the course's exercises that record is read against.
+
+    progress.record(report)     # after a check: never raises, nothing when LABKIT_PROGRESS=off
+    progress.load()             # what the file holds
+    progress.report()           # the course's progress, as a notebook or `labkit progress` shows it
+
+The file is `$LABKIT_PROGRESS` (`off`: no record at all, as the test suite runs), else
+`$XDG_DATA_HOME/labkit/progress.json`, else `~/.local/share/labkit/progress.json`. Writers take
+a lock on the file's directory and replace the file whole (a temp file beside it, then
+os.replace), so two notebooks checking at once lose nothing and a reader never sees half a file.
+A file labkit cannot read (torn by a crash, written by something else) is never overwritten:
+recording moves it aside and starts a new one, and says so in one sentence.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from labkit.errors import LabkitError
+from labkit.views import progress as view
+
+ENV = "LABKIT_PROGRESS"
+OFF = "off"
+FORMAT, VERSION = "labkit-progress", 1  # what the file says it is
+FILE_NAME = "progress.json"
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One check run on one exercise."""
+
+    exercise: str
+    ok: bool
+    time: str  # when, ISO 8601 in UTC to the second: 2026-12-03T11:50:02Z
+    problems: int  # how many problems the check found (0 when ok)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What the record holds: its attempts, oldest first, and why it could not be read."""
+
+    path: Path | None  # None: recording is off
+    attempts: tuple[Attempt, ...] = ()
+    notice: str | None = None  # one sentence when the file is not a record labkit can read
+
+
+def location(env: Mapping[str, str] = os.environ) -> Path | None:
+    """Where the learner's record lives, or None when LABKIT_PROGRESS=off."""
+    given = env.get(ENV, "")
+    if given.strip().lower() == OFF:
+        return None
+    if given:
+        return Path(given).expanduser()
+    data = env.get("XDG_DATA_HOME", "")
+    # the XDG spec: a relative XDG_DATA_HOME is invalid and ignored
+    base = Path(data) if data and os.path.isabs(data) else Path.home() / ".local" / "share"
+    return base / "labkit" / FILE_NAME
+
+
+def load(path: Path | None = None) -> Progress:
+    """The record at `path` (default: location()); a missing file is an empty record, an
+    unreadable one an empty record with a notice. Never raises for the file's content."""
+    path = location() if path is None else Path(path)
+    if path is None:
+        return Progress(None)
+    attempts, problem = _read(path)
+    if problem is None:
+        return Progress(path, attempts)
+    return Progress(path, (), f"{path} is not a progress record labkit can read ({problem}); "
+                              "it is left as it is, and the next check's result moves it aside")
+
+
+def record(result: Any, path: Path | None = None) -> Attempt | None:
+    """Add a check's result (anything with `exercise`, `ok` and `problems`, or the MIME
+    bundle's dict) to the learner's record; the attempt written, or None.
+
+    Safe to call after every check: it never raises (a failure is one sentence on stderr), and
+    does nothing when recording is off or the result names no exercise.
+    """
+    try:
+        attempt = attempt_of(result)
+        where = location() if path is None else Path(path)
+        if attempt is None or where is None:
+            return None
+        _append(where, attempt)
+        return attempt
+    except Exception as exc:  # the learner's check result matters more than its record
+        print(f"labkit: the check's result was not recorded: {_reason(exc)}", file=sys.stderr)
+        return None
+
+
+def attempt_of(result: Any, now: float | None = None) -> Attempt | None:
+    """The attempt a check's result makes, or None when it names no exercise."""
+    get = result.get if isinstance(result, Mapping) else (lambda k: getattr(result, k, None))
+    exercise = get("exercise")
+    if not isinstance(exercise, str) or not exercise:
+        return None
+    problems = get("problems")
+    count = problems if isinstance(problems, int) else len(problems or ())
+    ok = get("ok")
+    return Attempt(exercise, bool(ok) if ok is not None else count == 0,
+                   _stamp(time.time() if now is None else now), count)
+
+
+# -- the course ---------------------------------------------------------------------------------
+def course_dir() -> Path:
+    """notebooks/ of the checkout labkit runs from: the course's learner version."""
+    from labkit.course.sources import default_dir
+
+    return default_dir().parent / "notebooks"
+
+
+def course(notebooks: Path | None = None) -> list[view.Notebook]:
+    """The course's notebooks in order, each with its exercises, as the lessons' `:exercise:`
+    markup put them in the built notebooks (nbgrader's solution cells and their grade ids)."""
+    directory = course_dir() if notebooks is None else Path(notebooks)
+    if not directory.is_dir():
+        raise LabkitError(f"{directory}: no such directory of course notebooks")
+    out = []
+    for path in sorted(directory.glob("[0-9][0-9]-*.ipynb")):
+        try:
+            cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
+        except (OSError, ValueError, AttributeError):
+            continue  # not a notebook: not part of what the course asks
+        exercises = tuple(
+            c["metadata"]["nbgrader"]["grade_id"] for c in cells
+            if isinstance(c.get("metadata", {}).get("nbgrader"), dict)
+            and c["metadata"]["nbgrader"].get("solution") and c["metadata"]["nbgrader"].get(
+                "grade_id"))
+        out.append(view.Notebook(path.stem, _title(cells) or path.stem, exercises))
+    return out
+
+
+def _title(cells: list[dict[str, Any]]) -> str | None:
+    """The notebook's first `# ` heading."""
+    for cell in cells:
+        if cell.get("cell_type") != "markdown":
+            continue
+        source = cell.get("source", "")
+        for line in (source if isinstance(source, str) else "".join(source)).splitlines():
+            if line.startswith("# "):
+                return line[2:].strip()
+    return None
+
+
+class Report:
+    """The course's progress as the notebook (HTML) and `labkit progress` (text) show it."""
+
+    def __init__(self, notebooks: Sequence[view.Notebook], progress: Progress) -> None:
+        self.notebooks = list(notebooks)
+        self.progress = progress
+
+    def rows(self) -> list[view.Row]:
+        return view.rows(self.notebooks, self.progress.attempts)
+
+    def text(self) -> str:
+        return view.text(self.notebooks, self.progress.attempts, self._where(),
+                         self.progress.notice)
+
+    def __str__(self) -> str:
+        return self.text()
+
+    def __repr__(self) -> str:
+        return self.text()
+
+    def _repr_html_(self) -> str:
+        return view.html_of(self.notebooks, self.progress.attempts, self._where(),
+                            self.progress.notice)
+
+    def _where(self) -> str:
+        if self.progress.path is None:
+            return f"not recorded ({ENV}=off)"
+        return f"recorded in {self.progress.path}"
+
+
+def report(notebooks: Path | None = None, path: Path | None = None) -> Report:
+    """The course's progress from the learner's record."""
+    return Report(course(notebooks), load(path))
+
+
+# -- the file -----------------------------------------------------------------------------------
+def _read(path: Path) -> tuple[tuple[Attempt, ...], str | None]:
+    """The attempts in the file, or why it is not a record (a missing file is an empty one)."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return (), None
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        return (), f"not JSON: {exc}" if raw.strip() else "it is empty"
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        return (), f'not labkit\'s: no "format": "{FORMAT}"'
+    if data.get("version") != VERSION:
+        return (), f"version {data.get('version')!r}, this labkit reads version {VERSION}"
+    items = data.get("attempts")
+    if not isinstance(items, list):
+        return (), 'no list of "attempts"'
+    attempts = []
+    for i, item in enumerate(items):
+        if not (isinstance(item, dict) and isinstance(item.get("exercise"), str)
+                and isinstance(item.get("ok"), bool) and isinstance(item.get("time"), str)
+                and type(item.get("problems")) is int):
+            return (), f"attempt {i + 1} is not an exercise, ok, time and problems"
+        attempts.append(Attempt(item["exercise"], item["ok"], item["time"], item["problems"]))
+    return tuple(attempts), None
+
+
+def _append(path: Path, attempt: Attempt) -> None:
+    """Read, add, replace: under the directory's lock, so concurrent writers lose nothing."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with _locked(path.parent):
+        attempts, problem = _read(path)
+        if problem is not None:
+            aside = _aside(path)
+            os.rename(path, aside)
+            print(f"labkit: {path} was not a progress record labkit can read ({problem}); "
+                  f"it is kept as {aside} and a new record begins", file=sys.stderr)
+        _write(path, (*attempts, attempt))
+
+
+@contextlib.contextmanager
+def _locked(directory: Path) -> Iterator[None]:
+    """An exclusive lock on the directory itself (flock; no lock file left behind)."""
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def _write(path: Path, attempts: Sequence[Attempt]) -> None:
+    """The whole record to a temp file beside `path`, flushed to disk, then renamed over it."""
+    data = {"format": FORMAT, "version": VERSION, "attempts": [asdict(a) for a in attempts]}
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(data, out, indent=1)
+            out.write("\n")
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+
+
+def _aside(path: Path) -> Path:
+    """A name for a bad file that no other file has: progress.json.damaged-20261203T115002Z."""
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    candidate = path.with_name(f"{path.name}.damaged-{stamp}")
+    n = 1
+    while candidate.exists():
+        n += 1
+        candidate = path.with_name(f"{path.name}.damaged-{stamp}-{n}")
+    return candidate
+
+
+def _stamp(seconds: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, OSError):
+        return f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": ")
+    return str(exc) or type(exc).__name__

@@ -1,0 +1,119 @@
+"""The course's progress shown: per notebook, which exercises are done, when first, after how
+many attempts; as text (`labkit progress`) and HTML (notebook 00). Pure functions of the course
+and the attempts."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+
+class AttemptLike(Protocol):
+    exercise: str
+    ok: bool
+    time: str
+    problems: int
+
+
+@dataclass(frozen=True)
+class Notebook:
+    """One notebook of the course and its exercises, in order."""
+
+    name: str  # 02-build-the-bond
+    title: str
+    exercises: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Row:
+    """One exercise as the table shows it."""
+
+    notebook: str
+    exercise: str
+    done: bool  # some check of it said ok
+    first_done: str | None  # the time of the first check that said ok
+    attempts: int  # how many times it was checked
+    last_problems: int | None  # what the latest check found (None: never checked)
+
+
+def rows(notebooks: Sequence[Notebook], attempts: Sequence[AttemptLike]) -> list[Row]:
+    """Every exercise of the course, in course order, with what the attempts say of it."""
+    out = []
+    for nb in notebooks:
+        for exercise in nb.exercises:
+            mine = [a for a in attempts if a.exercise == exercise]
+            first = next((a.time for a in mine if a.ok), None)
+            out.append(Row(nb.name, exercise, first is not None, first, len(mine),
+                           mine[-1].problems if mine else None))
+    return out
+
+
+def summary(table: Sequence[Row]) -> str:
+    done = sum(r.done for r in table)
+    return f"{done} of {len(table)} exercises done"
+
+
+def _when(stamp: str | None) -> str:
+    """2026-12-03T11:50:02Z as 2026-12-03 11:50 UTC."""
+    if not stamp:
+        return ""
+    return stamp[:16].replace("T", " ") + " UTC" if stamp.endswith("Z") else stamp
+
+
+def _last(row: Row) -> str:
+    if row.last_problems is None:
+        return "not tried"
+    if row.last_problems == 0:
+        return "ok"
+    return f"{row.last_problems} problem{'s' if row.last_problems != 1 else ''}"
+
+
+HEADINGS = ("notebook", "exercise", "done", "first done", "attempts", "last check")
+
+
+def _cells(row: Row) -> tuple[str, ...]:
+    return (row.notebook, row.exercise, "yes" if row.done else "no", _when(row.first_done),
+            str(row.attempts), _last(row))
+
+
+def text(notebooks: Sequence[Notebook], attempts: Sequence[AttemptLike], where: str = "",
+         notice: str | None = None) -> str:
+    """A plain table, one line per exercise, under the count of those done."""
+    table = rows(notebooks, attempts)
+    lines = [f"Course progress: {summary(table)}" + (f" ({where})" if where else "")]
+    if notice:
+        lines.append(f"labkit: {notice}")
+    body = [HEADINGS, *(_cells(r) for r in table)]
+    widths = [max(len(line[i]) for line in body) for i in range(len(HEADINGS))]
+    for line in body:
+        lines.append("  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip())
+    if not table:
+        lines.append("(the course has no exercises)")
+    return "\n".join(lines)
+
+
+def html_of(notebooks: Sequence[Notebook], attempts: Sequence[AttemptLike], where: str = "",
+            notice: str | None = None) -> str:
+    """The table as HTML: notebooks as group rows, done exercises in green."""
+    table = rows(notebooks, attempts)
+    titles = {nb.name: nb.title for nb in notebooks}
+    out = [f"<div class='labkit-progress'><p><b>Course progress: {html.escape(summary(table))}"
+           f"</b>" + (f" <small>({html.escape(where)})</small>" if where else "") + "</p>"]
+    if notice:
+        out.append(f"<p style='color:#c62828'>{html.escape(notice)}</p>")
+    out.append("<table><thead><tr>" + "".join(f"<th>{h}</th>" for h in HEADINGS[1:])
+               + "</tr></thead><tbody>")
+    current = None
+    for row in table:
+        if row.notebook != current:
+            current = row.notebook
+            out.append(f"<tr><th colspan='{len(HEADINGS) - 1}' style='text-align:left'>"
+                       f"{html.escape(row.notebook)}: {html.escape(titles[row.notebook])}"
+                       "</th></tr>")
+        colour = "#2e7d32" if row.done else ("#c62828" if row.attempts else "#616161")
+        out.append(f"<tr style='color:{colour}' data-exercise='{html.escape(row.exercise)}'>"
+                   + "".join(f"<td>{html.escape(c)}</td>" for c in _cells(row)[1:]) + "</tr>")
+    out.append("</tbody></table></div>")
+    return "".join(out)
