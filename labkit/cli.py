@@ -118,7 +118,7 @@ def _cleanup(lab_ids: list[str]) -> int:
     """Remove what labs whose process is gone left behind, as their records list it: the
     processes they started, their mounts, namespaces and working directories; then the temp
     files of saves a kill interrupted. A running lab's record is left alone."""
-    from labkit.engines.netns import records
+    from labkit.engines import records
 
     found = [r for r in records.all_records() if not lab_ids or r.lab_id in lab_ids]
     unknown = set(lab_ids) - {r.lab_id for r in found}

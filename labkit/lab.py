@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from labkit import usage
+from labkit.engines import records
 from labkit.engines.base import LONGEST_SLEEP
-from labkit.engines.netns import records
 from labkit.engines.select import choose, make_engine
 from labkit.errors import LabkitError, TopologyError, quote
 from labkit.files import LabFiles

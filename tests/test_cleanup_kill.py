@@ -36,7 +36,7 @@ from pathlib import Path
 import pytest
 
 from labkit import cli
-from labkit.engines.netns import records
+from labkit.engines import records
 from labkit.engines.probe import probe
 
 pytestmark = pytest.mark.skipif(not probe().netns_ok,
@@ -484,7 +484,7 @@ def test_kill_9_during_labkit_vm_then_cleanup_leaves_nothing() -> None:
     assert records.start_time(vng) is not None  # a kill -9 ends labkit, not virtme-ng
     # what `labkit cleanup vm` does for this record (the command would also take other "vm"
     # records whose process is gone, which are not this test's)
-    done = subprocess.run([PY, "-c", "import sys; from labkit.engines.netns import records; "
+    done = subprocess.run([PY, "-c", "import sys; from labkit.engines import records; "
                            f"print(records.remove(records.load({rec.name!r})))"],
                           capture_output=True, text=True, cwd=ROOT, timeout=HANG)
     assert f"process {vng} (sh)" in done.stdout and f"process {sleeps[0]} (sleep)" in done.stdout
@@ -630,7 +630,7 @@ def test_kill_9_inside_a_save_then_cleanup_leaves_nothing(engine: str, nth: int)
 # -- another user's labs -------------------------------------------------------------------------
 UNPRIVILEGED_LAB = """
 import sys, labkit
-from labkit.engines.netns import records
+from labkit.engines import records
 lab = labkit.Lab(engine="sim", lab_id=sys.argv[1]).start()
 print(records.RUN_DIR, lab.workdir, flush=True)
 input()

@@ -106,3 +106,14 @@ def test_an_unknown_command_is_the_usage_and_status_2(checkout: Path) -> None:
     rc, err, calls = lab(checkout, "frobnicate")
     assert (rc, calls) == (2, [])
     assert err.startswith("usage: ./lab [open] [JUPYTERLAB OPTIONS] | ./lab test")
+
+
+def test_the_kernel_it_installs_is_the_recordings_kernel() -> None:
+    """`./lab test` installs the kernel image the VM boots; the recordings (and the sim's
+    /proc/net/bonding) are of RECORDED_KERNEL: one name, said twice, must agree."""
+    import re
+
+    from labkit.model.flavours import RECORDED_KERNEL
+
+    script = (Path(__file__).resolve().parent.parent / "lab").read_text()
+    assert re.search(r"^KERNEL=(\S+)", script, re.M)[1] == RECORDED_KERNEL

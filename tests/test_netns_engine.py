@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from labkit import Lab
-from labkit.engines.netns import records
+from labkit.engines import records
 from labkit.engines.probe import probe
 from labkit.engines.select import choose
 from labkit.errors import EngineUnavailable

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from labkit.engines.base import Engine
 from labkit.errors import EngineUnavailable
+from labkit.model.flavours import RECORDED_KERNEL
 
 ENGINES = ("auto", "sim", "netns", "vm")
 
@@ -73,7 +74,7 @@ def choose(requested: str | None) -> Choice:
                                  and not c.ok)))
 
 
-def make_engine(name: str, seed: int = 0, kernel_release: str = "6.1.0-56-amd64",
+def make_engine(name: str, seed: int = 0, kernel_release: str = RECORDED_KERNEL,
                 bonding_version: str | None = None) -> Engine:
     """An engine instance for a concrete engine name."""
     if name == "sim":

@@ -21,21 +21,23 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from labkit.engines.netns import records
+from labkit.engines import records
 from labkit.errors import EngineUnavailable
+from labkit.model.flavours import RECORDED_KERNEL
 
 BOOT_MARK = "labkit-vm: booted"
 MEMORY = "1G"
 
 
 def kernel_images() -> list[Path]:
-    """Kernel images under /boot whose modules include the bonding driver, newest last."""
+    """Kernel images under /boot whose modules include the bonding driver, the one to boot
+    last: the recordings' kernel (RECORDED_KERNEL) where it is here, else the newest."""
     out = []
     for image in sorted(Path("/boot").glob("vmlinuz-*")):
         release = image.name.removeprefix("vmlinuz-")
         if (Path("/lib/modules") / release / "kernel/drivers/net/bonding").is_dir():
             out.append(image)
-    return out
+    return sorted(out, key=lambda image: image.name == f"vmlinuz-{RECORDED_KERNEL}")
 
 
 def vng_program() -> str | None:

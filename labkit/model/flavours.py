@@ -15,6 +15,11 @@ from dataclasses import dataclass
 
 from labkit.errors import LabkitError
 
+# The real kernel the recordings in tests/data come from, and the one the micro-VM boots when
+# this machine has it (Debian's linux-image-6.1.0-56-amd64; `./lab test` installs that exact
+# package): the sim imitates it, so a newer image would make every /proc/net/bonding differ.
+RECORDED_KERNEL = "6.1.0-56-amd64"
+
 
 @dataclass(frozen=True)
 class Flavour:
@@ -35,7 +40,7 @@ class Flavour:
 
 
 FLAVOURS = {
-    "nm142": Flavour("nm142", "6.1.0-56-amd64", "v6.1.0-56-amd64",
+    "nm142": Flavour("nm142", RECORDED_KERNEL, f"v{RECORDED_KERNEL}",
                      "Debian 12 / RHEL 9: Linux 6.1, iproute2 6.1, NetworkManager 1.42"),
     "centos7": Flavour("centos7", "3.10.0-1127.el7.x86_64", "v3.7.1 (April 27, 2011)",
                        "CentOS 7.8: Linux 3.10, NetworkManager 1.18 with ifcfg-rh",

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from labkit.model.flavours import RECORDED_KERNEL
+
 
 @dataclass(frozen=True)
 class LinkStats:
@@ -217,7 +219,7 @@ class HostSnapshot:
     routes: tuple[Route, ...] = ()
     neighbours: tuple[Neighbour, ...] = ()
     fdb: tuple[FdbEntry, ...] = ()
-    kernel_release: str = "6.1.0-56-amd64"
+    kernel_release: str = RECORDED_KERNEL
     bonding_version: str = ""  # the procfs version line's tail; "v<release>" when empty
 
     def link(self, name: str) -> Link:

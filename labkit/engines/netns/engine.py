@@ -26,9 +26,10 @@ from typing import Any
 from pyroute2 import IPRoute
 from pyroute2.netlink.exceptions import NetlinkError
 
+from labkit.engines import records
 from labkit.engines.base import UNSET, Engine, OptionValue, Progress, _Unset
 from labkit.engines.bond_options import OPTIONS, parse_value
-from labkit.engines.netns import batch, readback, records, sandbox, syscalls
+from labkit.engines.netns import batch, readback, sandbox, syscalls
 from labkit.engines.netns.clock import WallClock
 from labkit.engines.netns.process import LabPrograms, RealProcess
 from labkit.errors import EngineUnavailable, KernelError

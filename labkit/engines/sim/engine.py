@@ -32,7 +32,7 @@ from labkit.engines.sim.netns import Namespace
 from labkit.engines.sim.world import World
 from labkit.errors import KernelError
 from labkit.model import plan
-from labkit.model.flavours import Flavour
+from labkit.model.flavours import RECORDED_KERNEL, Flavour
 from labkit.model.snapshot import HostSnapshot
 from labkit.model.topology import Nic, Topology
 
@@ -46,7 +46,7 @@ class SimEngine(Engine):
 
     name = "sim"
 
-    def __init__(self, seed: int = 0, kernel_release: str = "6.1.0-56-amd64",
+    def __init__(self, seed: int = 0, kernel_release: str = RECORDED_KERNEL,
                  bonding_version: str | None = None) -> None:
         self.seed = seed
         self.world = World(seed=seed, kernel_release=kernel_release)

@@ -21,6 +21,7 @@ from labkit.engines.sim.frames import (
 )
 from labkit.engines.sim.netdev import NetDevice
 from labkit.engines.sim.netns import Namespace
+from labkit.model.flavours import RECORDED_KERNEL
 
 INERT_KINDS = frozenset({"dad-ns", "mld-report", "unsol-na", "rs"})  # see World.inert_frame
 
@@ -28,7 +29,7 @@ INERT_KINDS = frozenset({"dad-ns", "mld-report", "unsol-na", "rs"})  # see World
 class World:
     """Every namespace of one lab and the time they share."""
 
-    def __init__(self, seed: int = 0, kernel_release: str = "6.1.0-56-amd64") -> None:
+    def __init__(self, seed: int = 0, kernel_release: str = RECORDED_KERNEL) -> None:
         self.clock = VirtualClock()
         self.clock.after_each = self.process_backlog
         self.rng = random.Random(seed)
