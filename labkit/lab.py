@@ -65,6 +65,7 @@ class Lab:
         usage.lab_arguments(topology, engine, flavour, locale, lab_id, seed, workdir, progress,
                             networkmanager, stable_uuids)
         self.topology = load_topology(topology)
+        self._topology_given = self.topology  # add_nic() changes self.topology; reset() not
         self.flavour = get_flavour(flavour)
         self.locale = check_locale(locale)
         if (not lab_id.isascii() or not lab_id.replace("-", "").isalnum() or len(lab_id) > 12
@@ -152,6 +153,21 @@ class Lab:
             _running_labs.remove(self)
         self._teardown_twice()
 
+    def reset(self) -> Lab:
+        """The lab as it started: closed, then started again with the same arguments (the
+        topology as given, before any add_nic; the same seed, so the same MACs and UUIDs).
+
+        Whoever watches the lab (on_change: the dashboard) keeps watching the new one and is
+        told once it runs. A working directory the lab was given is not the lab's to empty:
+        the files in it stay as they are."""
+        observers = list(self._observers)
+        self.close()
+        self._observers = observers
+        self.topology = self._topology_given
+        self.start()
+        self._changed()
+        return self
+
     def _close_at_exit(self) -> None:
         """close() at interpreter exit, in the process that started the lab only (a forked
         child's exit leaves its parent's lab alone)."""
@@ -199,13 +215,26 @@ class Lab:
         for callback in list(self._observers):
             callback()
 
-    def dashboard(self, host: str = "server", bond: str = "bond0") -> Any:
-        """The lab dashboard widget: the lab drawn, a button per cable, /proc/net/bonding."""
+    def dashboard(self, host: str = "server", bond: str = "bond0",
+                  setup: Callable[[Lab], object] | None = None) -> Any:
+        """The lab dashboard widget: the lab drawn, a button per cable, a reset button (which
+        then runs `setup(lab)`, the notebook's own first steps), /proc/net/bonding."""
         usage.name("Lab.dashboard", "host", host)
         usage.name("Lab.dashboard", "bond", bond)
+        usage.function("Lab.dashboard", "setup", setup, optional=True)
         from labkit.notebook.dashboard import Dashboard
 
-        return Dashboard(self, host=host, bond=bond)
+        return Dashboard(self, host=host, bond=bond, setup=setup)
+
+    def terminal(self, host: str = "server") -> Any:
+        """Open a JupyterLab terminal typing into `host` of this lab (the lab's shell served on
+        a Unix socket of yours; without a Jupyter server, says how to attach one by hand)."""
+        usage.name("Lab.terminal", "host", host)
+        self._running()
+        self._check_host(host)
+        from labkit.terminal import terminal
+
+        return terminal(self, host)
 
     def _running(self) -> tuple[Engine, Shell]:
         if self.engine is None or self.shell is None:

@@ -1,5 +1,7 @@
-"""The lab dashboard (ipywidgets): the lab drawn, a plug/unplug button per cable, the bond's
-/proc/net/bonding text; it redraws whenever the lab changes, whichever engine runs it.
+"""The lab dashboard (ipywidgets): the lab drawn (addresses, bonds and their slaves, the MACs
+each switch port has learnt), a plug/unplug button per cable, a button that resets the lab to
+how the notebook started it, the bond's /proc/net/bonding text; it redraws whenever the lab
+changes, whichever engine runs it, and after a reset follows the lab's new engine.
 
     labkit.notebook.dashboard.Dashboard(lab)      # or lab.dashboard()
 """
@@ -20,10 +22,16 @@ if TYPE_CHECKING:
 
 
 class Dashboard:
-    """Widgets showing one lab; `widget` is what a notebook displays."""
+    """Widgets showing one lab; `widget` is what a notebook displays.
 
-    def __init__(self, lab: Lab, host: str = "server", bond: str = "bond0") -> None:
+    `setup(lab)`, when given, is run after the reset button restarted the lab: the steps the
+    notebook took after starting it (a bond built), so the lab is as the notebook made it.
+    """
+
+    def __init__(self, lab: Lab, host: str = "server", bond: str = "bond0",
+                 setup: Callable[[Lab], object] | None = None) -> None:
         self.lab = lab
+        self.setup = setup  # what the notebook did after starting the lab, redone after a reset
         self.host = host
         self.bond = bond
         self.drawing = widgets.HTML()
@@ -32,7 +40,14 @@ class Dashboard:
         # keyed by (host, NIC): the gateway and the outside host each have an eth0
         self.buttons: dict[tuple[str, str], widgets.Button] = {}
         self.button_row = widgets.HBox()
-        self.widget = widgets.VBox([self.drawing, self.button_row, self.status, self.bonding])
+        self.reset_button = widgets.Button(
+            description="reset lab", icon="undo", button_style="warning",
+            tooltip="close the lab and start it again as the notebook started it (what was "
+                    "typed into it is lost)", layout=widgets.Layout(width="auto"))
+        self.reset_button.on_click(self._reset)
+        self.widget = widgets.VBox([self.drawing, widgets.HBox([self.button_row,
+                                                                self.reset_button]),
+                                    self.status, self.bonding])
         lab.on_change(self.refresh)
         self.refresh()
 
@@ -90,3 +105,16 @@ class Dashboard:
                 self.lab.plug(nic, host=host)
             self.lab.sleep(0.5)  # miimon notices, the bond fails over
         return click
+
+    def _reset(self, _button: widgets.Button) -> None:
+        """Lab.reset(), then the notebook's setup: this dashboard stays among the lab's
+        observers and draws the new lab."""
+        self.status.value = "<i>resetting the lab…</i>"
+        self.reset_button.disabled = True
+        try:
+            self.lab.reset()
+            if self.setup is not None:
+                self.setup(self.lab)
+        finally:
+            self.reset_button.disabled = False
+        self.refresh()
