@@ -157,6 +157,7 @@ def test_reset_gives_the_lab_as_the_notebook_started_it() -> None:
             b.description for b in dash.button_row.children]
 
         dash.reset_button.click()
+        assert "as the notebook made it" in dash.note.value
         assert lab.engine is not engine  # a new one: the old one was destroyed
         assert state(lab) == as_started
         assert texts(dash.drawing.value) == drawn
@@ -171,6 +172,27 @@ def test_reset_gives_the_lab_as_the_notebook_started_it() -> None:
         assert dash.active_slave() == "ens38"
         assert "Currently Active Slave: ens38" in dash.bonding.value
         assert "sw37: unplugged" in texts(dash.drawing.value)
+        assert dash.note.value == ""  # the lab changed since: the note would mislead
+
+
+def test_reset_without_a_setup_says_what_it_undid_and_restarts_a_closed_lab() -> None:
+    lab = Lab(engine="sim", stable_uuids=True).start()
+    try:
+        walkthrough_bond(lab)
+        dash = lab.dashboard()
+        dash.reset_button.click()
+        assert "(no bond0 on server yet)" in dash.bonding.value
+        assert "run them again" in dash.note.value
+        assert not any(t.startswith("bond0") for t in texts(dash.drawing.value))
+        lab.close()
+        dash.refresh()
+        assert "closed" in dash.status.value
+        dash.reset_button.click()  # a fresh lab, and the dashboard follows it
+        assert lab.engine is not None
+        lab.sh("ip addr add 10.9.9.9/24 dev ens37")
+        assert "10.9.9.9/24" in texts(dash.drawing.value, "addr")
+    finally:
+        lab.close()
 
 
 def test_lab_reset_without_a_dashboard_keeps_its_observers() -> None:

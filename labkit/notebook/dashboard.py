@@ -37,6 +37,8 @@ class Dashboard:
         self.drawing = widgets.HTML()
         self.bonding = widgets.HTML()
         self.status = widgets.HTML()
+        self.note = widgets.HTML()  # what the last reset gave, until the lab changes again
+        self._note_kept = False
         # keyed by (host, NIC): the gateway and the outside host each have an eth0
         self.buttons: dict[tuple[str, str], widgets.Button] = {}
         self.button_row = widgets.HBox()
@@ -47,7 +49,7 @@ class Dashboard:
         self.reset_button.on_click(self._reset)
         self.widget = widgets.VBox([self.drawing, widgets.HBox([self.button_row,
                                                                 self.reset_button]),
-                                    self.status, self.bonding])
+                                    self.note, self.status, self.bonding])
         lab.on_change(self.refresh)
         self.refresh()
 
@@ -61,6 +63,9 @@ class Dashboard:
 
     def refresh(self) -> None:
         """Redraw from the lab as it is now."""
+        if not self._note_kept:
+            self.note.value = ""
+        self._note_kept = False
         if self.lab.engine is None:
             self.status.value = "<i>the lab is closed</i>"
             return
@@ -111,10 +116,19 @@ class Dashboard:
         observers and draws the new lab."""
         self.status.value = "<i>resetting the lab…</i>"
         self.reset_button.disabled = True
+        closed = self.lab.engine is None  # close() let go of its observers: watch again
         try:
             self.lab.reset()
+            if closed:
+                self.lab.on_change(self.refresh)
             if self.setup is not None:
                 self.setup(self.lab)
         finally:
             self.reset_button.disabled = False
+        self.note.value = ("<i>The lab was reset: it is as the notebook made it.</i>"
+                           if self.setup is not None else
+                           "<i>The lab was reset: it is as <code>Lab(...).start()</code> made "
+                           "it. What the notebook's cells after that one built (a bond) is "
+                           "gone too: run them again.</i>")
+        self._note_kept = True
         self.refresh()
