@@ -86,6 +86,14 @@ def test_buttons_pull_cables_on_the_netns_engine() -> None:
         dash = lab.dashboard()
         assert "sw38: plugged" in dash.drawing.value
         assert "192.168.1.60/24" in texts(dash.drawing.value, "addr")
+        lab.sh("ping -c 1 192.168.1.1")
+        # the MACs drawn at a port are those the real bridge learnt there, or the drawing says
+        # it has not read the fdb (never "nothing learnt" for what it did not look at)
+        fdb = lab.sh("bridge fdb show br br0", host="switch").stdout.splitlines()
+        real = [line.split()[0] for line in fdb if " dev sw33 master br0" in line
+                and "permanent" not in line]
+        drawn = texts(dash.drawing.value, "fdb-sw33")
+        assert real and (drawn == ["(fdb not read)"] or [d.split()[0] for d in drawn] == real)
         dash.buttons["server", "ens38"].click()
         assert not lab.snapshot("switch").link("sw38").is_up
         assert "sw38: unplugged" in dash.drawing.value

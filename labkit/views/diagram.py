@@ -59,9 +59,13 @@ def addresses(snap: HostSnapshot, dev: str) -> list[str]:
     return [a.cidr for a in snap.addresses_of(dev) if a.family == 4 or a.scope == "global"]
 
 
-def learnt(topology: Topology, switch: HostSnapshot) -> dict[str, list[str]]:
+def learnt(topology: Topology, switch: HostSnapshot) -> dict[str, list[str]] | None:
     """Per switch port, the MACs its bridge has learnt there (`bridge fdb`'s entries that are
-    neither the port's own nor permanent), in the order the fdb lists them."""
+    neither the port's own nor permanent), in the order the fdb lists them; None when the
+    snapshot holds no fdb at all (a bridge always has its permanent entries: the engine did
+    not read it)."""
+    if not switch.fdb:
+        return None
     out: dict[str, list[str]] = {}
     for entry in switch.fdb:
         if (entry.master == topology.switch.bridge and "permanent" not in entry.flags
@@ -100,7 +104,7 @@ def svg(topology: Topology, snaps: dict[str, HostSnapshot]) -> str:
         drawn: set[str] = set()
         for cable in mine:
             if cable.master is None:
-                top = _nic_row(body, snap, cable, macs.get(cable.port, []), whose, top, HOST_X)
+                top = _nic_row(body, snap, cable, _of(macs, cable.port), whose, top, HOST_X)
                 continue
             if cable.master in drawn:
                 continue
@@ -148,7 +152,7 @@ def _text(x: int, y: int, text: str, fill: str = "#212121", cls: str = "",
 
 
 def _bond_box(out: list[str], snap: HostSnapshot, name: str, slaves: list[CableState],
-              macs: dict[str, list[str]], whose: dict[str, str], top: int) -> int:
+              macs: dict[str, list[str]] | None, whose: dict[str, str], top: int) -> int:
     """A bond's box: its name, MAC, mode, state, active slave and addresses, then a row per
     slave; the y below it."""
     link = snap.find_link(name)
@@ -160,7 +164,7 @@ def _bond_box(out: list[str], snap: HostSnapshot, name: str, slaves: list[CableS
         lines.append(f"active slave: {info.active_slave or 'none'}")
     if info is not None and not info.slaves:
         lines.append("no slaves yet")
-    ips = addresses(snap, name)
+    ips = _wrap(addresses(snap, name), HOST_X + HOST_W - BOND_INSET - x - 20)
     inner: list[str] = []
     row = top + PAD
     for i, line in enumerate(lines):
@@ -168,12 +172,12 @@ def _bond_box(out: list[str], snap: HostSnapshot, name: str, slaves: list[CableS
             ACTIVE if line.startswith("active slave: ") and "none" not in line else MUTED),
             f"bond bond-{name}", ' font-weight="bold"' if i == 0 else ""))
         row += LINE
-    if ips:
-        inner.append(_text(x + 10, row + 12, "  ".join(ips), "#212121", "addr"))
+    for line in ips:
+        inner.append(_text(x + 10, row + 12, line, "#212121", "addr"))
         row += LINE
     row += 2
     for cable in slaves:
-        row = _nic_row(inner, snap, cable, macs.get(cable.port, []), whose, row, x + 10)
+        row = _nic_row(inner, snap, cable, _of(macs, cable.port), whose, row, x + 10)
     bottom = row + PAD // 2
     out.append(f'<rect x="{x}" y="{top + 2}" width="{HOST_W - 2 * BOND_INSET}" '
                f'height="{bottom - top - 2}" rx="6" fill="#e3f2fd" stroke="{BOND}" '
@@ -182,7 +186,23 @@ def _bond_box(out: list[str], snap: HostSnapshot, name: str, slaves: list[CableS
     return bottom + PAD // 2
 
 
-def _nic_row(out: list[str], snap: HostSnapshot, cable: CableState, macs: list[str],
+def _wrap(items: list[str], width: int) -> list[str]:
+    """`items` joined by two spaces, in lines of at most `width` pixels (one item a line at
+    least)."""
+    lines: list[str] = []
+    for item in items:
+        if lines and (len(lines[-1]) + 2 + len(item)) * CHAR <= width:
+            lines[-1] += "  " + item
+        else:
+            lines.append(item)
+    return lines
+
+
+def _of(macs: dict[str, list[str]] | None, port: str) -> list[str] | None:
+    return None if macs is None else macs.get(port, [])
+
+
+def _nic_row(out: list[str], snap: HostSnapshot, cable: CableState, macs: list[str] | None,
              whose: dict[str, str], top: int, x: int) -> int:
     """A NIC's label (name, MAC, bond role; its addresses below), its cable to the switch
     (dashed red when pulled) and its port there with the MACs learnt; the y below it."""
@@ -197,12 +217,12 @@ def _nic_row(out: list[str], snap: HostSnapshot, cable: CableState, macs: list[s
     if link is not None and not link.is_up:
         label += "  (down)"
     fill = ACTIVE if cable.active else (BOND if cable.master else "#212121")
-    ips = addresses(snap, cable.nic)
+    ips = _wrap(addresses(snap, cable.nic), HOST_X + HOST_W - x - 20)
     y = top + LINE - 3  # the first line's baseline; the cable runs along it
     out.append(_text(x + 10, y, label, fill, f"nic nic-{cable.nic}",
                      ' font-weight="bold"' if cable.active else ""))
-    if ips:
-        out.append(_text(x + 10, y + LINE, "  ".join(ips), "#212121", "addr"))
+    for i, line in enumerate(ips, start=1):
+        out.append(_text(x + 10, y + i * LINE, line, "#212121", "addr"))
     state = "plugged" if cable.plugged else "unplugged"
     cable_x = HOST_X + HOST_W
     mid = y - 4
@@ -212,10 +232,10 @@ def _nic_row(out: list[str], snap: HostSnapshot, cable: CableState, macs: list[s
                      "", ' text-anchor="middle"'))
     out.append(_text(SWITCH_X + 10, y, cable.port, colour, f"port port-{cable.port}",
                      ' font-weight="bold"'))
-    shown = macs or ["(nothing learnt)"]
+    shown = macs or ["(nothing learnt)" if macs is not None else "(fdb not read)"]
     for i, mac in enumerate(shown):
         who = whose.get(mac, "")
         out.append(_text(SWITCH_X + 60, y + i * LINE, f"{mac}  {who}".rstrip(),
                          "#212121" if macs else MUTED, f"fdb fdb-{cable.port}"))
-    lines = max(1 + bool(ips), len(shown))
+    lines = max(1 + len(ips), len(shown))
     return top + max(LINE * lines + 4, ROW)
