@@ -196,6 +196,8 @@ def _read(path: Path) -> tuple[tuple[Attempt, ...], str | None]:
         raw = path.read_bytes()
     except FileNotFoundError:
         return (), None
+    except OSError as exc:  # a directory, a file the learner may not read
+        return (), f"cannot read it: {exc.strerror}"
     try:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:

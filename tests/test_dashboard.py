@@ -10,6 +10,7 @@ import pytest
 
 from labkit import Lab
 from labkit.engines.probe import probe
+from labkit.errors import UsageTypeError
 
 BOND = ["ip link add bond0 type bond mode active-backup miimon 100",
         "ip link set ens37 down", "ip link set ens37 master bond0",
@@ -219,3 +220,8 @@ def test_lab_reset_without_a_dashboard_keeps_its_observers() -> None:
         lab.sleep(1)
         assert len(told) == count + 1
     assert lab.engine is None
+
+
+def test_a_setup_that_is_not_a_function_is_one_sentence(lab: Lab) -> None:
+    with pytest.raises(UsageTypeError, match="^Lab.dashboard: setup must be a function or None"):
+        lab.dashboard(setup="walkthrough_bond")

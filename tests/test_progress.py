@@ -156,6 +156,16 @@ def test_a_torn_or_foreign_file_is_kept_aside_never_raises(
     assert len([p for p in where.parent.iterdir() if ".damaged-" in p.name]) == 2
 
 
+def test_a_directory_where_the_file_should_be_is_kept_aside(
+        where: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (where / "mine").mkdir(parents=True)
+    assert "cannot read it: Is a directory" in (progress.load().notice or "")
+    assert progress.record({"exercise": "00-unplug", "ok": False, "problems": ["x"]})
+    assert "Is a directory" in capsys.readouterr().err
+    aside = next(where.parent.glob("progress.json.damaged-*"))
+    assert (aside / "mine").is_dir() and len(progress.load().attempts) == 1
+
+
 def test_recording_never_raises(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                 capsys: pytest.CaptureFixture[str]) -> None:
     blocker = tmp_path / "file"
