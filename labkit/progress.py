@@ -180,8 +180,10 @@ class Report:
 
     def _where(self) -> str:
         if self.progress.path is None:
-            return f"not recorded ({ENV}=off)"
-        return f"recorded in {self.progress.path}"
+            return f"{ENV}=off: nothing is recorded"
+        path, home = self.progress.path, Path.home()
+        shown = f"~/{path.relative_to(home)}" if path.is_relative_to(home) else str(path)
+        return f"recorded in {shown}"
 
 
 def report(notebooks: Path | None = None, path: Path | None = None) -> Report:

@@ -227,3 +227,15 @@ def test_labkit_progress_prints_the_table(where: Path) -> None:
                          env=env, capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and bad.stderr == (
         "labkit: /no/such: no such directory of course notebooks\n")
+
+
+def test_the_record_in_the_home_is_shown_from_the_home(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv(progress.ENV)
+    monkeypatch.delenv("XDG_DATA_HOME", raising=False)
+    progress.record({"exercise": "00-unplug", "ok": True, "problems": []})
+    assert (tmp_path / ".local/share/labkit/progress.json").is_file()
+    first = progress.report().text().splitlines()[0]
+    assert first.endswith("(recorded in ~/.local/share/labkit/progress.json)")
+    assert first.startswith("Course progress: 1 of ")
