@@ -223,5 +223,6 @@ def test_lab_reset_without_a_dashboard_keeps_its_observers() -> None:
 
 
 def test_a_setup_that_is_not_a_function_is_one_sentence(lab: Lab) -> None:
-    with pytest.raises(UsageTypeError, match="^Lab.dashboard: setup must be a function or None"):
+    with pytest.raises(UsageTypeError) as err:
         lab.dashboard(setup="walkthrough_bond")
+    assert str(err.value).startswith("Lab.dashboard: setup must be a function or None, not ")
