@@ -13,6 +13,7 @@ import sys
 from labkit import __version__
 from labkit.course import command as course_command
 from labkit.errors import LabkitError
+from labkit.terminal import command as shell_command
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     rs.add_argument("names", nargs="*", metavar="NOTEBOOK", help="03, 03-one-mac-for-all, ...")
     rs.add_argument("--all", action="store_true", help="every notebook of the course")
     course_command.add_parser(sub)
+    shell_command.add_parser(sub)
     pp = sub.add_parser("progress", help="which of the course's exercises you have done (from "
                                          "your progress record: LABKIT_PROGRESS, else "
                                          "~/.local/share/labkit/progress.json)")
@@ -84,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "course":
             return course_command.run(args)
+        if args.command == "shell":
+            return shell_command.run(args)
         if args.command == "masks":
             from labkit.replay.masks import describe
 
