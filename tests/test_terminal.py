@@ -365,3 +365,97 @@ def test_history_is_bounded(tmp_path):
     child.close()
     lines = history.read_text().splitlines()
     assert len(lines) == 1000 and lines[-1] == "exit" and lines[-2] == "echo 1499"
+
+
+# -- a real Jupyter server ------------------------------------------------------------------------
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def jupyter_server(tmp_path, monkeypatch):
+    """A jupyter_server of its own (tmp dirs, a token); the test process plays its kernel."""
+    import json
+    import subprocess
+
+    runtime = tmp_path / "jupyter-runtime"
+    env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(runtime),
+               JUPYTER_CONFIG_DIR=str(tmp_path / "jupyter-config"),
+               JUPYTER_DATA_DIR=str(tmp_path / "jupyter-data"), HOME=str(tmp_path / "home"),
+               XDG_STATE_HOME=str(tmp_path / "state"), SHELL="/bin/bash")
+    (tmp_path / "home").mkdir(exist_ok=True)
+    token = "labkit-test-token"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jupyter_server", f"--ServerApp.token={token}",
+         "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={_free_port()}",
+         "--ServerApp.port_retries=0", "--ServerApp.open_browser=False",
+         "--ServerApp.allow_root=True", f"--ServerApp.root_dir={tmp_path}"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while not list(runtime.glob("jpserver-*.json")):
+            assert proc.poll() is None, "jupyter_server did not start"
+            assert time.monotonic() < deadline, "jupyter_server did not start in 60 s"
+            time.sleep(0.2)
+        time.sleep(0.5)  # the info file is written before the server answers
+        info = json.loads(next(runtime.glob("jpserver-*.json")).read_text())
+        monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(runtime))
+        monkeypatch.setenv("JPY_PARENT_PID", str(proc.pid))  # as the server's kernels have it
+        monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
+        yield info
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def _read_terminal(ws, until: str, within: float = 30.0) -> str:
+    import json
+
+    import websocket
+
+    seen = ""
+    deadline = time.monotonic() + within
+    while until not in seen:
+        assert time.monotonic() < deadline, f"no {until!r} in the terminal: {seen[-500:]!r}"
+        try:
+            message = json.loads(ws.recv())
+        except websocket.WebSocketTimeoutException:
+            continue
+        if message[0] == "stdout":
+            seen += message[1]
+    return seen
+
+
+def test_lab_terminal_opens_a_jupyterlab_terminal(jupyter_server):
+    import json
+
+    import websocket
+
+    lab = labkit.Lab(engine="sim").start()
+    try:
+        opened = lab.terminal()
+        assert opened.name is not None, opened.text()
+        assert opened.url == jupyter_server["url"].rstrip("/") + f"/lab/terminals/{opened.name}"
+        assert f'href="{opened.url}"' in opened._repr_html_()
+        url = jupyter_server["url"].replace("http", "ws", 1).rstrip("/")
+        ws = websocket.create_connection(
+            f"{url}/terminals/websocket/{opened.name}", timeout=2,
+            header=[f"Authorization: token {jupyter_server['token']}"])
+        try:
+            _read_terminal(ws, "[root@server ~]# ")  # the lab's prompt, not the server's bash
+            ws.send(json.dumps(["stdin", "ip link set ens38 down\r"]))
+            deadline = time.monotonic() + 30
+            while "UP" in lab.snapshot().link("ens38").flags:  # typed into the kernel's lab
+                assert time.monotonic() < deadline, "the terminal's command never ran"
+                time.sleep(0.1)
+            ws.send(json.dumps(["stdin", "ip -br link show ens38\r"]))
+            assert " DOWN " in _read_terminal(ws, "<BROADCAST,MULTICAST> \r\n")
+        finally:
+            ws.close()
+    finally:
+        lab.close()
+    assert _gone(opened.socket)
