@@ -459,3 +459,37 @@ def test_lab_terminal_opens_a_jupyterlab_terminal(jupyter_server):
     finally:
         lab.close()
     assert _gone(opened.socket)
+
+
+def test_a_terminal_line_waits_for_the_running_cell(monkeypatch, tmp_path):
+    """In IPython a cell holds the lab: a terminal's line runs after the cell, never beside it."""
+    import IPython
+    from IPython.core.events import EventManager, available_events
+
+    class Shell:
+        pass
+
+    shell = Shell()
+    shell.events = EventManager(shell, available_events)
+    monkeypatch.setattr(IPython, "get_ipython", lambda: shell)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
+    lab = labkit.Lab(engine="sim").start()
+    try:
+        path = lab.terminal().socket
+        remote = RemoteBackend(path)
+        shell.events.trigger("pre_run_cell", None)  # a cell starts
+        done = threading.Event()
+        thread = threading.Thread(target=lambda: (remote.run("ip link set ens38 down"),
+                                                  done.set()))
+        thread.start()
+        assert not done.wait(0.5), "the line ran while the cell held the lab"
+        assert "UP" in lab.snapshot().link("ens38").flags
+        shell.events.trigger("post_run_cell", None)  # the cell ends: the line runs
+        assert done.wait(20)
+        assert "UP" not in lab.snapshot().link("ens38").flags
+        thread.join()
+        remote.close()
+    finally:
+        lab.close()
+    assert _gone(path)
+    assert shell.events.callbacks["pre_run_cell"] == []  # the server's hooks went with it

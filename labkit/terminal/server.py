@@ -60,6 +60,8 @@ class TerminalServer:
         self._stop = threading.Event()
         self._sock: socket.socket | None = None
         self._thread: threading.Thread | None = None
+        self._ipython: Any = None  # the IPython shell whose cells hold the lock
+        self._cell_holds = 0
 
     def start(self) -> TerminalServer:
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -74,11 +76,50 @@ class TerminalServer:
         sock.listen(8)
         sock.settimeout(POLL)
         self._sock = sock
+        self._hook_cells()
         atexit.register(self.stop)
         self._thread = threading.Thread(target=self._accept_loop, name="labkit-terminal",
                                         daemon=True)
         self._thread.start()
         return self
+
+    def _hook_cells(self) -> None:
+        """In IPython, hold the lock while a cell runs: a terminal's line waits for the cell
+        (and a cell for the line), so two threads never drive the lab at once."""
+        try:
+            from IPython import get_ipython
+        except ImportError:
+            return
+        shell = get_ipython()
+        if shell is None:
+            return
+        self._ipython = shell
+        shell.events.register("pre_run_cell", self._cell_starts)
+        shell.events.register("post_run_cell", self._cell_ends)
+
+    def _unhook_cells(self) -> None:
+        shell, self._ipython = self._ipython, None
+        if shell is None:
+            return
+        for event, callback in (("pre_run_cell", self._cell_starts),
+                                ("post_run_cell", self._cell_ends)):
+            try:
+                shell.events.unregister(event, callback)
+            except ValueError:
+                pass
+        # stopped from inside a cell (lab.close() in a cell): its hold goes with it (from the
+        # accept thread the lock cannot be released, but nobody waits on it any more)
+        while self._cell_holds and threading.current_thread() is threading.main_thread():
+            self._cell_ends(None)
+
+    def _cell_starts(self, info: object) -> None:
+        self.lock.acquire()
+        self._cell_holds += 1
+
+    def _cell_ends(self, result: object) -> None:
+        if self._cell_holds:
+            self._cell_holds -= 1
+            self.lock.release()
 
     @property
     def running(self) -> bool:
@@ -88,6 +129,7 @@ class TerminalServer:
         """Close the socket and remove its file (safe to repeat)."""
         self._stop.set()
         sock, self._sock = self._sock, None
+        self._unhook_cells()
         if sock is not None:
             sock.close()
             try:
