@@ -439,7 +439,7 @@ def test_lab_terminal_opens_a_jupyterlab_terminal(jupyter_server):
     try:
         opened = lab.terminal()
         assert opened.name is not None, opened.text()
-        assert opened.url == jupyter_server["url"].rstrip("/") + f"/lab/terminals/{opened.name}"
+        assert opened.url == jupyter_server["base_url"] + f"lab/terminals/{opened.name}"
         assert f'href="{opened.url}"' in opened._repr_html_()
         url = jupyter_server["url"].replace("http", "ws", 1).rstrip("/")
         ws = websocket.create_connection(
@@ -493,3 +493,15 @@ def test_a_terminal_line_waits_for_the_running_cell(monkeypatch, tmp_path):
         lab.close()
     assert _gone(path)
     assert shell.events.callbacks["pre_run_cell"] == []  # the server's hooks went with it
+
+
+def test_lines_piped_in_run_without_prompt_or_history(tmp_path):
+    import subprocess
+
+    done = subprocess.run([sys.executable, "-m", "labkit", "shell", "--engine", "sim"],
+                          input="echo one\ncat /nonexistent\n", capture_output=True, text=True,
+                          env=_env(tmp_path), timeout=60)
+    assert done.stdout == "one\ncat: /nonexistent: No such file or directory\n"
+    assert done.returncode == 1  # the last line's status, as `bash < file`
+    assert not (tmp_path / "state" / "labkit" / "shell_history").exists()
+    assert _records(tmp_path) == []

@@ -36,7 +36,7 @@ class OpenedTerminal:
     socket: str
     command: str  # what attaches a terminal to the lab
     name: str | None = None  # the JupyterLab terminal's name
-    url: str | None = None  # opens it in JupyterLab
+    url: str | None = None  # opens it in JupyterLab (a path on the Jupyter server)
     why_not: str | None = None  # why no JupyterLab terminal was opened
 
     def text(self) -> str:
@@ -85,7 +85,8 @@ def open_terminal(lab: Lab, host: str = "server") -> OpenedTerminal:
     except (OSError, ValueError, LabkitError) as exc:
         return OpenedTerminal(str(server.path), command,
                               why_not=f"the Jupyter server did not open a terminal: {exc}")
-    url = info["url"].rstrip("/") + "/lab/terminals/" + name
+    # a path, not the server's own address: the browser may reach it through a proxy (Binder)
+    url = str(info.get("base_url") or "/").rstrip("/") + "/lab/terminals/" + name
     return OpenedTerminal(str(server.path), command, name=name, url=url)
 
 

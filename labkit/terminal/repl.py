@@ -78,21 +78,25 @@ def run(backend: Backend, history: Path | None = None, out: TextIO | None = None
     """Read lines until `exit` or Ctrl-D; returns the exit status (`exit N`'s, else the last
     command's). The backend is closed on the way out, whatever happens."""
     out = out or sys.stdout
-    rl = _Readline(backend, history if history is not None else history_path())
+    interactive = sys.stdin.isatty()  # as bash: lines piped in get no prompt, no history
+    rl = _Readline(backend, (history if history is not None else history_path())
+                   if interactive else None)
     status = 0
     try:
         while True:
             try:
-                line = input(backend.prompt())
+                line = input(backend.prompt() if interactive else "")
             except EOFError:  # Ctrl-D on an empty line: bash says exit and leaves
-                out.write("exit\n")
+                if interactive:
+                    out.write("exit\n")
                 return status
             except KeyboardInterrupt:  # Ctrl-C at the prompt: the line is dropped
                 out.write("^C\n")
                 continue
             words = line.split()
             if words and words[0] == "exit":
-                out.write("exit\n")  # interactive bash says so too
+                if interactive:
+                    out.write("exit\n")  # interactive bash says so too
                 if len(words) > 2:
                     out.write("bash: exit: too many arguments\n")
                     status = 1
