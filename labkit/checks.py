@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from labkit import usage
+from labkit import progress, usage
 from labkit.errors import LabkitError, UsageTypeError, UsageValueError, kind
 from labkit.model.snapshot import BondInfo
 from labkit.views import check as view
@@ -76,7 +76,9 @@ def check(lab: Lab, *expectations: Expectation, exercise: str | None = None) -> 
             raise UsageTypeError(f"checks.check: argument {i} returned {kind(found)}, not a "
                                  "list of problems (strings)")
         problems += found
-    return Report(exercise, _once(problems))
+    report = Report(exercise, _once(problems))
+    progress.record(report)  # the learner's record (never raises; off in the test suite)
+    return report
 
 
 def _once(problems: list[str]) -> tuple[str, ...]:

@@ -232,3 +232,16 @@ def test_check_arguments_are_refused_in_a_sentence(lab: Lab) -> None:
     build_bond(lab, "ens37")
     assert "a bond0 profile has no property 'ipv4.colour'" in refused(
         lambda: checks.check(lab, checks.setting("bond0", "ipv4.colour", "red")))
+
+
+def test_a_check_with_an_exercise_is_recorded_in_the_learners_progress(lab, tmp_path,
+                                                                          monkeypatch) -> None:
+    from labkit import progress
+
+    where = tmp_path / "progress.json"
+    monkeypatch.setenv("LABKIT_PROGRESS", str(where))
+    checks.check(lab, checks.bond("bond0"), exercise="02-build-the-bond")
+    checks.check(lab, checks.address("ens33", "192.168.1.60/24"), exercise="01-the-machine")
+    checks.check(lab, checks.address("ens33", "192.168.1.60/24"))  # no exercise: not kept
+    attempts = [(a.exercise, a.ok) for a in progress.load(where).attempts]
+    assert attempts == [("02-build-the-bond", False), ("01-the-machine", True)]
