@@ -74,6 +74,29 @@ class _Readline:
             print(f"labkit: history not saved: {exc}", file=sys.stderr)
 
 
+def _termios_of(stream: TextIO) -> list | None:
+    """The terminal's settings as the REPL found them (cooked: echo, signals)."""
+    try:
+        import termios
+
+        return [stream.fileno(), termios.tcgetattr(stream.fileno())]
+    except (ImportError, OSError, ValueError):
+        return None
+
+
+def _cooked(tty: list | None) -> None:
+    """Give a command the terminal as the shell found it, so Ctrl-C is a signal and is
+    echoed as ^C (bash does the same before it runs a command)."""
+    if tty is None:
+        return
+    import termios
+
+    try:
+        termios.tcsetattr(tty[0], termios.TCSANOW, tty[1])
+    except (OSError, termios.error):
+        pass
+
+
 def run(backend: Backend, history: Path | None = None, out: TextIO | None = None) -> int:
     """Read lines until `exit` or Ctrl-D; returns the exit status (`exit N`'s, else the last
     command's). The backend is closed on the way out, whatever happens."""
@@ -82,6 +105,7 @@ def run(backend: Backend, history: Path | None = None, out: TextIO | None = None
     rl = _Readline(backend, (history if history is not None else history_path())
                    if interactive else None)
     status = 0
+    tty = _termios_of(sys.stdin) if interactive else None
     try:
         while True:
             try:
@@ -109,6 +133,7 @@ def run(backend: Backend, history: Path | None = None, out: TextIO | None = None
                 return status
             if not line.strip():
                 continue
+            _cooked(tty)  # readline may leave raw mode behind after a Ctrl-C at the prompt
             try:
                 text, status = backend.run(line)
             except KeyboardInterrupt:  # the tty echoed ^C; bash starts a new line

@@ -185,6 +185,7 @@ class _Session:
         self.write_lock = threading.Lock()
         self.backend: LabBackend | None = None
         self.worker: threading.Thread | None = None
+        self.busy = False  # a line is running (cleared as its reply is sent)
 
     def send(self, message: dict[str, Any]) -> None:
         with self.write_lock:
@@ -202,9 +203,10 @@ class _Session:
             elif self.backend is None:
                 self.send({"op": "error", "message": "say hello first"})
             elif op == "run":
-                if self.worker is not None and self.worker.is_alive():
+                if self.busy:
                     self.send({"op": "error", "message": "a line is already running"})
                     continue
+                self.busy = True
                 self.worker = threading.Thread(target=self._run, args=(str(message["line"]),),
                                                daemon=True)
                 self.worker.start()
@@ -245,17 +247,24 @@ class _Session:
                 reply = {"op": "interrupted", "prompt": backend.prompt()}
             except LabkitError as exc:
                 reply = {"op": "error", "message": str(exc)}
-            self.send(reply)
+            self._reply(reply)
         except KeyboardInterrupt:  # the interrupt came as the reply was being made
-            self.send({"op": "interrupted", "prompt": ""})
+            self._reply({"op": "interrupted", "prompt": ""})
         except OSError:
             pass
+
+    def _reply(self, message: dict[str, Any]) -> None:
+        """The line's answer; the session is free for the next line as it goes out (the
+        client sends the next line only once it has this one)."""
+        with self.write_lock:
+            self.busy = False
+            protocol.send(self.sock, message)
 
     def _interrupt(self) -> None:
         """Ctrl-C: raise KeyboardInterrupt in the thread running the line, as the terminal's
         SIGINT would in a foreground program."""
         worker = self.worker
-        if worker is None or not worker.is_alive() or worker.ident is None:
+        if not self.busy or worker is None or worker.ident is None:
             return
         ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(worker.ident),
                                                    ctypes.py_object(KeyboardInterrupt))
