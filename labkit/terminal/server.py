@@ -185,7 +185,8 @@ class _Session:
         self.write_lock = threading.Lock()
         self.backend: LabBackend | None = None
         self.worker: threading.Thread | None = None
-        self.busy = False  # a line is running (cleared as its reply is sent)
+        self.busy = False  # a line is running (cleared before its reply is sent)
+        self.interrupt_lock = threading.Lock()  # Ctrl-C is only raised in a running line
 
     def send(self, message: dict[str, Any]) -> None:
         with self.write_lock:
@@ -238,6 +239,7 @@ class _Session:
     def _run(self, line: str) -> None:
         backend = self.backend
         assert backend is not None
+        interrupted = {"op": "interrupted", "prompt": ""}
         try:
             try:
                 output, status = backend.run(line)
@@ -247,27 +249,34 @@ class _Session:
                 reply = {"op": "interrupted", "prompt": backend.prompt()}
             except LabkitError as exc:
                 reply = {"op": "error", "message": str(exc)}
-            self._reply(reply)
-        except KeyboardInterrupt:  # the interrupt came as the reply was being made
-            self._reply({"op": "interrupted", "prompt": ""})
+        except KeyboardInterrupt:  # pressed again while the prompt was being read
+            reply = interrupted
+        while True:  # no Ctrl-C may land once the line is done: take back one on its way
+            try:
+                with self.interrupt_lock:
+                    self.busy = False
+                    _set_async_exc(threading.get_ident(), None)
+                break
+            except KeyboardInterrupt:
+                reply = interrupted
+        try:
+            self.send(reply)  # the session is free: the client sends its next line after this
         except OSError:
             pass
-
-    def _reply(self, message: dict[str, Any]) -> None:
-        """The line's answer; the session is free for the next line as it goes out (the
-        client sends the next line only once it has this one)."""
-        with self.write_lock:
-            self.busy = False
-            protocol.send(self.sock, message)
 
     def _interrupt(self) -> None:
         """Ctrl-C: raise KeyboardInterrupt in the thread running the line, as the terminal's
         SIGINT would in a foreground program."""
-        worker = self.worker
-        if not self.busy or worker is None or worker.ident is None:
-            return
-        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(worker.ident),
-                                                   ctypes.py_object(KeyboardInterrupt))
+        with self.interrupt_lock:
+            worker = self.worker
+            if self.busy and worker is not None and worker.ident is not None:
+                _set_async_exc(worker.ident, KeyboardInterrupt)
+
+
+def _set_async_exc(ident: int, exc: type[BaseException] | None) -> None:
+    """Raise `exc` in thread `ident` at its next bytecode (None: take back a pending one)."""
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(
+        ctypes.c_ulong(ident), ctypes.py_object(exc) if exc is not None else None)
 
 
 def serve(lab: Lab) -> TerminalServer:
