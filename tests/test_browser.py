@@ -77,7 +77,7 @@ def test_lab_lands_on_notebook_00_and_its_dashboard_follows_a_click(server, driv
         cells = json.loads((REPO / "notebooks" / "00-start-here.ipynb").read_text())["cells"]
         assert [c["source"] for c in page.cells()] == ["".join(c["source"]) for c in cells]
         dash = next(i for i, cell in enumerate(page.cells())
-                    if "lab.dashboard()" in cell["source"])
+                    if "lab.dashboard(" in cell["source"])
         page.select_cell(dash + 1)
         page.run("notebook:run-all-above", slice(0, page.code_cells_before(dash + 1)), 180)
         by = page.by

@@ -31,7 +31,9 @@ def execute(nb: NotebookNode, cwd: Path, name: str) -> None:
                             record_timing=False,  # no timestamps: a rebuild differs only in outputs
                             resources={"metadata": {"path": str(cwd)}})
     try:
-        client.execute(env={**os.environ, "LABKIT_ENGINE": "sim"})
+        # the sim, and no record in the builder's home (an instructor build would mark every
+        # exercise done there)
+        client.execute(env={**os.environ, "LABKIT_ENGINE": "sim", "LABKIT_PROGRESS": "off"})
     except (CellControlSignal, DeadKernelError) as exc:
         raise LabkitError(f"{name}: a cell failed, so nothing was written:\n{exc}") from None
 
