@@ -569,6 +569,9 @@ def _y_chars(text: str) -> list[str]:
     return out
 
 
+NORMALIZE_SIMPLE = {"a": "\a", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
+
+
 def normalize(text: str, kind: str) -> str:
     """normalize_text(): \\a \\f \\n \\r \\t \\v \\cX \\dNNN \\oNNN \\xHH become characters (in a
     replacement a `&` or `\\` made so stays literal); other escapes are left for the regex or
@@ -587,9 +590,8 @@ def normalize(text: str, kind: str) -> str:
             i += 2
             continue
         e = text[i + 1]
-        simple = {"a": "\a", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
-        if e in simple and not (e == "n" and kind == "replacement"):
-            out.append(simple[e])
+        if e in NORMALIZE_SIMPLE and not (e == "n" and kind == "replacement"):
+            out.append(NORMALIZE_SIMPLE[e])
             i += 2
         elif e == "c":
             ch = chr(ord(text[i + 2].upper()) ^ 0x40) if ord(text[i + 2]) < 128 else text[i + 2]
@@ -1047,20 +1049,62 @@ def _escape_l(space: str, width: int) -> str:
 
 
 # -- the program --------------------------------------------------------------------------
+# sed's long options, each as the short option it stands for (getopt_long's table in GNU sed);
+# "" for those that change nothing here
+LONG_OPTIONS = {"--quiet": "n", "--silent": "n", "--regexp-extended": "E", "--separate": "s",
+                "--null-data": "z", "--zero-terminated": "z", "--unbuffered": "u",
+                "--expression": "e", "--file": "f", "--in-place": "i", "--line-length": "l",
+                "--posix": "", "--debug": "", "--follow-symlinks": "", "--sandbox": "",
+                "--help": "", "--version": ""}
+
+
+@dataclass
+class _Options:
+    """What sed's options asked for, whichever way each was spelt."""
+
+    quiet: bool = False
+    extended: bool = False
+    separate: bool = False
+    sep: str = "\n"
+    in_place: str | None = None
+    line_length: int = 70
+    scripts: list[str] = field(default_factory=list)
+
+    def set(self, inv: Invocation, letter: str, value: str) -> bool:
+        """Apply option `letter` (with its argument); False once an error is written."""
+        if letter == "n":
+            self.quiet = True
+        elif letter in ("E", "r"):
+            self.extended = True
+        elif letter == "s":
+            self.separate = True
+        elif letter == "z":
+            self.sep = "\0"
+        elif letter == "i":
+            self.in_place = value
+            self.separate = True
+        elif letter == "e":
+            self.scripts.append(value)
+        elif letter == "f":
+            text = _script_file(inv, value)
+            if text is None:
+                return False
+            self.scripts.append(text)
+        elif letter == "l":
+            if not value.isdigit():
+                inv.err(f"sed: invalid line length: {value}\n")  # not GNU's exact words
+                return False
+            self.line_length = int(value)
+        return True
+
+
 def sed(inv: Invocation) -> int:
     """sed [OPTION]... {script-only-if-no-other-script} [input-file]..."""
     args = inv.argv[1:]
-    quiet = extended = separate = False
-    in_place: str | None = None
-    sep = "\n"
-    line_length = 70
-    scripts: list[str] = []
+    opts = _Options()
     files: list[str] = []
     i = 0
     only_files = False
-    long_opts = {"--quiet": "n", "--silent": "n", "--regexp-extended": "E", "--separate": "s",
-                 "--null-data": "z", "--unbuffered": "u", "--posix": "", "--debug": "",
-                 "--follow-symlinks": "", "--sandbox": "", "--zero-terminated": "z"}
     while i < len(args):
         a = args[i]
         if only_files or a == "-" or not a.startswith("-"):
@@ -1069,8 +1113,7 @@ def sed(inv: Invocation) -> int:
             only_files = True
         elif a.startswith("--"):
             name, eq, value = a.partition("=")
-            full = [o for o in [*long_opts, "--expression", "--file", "--in-place",
-                                "--line-length", "--help", "--version"] if o.startswith(name)]
+            full = [o for o in LONG_OPTIONS if o.startswith(name)]
             if name in full:
                 full = [name]
             if len(full) != 1:
@@ -1084,47 +1127,25 @@ def sed(inv: Invocation) -> int:
             if opt == "--version":
                 inv.out(VERSION_TEXT)
                 return 0
-            if opt in ("--expression", "--file", "--line-length") and not eq:
+            letter = LONG_OPTIONS[opt]
+            if letter and letter in "efl" and not eq:
                 if i + 1 >= len(args):
                     inv.err(f"sed: option '{opt}' requires an argument\n" + HELP)
                     return 1
                 i += 1
                 value = args[i]
-            if opt == "--expression":
-                scripts.append(value)
-            elif opt == "--file":
-                text = _script_file(inv, value)
-                if text is None:
-                    return 1
-                scripts.append(text)
-            elif opt == "--in-place":
-                in_place = value
-                separate = True
-            elif opt == "--line-length":
-                if not value.isdigit():
-                    inv.err(f"sed: invalid line length: {value}\n")  # not GNU's exact words
-                    return 1
-                line_length = int(value)
-            else:
-                flag = long_opts[opt]
-                quiet = quiet or flag == "n"
-                extended = extended or flag == "E"
-                separate = separate or flag == "s"
-                sep = "\0" if flag == "z" else sep
+            if not opts.set(inv, letter, value):
+                return 1
         else:
             j = 1
             while j < len(a):
                 c = a[j]
                 if c in "nErsuz":
-                    quiet = quiet or c == "n"
-                    extended = extended or c in "Er"
-                    separate = separate or c == "s"
-                    sep = "\0" if c == "z" else sep
+                    opts.set(inv, c, "")
                     j += 1
                     continue
                 if c == "i":
-                    in_place = a[j + 1:]
-                    separate = True
+                    opts.set(inv, c, a[j + 1:])
                     break
                 if c in "efl":
                     value = a[j + 1:]
@@ -1134,28 +1155,19 @@ def sed(inv: Invocation) -> int:
                             return 1
                         i += 1
                         value = args[i]
-                    if c == "e":
-                        scripts.append(value)
-                    elif c == "f":
-                        text = _script_file(inv, value)
-                        if text is None:
-                            return 1
-                        scripts.append(text)
-                    else:
-                        if not value.isdigit():
-                            inv.err(f"sed: invalid line length: {value}\n")
-                            return 1
-                        line_length = int(value)
+                    if not opts.set(inv, c, value):
+                        return 1
                     break
                 inv.err(f"sed: invalid option -- '{c}'\n" + HELP)
                 return 1
         i += 1
+    scripts = opts.scripts
     if not scripts:
         if not files:
             inv.err(HELP)
             return 1
         scripts.append(files.pop(0))
-    compiler = Compiler(extended, lambda name: _why_not_writable(inv, name))
+    compiler = Compiler(opts.extended, lambda name: _why_not_writable(inv, name))
     try:
         for script in scripts:
             compiler.compile(script)
@@ -1163,17 +1175,17 @@ def sed(inv: Invocation) -> int:
     except SedError as exc:
         inv.err(f"sed: {exc}\n")
         return exc.status
-    quiet = quiet or compiler.quiet
-    if in_place is not None and not files:
+    quiet = opts.quiet or compiler.quiet
+    if opts.in_place is not None and not files:
         inv.err("sed: no input files\n")
         return 1  # GNU: 1 when -i has nothing to edit (4 is for I/O)
-    runner = Runner(inv, commands, quiet, separate, sep, line_length)
+    runner = Runner(inv, commands, quiet, opts.separate, opts.sep, opts.line_length)
     for cmd in commands:  # sed opens (and empties) every w file before it reads a line
         name = cmd.wfile or (cmd.text if cmd.name in ("w", "W") else None)
         if name and name not in ("/dev/stdout", "/dev/stderr"):
             runner.wfiles.setdefault(name, [])
     try:
-        return _run(inv, runner, files or ["-"], in_place, sep)
+        return _run(inv, runner, files or ["-"], opts.in_place, opts.sep)
     except SedError as exc:
         inv.out("".join(runner.out))
         inv.err(f"sed: {exc}\n")
