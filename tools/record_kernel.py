@@ -150,7 +150,14 @@ def destroy_lab() -> None:
 
 def replay(path: str, topology: str, nm: bool = False) -> dict:
     items = load_scenario(path)
-    nm = nm and lab_options(items).get("networkmanager", True)
+    nm = nm and bool(lab_options(items).get("networkmanager", True))
+    # `@locale ja`: the language of a Japanese terminal (glibc's gettext ignores LANGUAGE
+    # under the C locale, so LC_ALL is C.UTF-8 then); every other scenario keeps LANG=C
+    locale = str(lab_options(items).get("locale", "C"))
+    ENV.pop("LANGUAGE", None)
+    ENV["LC_ALL"] = "C"
+    if locale != "C":
+        ENV.update(LANGUAGE=locale, LC_ALL="C.UTF-8")
     build_lab(topology, nm)
     state = {"topology": load_topology(topology)}
     steps: list[dict] = []
@@ -200,6 +207,8 @@ def replay(path: str, topology: str, nm: bool = False) -> dict:
             "kernel": os.uname().release, "iproute2": _version(["ip", "-V"])}
     if nm:
         meta["networkmanager"] = _version(["NetworkManager", "--version"])
+    if locale != "C":
+        meta["locale"] = locale
     return {**meta, "steps": steps}
 
 

@@ -5,6 +5,7 @@ VMware; HOST defaults to server), and `@compare ping-loss` says the next command
 a failover, so comparisons check its loss against the real kernel's instead of its exact lines.
 `@networkmanager off`, before the first command, builds the lab without NetworkManager (the
 server's addresses then come from the topology, as `ip` would set them): kernel-level lessons.
+`@locale ja` (also before the first command) is a Japanese terminal (Lab(locale='ja')).
 The same file replays on every engine and on the real kernel's recorder, so transcripts
 compare step by step. Parsing reports every bad line at once.
 """
@@ -24,6 +25,7 @@ _SLEEP_RE = re.compile(r"^@sleep\s+(?P<secs>\d+(\.\d+)?)\s*$")
 _ADD_NIC_RE = re.compile(r"^@add-nic\s+(?P<nic>\S+)(\s+(?P<host>[a-z][a-z0-9_-]*))?\s*$")
 _COMPARE_RE = re.compile(r"^@compare\s+(?P<mode>ping-loss)\s*$")
 _NM_RE = re.compile(r"^@networkmanager\s+(?P<value>on|off)\s*$")
+_LOCALE_RE = re.compile(r"^@locale\s+(?P<value>C|ja)\s*$")
 
 
 @dataclass(frozen=True)
@@ -70,17 +72,17 @@ class Comment:
 
 @dataclass(frozen=True)
 class LabOption:
-    """How the lab is built for this scenario (`@networkmanager on|off`)."""
+    """How the lab is built for this scenario (`@networkmanager on|off`, `@locale C|ja`)."""
 
     name: str
-    value: bool
+    value: bool | str
     lineno: int
 
 
 Item = Command | Sleep | Comment | AddNic | CompareAs | LabOption
 
 
-def lab_options(items: list[Item]) -> dict[str, bool]:
+def lab_options(items: list[Item]) -> dict[str, bool | str]:
     """The scenario's lab options, as keyword arguments for Lab()."""
     return {i.name: i.value for i in items if isinstance(i, LabOption)}
 
@@ -101,6 +103,7 @@ def parse_scenario(text: str, source: str = "scenario", default_host: str = DEFA
             nic = _ADD_NIC_RE.match(line)
             cmp_ = _COMPARE_RE.match(line)
             nm = _NM_RE.match(line)
+            loc = _LOCALE_RE.match(line)
             if m and float(m.group("secs")) > LONGEST_SLEEP:
                 problems.append(f"{source}:{lineno}: @sleep {m.group('secs')}: at most "
                                 f"{LONGEST_SLEEP} seconds (a day) at a time")
@@ -115,10 +118,15 @@ def parse_scenario(text: str, source: str = "scenario", default_host: str = DEFA
                     problems.append(f"{source}:{lineno}: @networkmanager must come before the "
                                     "first command")
                 items.append(LabOption("networkmanager", nm.group("value") == "on", lineno))
+            elif loc:
+                if any(isinstance(i, Command | Sleep | AddNic) for i in items):
+                    problems.append(f"{source}:{lineno}: @locale must come before the first "
+                                    "command")
+                items.append(LabOption("locale", loc.group("value"), lineno))
             else:
                 problems.append(f"{source}:{lineno}: unknown directive {line!r} (known: "
                                 "@sleep SECONDS, @add-nic NAME [HOST], @compare ping-loss, "
-                                "@networkmanager on|off)")
+                                "@networkmanager on|off, @locale C|ja)")
         else:
             m = _CMD_RE.match(line)
             if m and m.group("cmd").strip():
