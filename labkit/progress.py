@@ -2,6 +2,7 @@
 file in their home, and the course's exercises that record is read against.
 
     progress.record(report)     # after a check: never raises, nothing when LABKIT_PROGRESS=off
+    progress.note("hint", "04-active", "1 of 3")   # help used: a hint, the solution, a prediction
     progress.load()             # what the file holds
     progress.report()           # the course's progress, as a notebook or `labkit progress` shows it
 
@@ -11,6 +12,10 @@ a lock on the file's directory and replace the file whole (a temp file beside it
 os.replace), so two notebooks checking at once lose nothing and a reader never sees half a file.
 A file labkit cannot read (torn by a crash, written by something else) is never overwritten:
 recording moves it aside and starts a new one, and says so in one sentence.
+
+The help a learner used (a hint revealed, the solution shown, a prediction and whether it was
+right) goes in the same file's optional "help" list; a file without one, as version 1 was first
+written, reads as no help used, and a reader that knows only "attempts" reads the file as before.
 """
 
 from __future__ import annotations
@@ -46,6 +51,20 @@ class Attempt:
     problems: int  # how many problems the check found (0 when ok)
 
 
+HELP_KINDS = ("hint", "solution", "predict")
+
+
+@dataclass(frozen=True)
+class HelpUsed:
+    """One use of the help: a hint revealed, the solution shown, a prediction made."""
+
+    kind: str  # one of HELP_KINDS
+    name: str  # the exercise (hint, solution) or the predict question
+    time: str
+    detail: str = ""  # "2 of 3" for a hint, the choice for a prediction
+    ok: bool | None = None  # a prediction: whether it was right
+
+
 @dataclass(frozen=True)
 class Progress:
     """What the record holds: its attempts, oldest first, and why it could not be read."""
@@ -53,6 +72,7 @@ class Progress:
     path: Path | None  # None: recording is off
     attempts: tuple[Attempt, ...] = ()
     notice: str | None = None  # one sentence when the file is not a record labkit can read
+    help: tuple[HelpUsed, ...] = ()
 
 
 def location(env: Mapping[str, str] = os.environ) -> Path | None:
@@ -74,9 +94,9 @@ def load(path: Path | None = None) -> Progress:
     path = location() if path is None else Path(path)
     if path is None:
         return Progress(None)
-    attempts, problem = _read(path)
+    attempts, used, problem = _read_all(path)
     if problem is None:
-        return Progress(path, attempts)
+        return Progress(path, attempts, help=used)
     return Progress(path, (), f"{path} is not a progress record labkit can read ({problem}); "
                               "it is left as it is, and the next check's result moves it aside")
 
@@ -97,6 +117,24 @@ def record(result: Any, path: Path | None = None) -> Attempt | None:
         return attempt
     except Exception as exc:  # the learner's check result matters more than its record
         print(f"labkit: the check's result was not recorded: {_reason(exc)}", file=sys.stderr)
+        return None
+
+
+def note(kind: str, name: str, detail: str = "", ok: bool | None = None,
+         path: Path | None = None) -> HelpUsed | None:
+    """Add one use of the help to the learner's record; what was written, or None. Never
+    raises, as record() (a failure is one sentence on stderr)."""
+    try:
+        if kind not in HELP_KINDS:
+            raise ValueError(f"no help of the kind {kind!r} (kinds: {', '.join(HELP_KINDS)})")
+        where = location() if path is None else Path(path)
+        if where is None or not name:
+            return None
+        used = HelpUsed(kind, name, _stamp(time.time()), detail, ok)
+        _append(where, used)
+        return used
+    except Exception as exc:  # the help matters more than its record
+        print(f"labkit: the use of the help was not recorded: {_reason(exc)}", file=sys.stderr)
         return None
 
 
@@ -194,12 +232,41 @@ def report(notebooks: Path | None = None, path: Path | None = None) -> Report:
 # -- the file -----------------------------------------------------------------------------------
 def _read(path: Path) -> tuple[tuple[Attempt, ...], str | None]:
     """The attempts in the file, or why it is not a record (a missing file is an empty one)."""
+    attempts, _, problem = _read_all(path)
+    return attempts, problem
+
+
+def _read_all(path: Path) -> tuple[tuple[Attempt, ...], tuple[HelpUsed, ...], str | None]:
+    """The attempts and the help used in the file, or why it is not a record."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        return (), None
+        return (), (), None
     except OSError as exc:  # a directory, a file the learner may not read
-        return (), f"cannot read it: {exc.strerror}"
+        return (), (), f"cannot read it: {exc.strerror}"
+    attempts, problem = _parse(raw)
+    if problem is not None:
+        return (), (), problem
+    return attempts, _help_of(json.loads(raw.decode("utf-8"))), None
+
+
+def _help_of(data: dict[str, Any]) -> tuple[HelpUsed, ...]:
+    """The record's "help" list; an entry labkit cannot read is left out (the help is a
+    courtesy: the attempts are what the record is for)."""
+    items = data.get("help")
+    out = []
+    for item in items if isinstance(items, list) else ():
+        if isinstance(item, dict) and item.get("kind") in HELP_KINDS \
+                and isinstance(item.get("name"), str) and isinstance(item.get("time"), str) \
+                and isinstance(item.get("detail", ""), str) \
+                and item.get("ok") in (None, True, False):
+            out.append(HelpUsed(item["kind"], item["name"], item["time"],
+                                item.get("detail", ""), item.get("ok")))
+    return tuple(out)
+
+
+def _parse(raw: bytes) -> tuple[tuple[Attempt, ...], str | None]:
+    """The attempts in a file's bytes, or why they are not a record."""
     try:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
@@ -221,17 +288,20 @@ def _read(path: Path) -> tuple[tuple[Attempt, ...], str | None]:
     return tuple(attempts), None
 
 
-def _append(path: Path, attempt: Attempt) -> None:
+def _append(path: Path, entry: Attempt | HelpUsed) -> None:
     """Read, add, replace: under the directory's lock, so concurrent writers lose nothing."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with _locked(path.parent):
-        attempts, problem = _read(path)
+        attempts, used, problem = _read_all(path)
         if problem is not None:
             aside = _aside(path)
             os.rename(path, aside)
             print(f"labkit: {path} was not a progress record labkit can read ({problem}); "
                   f"it is kept as {aside} and a new record begins", file=sys.stderr)
-        _write(path, (*attempts, attempt))
+        if isinstance(entry, HelpUsed):
+            _write(path, attempts, (*used, entry))
+        else:
+            _write(path, (*attempts, entry), used)
 
 
 @contextlib.contextmanager
@@ -245,9 +315,12 @@ def _locked(directory: Path) -> Iterator[None]:
         os.close(fd)  # closing releases the lock
 
 
-def _write(path: Path, attempts: Sequence[Attempt]) -> None:
+def _write(path: Path, attempts: Sequence[Attempt], used: Sequence[HelpUsed] = ()) -> None:
     """The whole record to a temp file beside `path`, flushed to disk, then renamed over it."""
-    data = {"format": FORMAT, "version": VERSION, "attempts": [asdict(a) for a in attempts]}
+    data: dict[str, Any] = {"format": FORMAT, "version": VERSION,
+                            "attempts": [asdict(a) for a in attempts]}
+    if used:  # no "help" key until some help is used: the file stays as version 1 wrote it
+        data["help"] = [asdict(u) for u in used]
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:

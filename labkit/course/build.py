@@ -38,9 +38,10 @@ def execute(nb: NotebookNode, cwd: Path, name: str) -> None:
         raise LabkitError(f"{name}: a cell failed, so nothing was written:\n{exc}") from None
 
 
-def build(lesson: Lesson, version: str, out: Path) -> Path:
-    """`version` of `lesson`, run, written to out/NAME.ipynb (the old file stays if it fails)."""
-    nb = versions.make(lesson, version)
+def build(lesson: Lesson, version: str, out: Path, solution_button: bool = True) -> Path:
+    """`version` of `lesson`, run, written to out/NAME.ipynb (the old file stays if it fails);
+    without `solution_button`, its help cells show hints only."""
+    nb = versions.make(lesson, version, solution_button)
     out.mkdir(parents=True, exist_ok=True)
     execute(nb, out, f"{lesson.name} ({version})")
     path = out / f"{lesson.name}.ipynb"

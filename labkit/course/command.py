@@ -33,6 +33,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                     help=f"where the notebooks go (default: {NOTEBOOKS_HELP})")
     bp.add_argument("--lessons", type=Path, default=None, metavar="DIR",
                     help="where the lessons are (default: lessons/ of this checkout)")
+    bp.add_argument("--no-solution-button", dest="solution_button", action="store_false",
+                    help="help cells show the hints but no solution button, and carry no "
+                    "solution text (for a graded nbgrader release)")
     bp.add_argument("--check", action="store_true",
                     help="run nothing: exit 1, naming the notebook, if one in DIR does not "
                     "agree with its lesson")
@@ -43,14 +46,16 @@ def run(args: argparse.Namespace) -> int:
     from labkit.course import sources
 
     if args.course_command != "build":
-        print("usage: labkit course build [--version V] [--out DIR] [--check] [NAME ...]",
+        print("usage: labkit course build [--version V] [--out DIR] [--no-solution-button] "
+              "[--check] [NAME ...]",
               file=sys.stderr)
         return 2
     lessons_dir = args.lessons or sources.default_dir()
     out = args.out or lessons_dir.parent / "notebooks"
     lessons = [sources.read(p) for p in sources.select(lessons_dir, args.names)]
     if args.check:
-        return _check(lessons, out, args.version, every=not args.names)
+        return _check(lessons, out, args.version, every=not args.names,
+                      solution_button=args.solution_button)
     from labkit.course.build import build
     from labkit.course.compare import show
 
@@ -58,16 +63,17 @@ def run(args: argparse.Namespace) -> int:
         started = time.monotonic()
         print(f"labkit: running {lesson.name} ({args.version}) on the sim", file=sys.stderr,
               flush=True)
-        path = build(lesson, args.version, out)
+        path = build(lesson, args.version, out, args.solution_button)
         print(f"wrote {show(path)} ({time.monotonic() - started:.0f} s)")
     return 0
 
 
-def _check(lessons: list, out: Path, version: str, every: bool) -> int:
+def _check(lessons: list, out: Path, version: str, every: bool,
+           solution_button: bool = True) -> int:
     from labkit.course.compare import disagreement, show, strays
 
-    problems = [p for p in (disagreement(lesson, out / f"{lesson.name}.ipynb", version)
-                            for lesson in lessons) if p]
+    problems = [p for p in (disagreement(lesson, out / f"{lesson.name}.ipynb", version,
+                                         solution_button) for lesson in lessons) if p]
     problems += strays(out, lessons) if every and out.is_dir() else []
     for problem in problems:
         print(f"labkit: {problem}", file=sys.stderr)

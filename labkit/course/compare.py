@@ -20,7 +20,8 @@ def show(path: Path) -> str:
     return str(there.relative_to(here)) if there.is_relative_to(here) else str(path)
 
 
-def disagreement(lesson: Lesson, notebook: Path, version: str) -> str | None:
+def disagreement(lesson: Lesson, notebook: Path, version: str,
+                 solution_button: bool = True) -> str | None:
     """One sentence naming the notebook and the first thing that differs, or None if it agrees."""
     rebuild = f"rebuild it: labkit course build {lesson.name[:2]}"
     head = f"{show(notebook)} does not agree with {show(lesson.path)}"
@@ -30,7 +31,7 @@ def disagreement(lesson: Lesson, notebook: Path, version: str) -> str | None:
         actual = nbformat.read(notebook, as_version=4)
     except (OSError, ValueError) as exc:  # nbformat's NotJSONError is a ValueError
         return f"{show(notebook)} cannot be read as a notebook: {exc} ({rebuild})"
-    expected = versions.make(lesson, version)
+    expected = versions.make(lesson, version, solution_button)
     if actual.metadata.get("kernelspec") != expected.metadata["kernelspec"]:
         return f"{head}: its kernelspec differs ({rebuild})"
     for index, want in enumerate(expected.cells):

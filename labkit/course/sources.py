@@ -5,6 +5,12 @@ The markup (lessons/README.md shows it): a code cell holding a solution region b
 `### BEGIN SOLUTION` and `### END SOLUTION` (nbgrader's markers) carries the cell option
 `:exercise: NN-name`, and the comment lines right above the region say what to do; the cell that
 checks it carries `:check: NN-name` (and `:points: N`, 1 by default).
+
+The help markup: a Markdown cell with the metadata `{"hints": "NN-name"}` (jupytext's
+`+++ {"hints": "NN-name"}`) lists that exercise's hints, one list item each, vaguest first; a
+Markdown cell with `{"predict": "NN-name"}` holds a question and its choices as a list, the
+right one marked `- [x]` and the others `- [ ]`, and the code cell right after it is the one
+whose output is held back until the learner has answered.
 """
 
 from __future__ import annotations
@@ -24,6 +30,9 @@ END = "END SOLUTION"
 LESSON_NAME = re.compile(r"\d\d-[a-z0-9][a-z0-9-]*")  # NN-name: notebooks/NN-name.ipynb
 GRADE_ID = re.compile(r"[A-Za-z0-9_-]+")  # nbgrader's grade_id pattern (schema version 3)
 OPTIONS = ("exercise", "check", "points")  # the cell options a lesson adds to MyST's
+HELP = ("hints", "predict")  # the Markdown cells' metadata that the build turns into help
+LIST_ITEM = re.compile(r"(?:[-*+]|\d+[.)])\s+(.*)")  # a Markdown list item's first line
+CHOICE = re.compile(r"\[([ xX])\]\s+(.*)", re.DOTALL)  # a task-list item: [x] right, [ ] wrong
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
 
 
@@ -115,6 +124,117 @@ def regions(source: str) -> list[Region]:
     return found
 
 
+def solution_text(source: str) -> str:
+    """What the solution regions of an exercise cell hold, markers left out, dedented as one
+    block: the answer the solution button shows."""
+    import textwrap
+
+    lines = source.split("\n")
+    parts = ["\n".join(lines[r.begin + 1:r.end]) for r in regions(source)]
+    return textwrap.dedent("\n".join(p for p in parts if p.strip())).strip("\n")
+
+
+def list_items(source: str) -> tuple[list[str], list[str]]:
+    """A Markdown cell's list items (continuation lines joined with a space), and the lines
+    before the list (the question of a predict cell). Text after the list is an item's."""
+    items: list[str] = []
+    before: list[str] = []
+    for line in source.split("\n"):
+        match = LIST_ITEM.fullmatch(line.strip()) if not line[:1].isspace() else None
+        if match:
+            items.append(match.group(1).strip())
+        elif items and line.strip():
+            items[-1] += " " + line.strip()
+        elif not items:
+            before.append(line)
+    return items, before
+
+
+def hints_of(source: str) -> list[str]:
+    """The hints a `hints` cell lists, in order."""
+    return list_items(source)[0]
+
+
+@dataclass(frozen=True)
+class Question:
+    """A predict cell: the question (Markdown), its choices, which one is right."""
+
+    ident: str
+    question: str
+    choices: tuple[str, ...]
+    answer: int  # index into choices
+
+
+def question_of(ident: str, source: str) -> Question:
+    """The question a `predict` cell asks (check_markup has said it is well-formed)."""
+    items, before = list_items(source)
+    marks = [CHOICE.fullmatch(item) for item in items]
+    choices = tuple(m.group(2).strip() for m in marks if m)
+    answer = next((i for i, m in enumerate(m for m in marks if m)
+                   if m.group(1).lower() == "x"), 0)
+    return Question(ident, "\n".join(before).strip(), choices, answer)
+
+
+def _help_problems(lesson: Lesson, exercises: set[str]) -> list[str]:
+    """What is wrong with the lesson's hints and predict cells, one sentence each."""
+    problems: list[str] = []
+    prefix = lesson.name[:2] + "-"
+    cells = lesson.notebook.cells
+    hinted: dict[str, str] = {}
+    asked: dict[str, str] = {}
+    for index, cell in enumerate(cells):
+        where = f"{lesson.path.name}, cell {cell['id']}"
+        keys = [k for k in HELP if k in cell.metadata]
+        if not keys:
+            continue
+        if len(keys) > 1:
+            problems.append(f"{where}: a cell holds either hints or a predict question, not both")
+            continue
+        key, ident = keys[0], cell.metadata[keys[0]]
+        if cell.cell_type != "markdown":
+            problems.append(f'{where}: {{"{key}": ...}} belongs on a Markdown cell (+++ '
+                            f'{{"{key}": "{ident}"}} above its text)')
+            continue
+        if key == "hints":
+            if ident not in exercises:
+                known = ", ".join(sorted(exercises)) or "none"
+                problems.append(f"{where}: hints for {ident!r}, but the lesson has no such "
+                                f"exercise (its exercises: {known})")
+            elif ident in hinted:
+                problems.append(f"{where}: the hints of {ident} are already given in cell "
+                                f"{hinted[ident]}: put them all in one list")
+            else:
+                hinted[ident] = cell["id"]
+            if not hints_of(cell.source):
+                problems.append(f"{where}: a hints cell lists its hints as Markdown list "
+                                f"items (- first hint), and this one has none")
+            continue
+        if not isinstance(ident, str) or not GRADE_ID.fullmatch(ident) \
+                or not ident.startswith(prefix):
+            problems.append(f"{where}: a predict question's name must be like {prefix}mac "
+                            f"(letters, digits, - and _, starting with {prefix}), not {ident!r}")
+            continue
+        if ident in asked:
+            problems.append(f"{where}: the predict question {ident} is already asked in cell "
+                            f"{asked[ident]}")
+        asked[ident] = cell["id"]
+        items, before = list_items(cell.source)
+        marks = [CHOICE.fullmatch(item) for item in items]
+        if not "\n".join(before).strip():
+            problems.append(f"{where}: a predict cell asks its question above the choices")
+        if len(items) < 2 or not all(marks):
+            problems.append(f"{where}: a predict cell lists two choices or more, each as "
+                            f"- [ ] choice, the right one as - [x] choice")
+        elif sum(m.group(1).lower() == "x" for m in marks if m) != 1:
+            problems.append(f"{where}: mark exactly one choice right, as - [x] choice")
+        following = cells[index + 1] if index + 1 < len(cells) else None
+        if following is None or following.cell_type != "code" \
+                or any(k in following.metadata for k in ("exercise", "check")):
+            problems.append(f"{where}: a predict cell is followed by the code cell whose "
+                            f"output answers it (not an exercise or a check)")
+    return problems
+
+
 def _marker(line: str) -> bool:
     return BEGIN in line or END in line
 
@@ -173,7 +293,9 @@ def check_markup(lesson: Lesson) -> list[str]:
             elif isinstance(points, bool) or not isinstance(points, (int, float)) or points < 0:
                 problems.append(f"{where}: :points: must be a number of points (0 or more), "
                                 f"not {points!r}")
-    return problems
+    exercises = {c.metadata["exercise"] for c in lesson.notebook.cells
+                 if isinstance(c.metadata.get("exercise"), str)}
+    return problems + _help_problems(lesson, exercises)
 
 
 def _markers(cell: NotebookNode) -> list[str]:
