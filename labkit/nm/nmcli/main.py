@@ -73,7 +73,7 @@ class Nmcli:
                  version: tuple[int, int] = (1, 42), version_text: str = "1.42.4") -> None:
         self.nm = daemon
         self.locale = locale
-        self.tr = translator(locale)
+        self.tr = translator(locale, version)
         self.version = version
         self.version_text = version_text
         self.mode = Mode()
