@@ -80,7 +80,10 @@ def parse_document(data: bytes, source: str) -> Any:
         raise TopologyError([f"is not UTF-8 text: byte 0x{data[exc.start]:02x} at line {line} "
                              f"(offset {exc.start}) does not decode"], source) from None
     text = text.removeprefix("\ufeff")
-    import yaml
+    try:
+        import yaml
+    except ImportError:  # Pyodide in the browser: no PyYAML, JSON (YAML's subset) still reads
+        return _parse_json(text, source)
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present
     try:
@@ -110,3 +113,17 @@ def parse_document(data: bytes, source: str) -> Any:
 
 def _where(mark: Any) -> str:
     return f"line {mark.line + 1}, column {mark.column + 1}"
+
+
+def _parse_json(text: str, source: str) -> Any:
+    """The JSON document `text` holds, where PyYAML is missing (the presets ship as JSON too)."""
+    import json
+
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise TopologyError([f"is not JSON at line {exc.lineno} column {exc.colno}: "
+                             f"{escape(exc.msg, 100)} (without PyYAML, as in the browser, "
+                             "a topology file must be JSON)"], source) from None
+    except RecursionError:
+        raise TopologyError(["cannot be read as JSON: it nests too deeply"], source) from None

@@ -321,7 +321,7 @@ def load_topology(spec: str | os.PathLike[str] | Mapping[str, Any] | Topology) -
     if not isinstance(name, str):
         raise UsageTypeError("topology must be a preset name, a file, a mapping or a Topology, "
                              f"not {kind(spec)}")
-    preset = PRESET_DIR / f"{name}.yaml" if _PRESET_RE.match(name) else None
+    preset = PRESET_DIR / f"{name}.{_preset_suffix()}" if _PRESET_RE.match(name) else None
     if preset is not None and preset.is_file():
         return _parse(docfile.read_bytes(preset, name, f"the preset {name} is gone"), name)
     known = ", ".join(preset_names())
@@ -340,6 +340,16 @@ def _checked(topo: Topology) -> Topology:
 def _parse(data: bytes, source: str) -> Topology:
     """A topology file parsed once per content (a Topology never changes)."""
     return Topology.from_dict(docfile.parse_document(data, source), source=source)
+
+
+def _preset_suffix() -> str:
+    """yaml where PyYAML imports; json without it (the browser's Pyodide): each preset ships
+    in both, the same document (tests/test_lite_tables.py compares them)."""
+    try:
+        import yaml  # noqa: F401
+    except ImportError:
+        return "json"
+    return "yaml"
 
 
 def preset_names() -> list[str]:

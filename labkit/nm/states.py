@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
     from labkit.nm.daemon import NetworkManager
     from labkit.nm.profile import Profile
+    from labkit.views.table import Table
 
 # the properties a learner changes; every other one is compared too, but listed after these
 KEY_PROPERTIES = ("connection.autoconnect", "connection.interface-name", "connection.master",
@@ -61,12 +62,14 @@ class States:
         """The rows of the properties a learner changes (KEY_PROPERTIES) and the kernel's."""
         return [r for r in self.rows if r[0] in KEY_PROPERTIES or r[0] == KERNEL_ROW]
 
-    def frame(self, only_differences: bool = False) -> pandas.DataFrame:
-        """Every row (or only those that differ) as a DataFrame, indexed by property."""
-        import pandas as pd
+    def frame(self, only_differences: bool = False) -> pandas.DataFrame | Table:
+        """Every row (or only those that differ) as a DataFrame (a labkit Table where pandas
+        is missing), indexed by property."""
+        from labkit.views.table import table
 
         rows = self.differences() if only_differences else self.rows
-        return pd.DataFrame(rows, columns=list(COLUMNS)).set_index("property")
+        return table([dict(zip(COLUMNS, r, strict=True)) for r in rows], COLUMNS,
+                     index="property")
 
     def __str__(self) -> str:
         from labkit.views.states import text

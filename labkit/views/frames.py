@@ -1,23 +1,36 @@
-"""pandas tables of a snapshot: links, addresses, routes, neighbours, bond slaves, fdb."""
+"""Tables of a snapshot: links, addresses, routes, neighbours, bond slaves, fdb (pandas
+DataFrames where pandas imports, labkit.views.table.Table with the same columns elsewhere)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from typing import TYPE_CHECKING
 
 from labkit.errors import LabkitError
-from labkit.model.snapshot import HostSnapshot
+from labkit.model.snapshot import HostSnapshot, Neighbour
+from labkit.views.table import table
 
 if TYPE_CHECKING:
     import pandas
 
+    from labkit.views.table import Table
+
 KINDS = ("links", "addresses", "routes", "neighbours", "bonds", "fdb")
+# each table's columns, also when it has no rows
+COLUMNS = {
+    "links": ("ifindex", "name", "kind", "mac", "state", "up", "carrier", "master", "mtu",
+              "rx_packets", "tx_packets"),
+    "addresses": ("dev", "family", "address", "scope", "flags"),
+    "routes": ("dst", "via", "dev", "proto", "metric", "flags"),
+    "neighbours": tuple(f.name for f in fields(Neighbour)),
+    "bonds": ("bond", "slave", "mode", "active", "state", "mii_status", "link_failures", "mac",
+              "perm_hwaddr"),
+    "fdb": ("mac", "dev", "vlan", "master", "flags"),
+}
 
 
-def frame(snap: HostSnapshot, what: str) -> pandas.DataFrame:
+def frame(snap: HostSnapshot, what: str) -> pandas.DataFrame | Table:
     """One table of `snap`; `what` is one of KINDS."""
-    import pandas as pd
-
     if what == "links":
         rows = [{"ifindex": ln.ifindex, "name": ln.name, "kind": ln.kind or "",
                  "mac": ln.address, "state": ln.operstate, "up": ln.is_up,
@@ -50,4 +63,4 @@ def frame(snap: HostSnapshot, what: str) -> pandas.DataFrame:
                  "flags": " ".join(e.flags)} for e in snap.fdb]
     else:
         raise LabkitError(f"unknown table {what!r} (tables: {', '.join(KINDS)})")
-    return pd.DataFrame(rows)
+    return table(rows, COLUMNS[what])
