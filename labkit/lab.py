@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
     from labkit.engines.base import Engine, Progress
     from labkit.nm.daemon import NetworkManager
+    from labkit.views.table import Table
 
 
 STABLE_EPOCH = 1795564800.0  # 2026-11-25 00:00 UTC: when a reproducible lab's clock starts
@@ -338,8 +339,9 @@ class Lab:
         self._check_host(host)
         return engine.snapshot(host)
 
-    def frame(self, what: str = "links", host: str = "server") -> pandas.DataFrame:
-        """A pandas table of `host`'s links, addresses, routes, neighbours, bonds or fdb."""
+    def frame(self, what: str = "links", host: str = "server") -> pandas.DataFrame | Table:
+        """A pandas table of `host`'s links, addresses, routes, neighbours, bonds or fdb (a
+        labkit Table with the same columns where pandas is missing, as in the browser)."""
         usage.name("Lab.frame", "what", what)
         usage.name("Lab.frame", "host", host)
         from labkit.views import frames
