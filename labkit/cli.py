@@ -200,8 +200,9 @@ def _replay(args: argparse.Namespace) -> int:
     from labkit.replay.scenario import lab_options, load_scenario
 
     items = load_scenario(args.scenario)
-    lab = Lab(args.topology, engine=args.engine, flavour=args.flavour, locale=args.locale,
-              seed=args.seed, stable_uuids=args.stable_uuids, **lab_options(items))
+    options = {"locale": args.locale, **lab_options(items)}  # a scenario's @locale wins
+    lab = Lab(args.topology, engine=args.engine, flavour=args.flavour, seed=args.seed,
+              stable_uuids=args.stable_uuids, **options)  # type: ignore[arg-type]
     with lab:
         try:
             transcript = replay(items, lab, source=args.scenario)
