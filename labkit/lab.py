@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from labkit import usage
+from labkit.classroom import labids
 from labkit.engines import records
 from labkit.engines.base import LONGEST_SLEEP
 from labkit.engines.select import choose, make_engine
@@ -60,9 +61,11 @@ class Lab:
 
     def __init__(self, topology: str | Path | dict[str, Any] | Topology = "centos7-bond",
                  engine: str = "auto", *, flavour: str = "nm142", locale: str | None = None,
-                 lab_id: str = "labkit", seed: int = 0, workdir: str | Path | None = None,
+                 lab_id: str | None = None, seed: int = 0, workdir: str | Path | None = None,
                  progress: Progress | None = None, networkmanager: bool = True,
                  stable_uuids: bool = False) -> None:
+        if lab_id is None:  # LABKIT_LAB_ID, else the hub user's own (a class), else "labkit"
+            lab_id = labids.from_environment()
         usage.lab_arguments(topology, engine, flavour, locale, lab_id, seed, workdir, progress,
                             networkmanager, stable_uuids)
         self.topology = load_topology(topology)
