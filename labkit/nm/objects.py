@@ -8,7 +8,7 @@ profile copy it runs ("applied connection"), and the activation that ties the tw
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import IntEnum
+from enum import Enum, IntEnum
 
 from labkit.nm.profile import Profile
 
@@ -123,6 +123,43 @@ class SettingsConnection:
         self.blocked_until = 0.0
 
 
+class IPResult(Enum):
+    """Where one address family of an activation stands in stage 3 (IP configuration)."""
+
+    OK = "ok"  # configured (static addresses, a link-local the daemon made)
+    PENDING = "pending"  # waiting on DHCP or router advertisements
+    FAILED = "failed"  # its timeout expired
+    IGNORED = "ignored"  # the method asks for nothing
+
+
+FAMILIES = ("ipv4", "ipv6")
+
+
+@dataclass
+class IPConfig:
+    """The IP configuration state of one activation; its timeouts move a family from
+    PENDING to FAILED, and the activation succeeds or fails on what the families say."""
+
+    ipv4: IPResult = IPResult.IGNORED
+    ipv6: IPResult = IPResult.IGNORED
+
+    def get(self, family: str) -> IPResult:
+        return self.ipv4 if family == "ipv4" else self.ipv6
+
+    def set(self, family: str, result: IPResult) -> None:
+        if family == "ipv4":
+            self.ipv4 = result
+        else:
+            self.ipv6 = result
+
+    def pending(self) -> list[str]:
+        """The families still waiting, IPv4 first."""
+        return [f for f in FAMILIES if self.get(f) is IPResult.PENDING]
+
+    def any_ok(self) -> bool:
+        return IPResult.OK in (self.ipv4, self.ipv6)
+
+
 @dataclass(eq=False)
 class ActiveConnection:
     """One activation (ActiveConnection/N)."""
@@ -135,6 +172,7 @@ class ActiveConnection:
     user_requested: bool = False
     assumed: bool = False
     ports_waiting: bool = True  # a master still waits for its ports (nmcli's "waiting" text)
+    ip: IPConfig = field(default_factory=IPConfig)
 
     @property
     def dbus_path(self) -> str:
