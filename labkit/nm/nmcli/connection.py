@@ -79,12 +79,52 @@ def dispatch(nmc: Nmcli, args: list[str]) -> None:
 # -- finding profiles ----------------------------------------------------------------------------
 def _take_selector(nmc: Nmcli, args: list[str], extra: tuple[str, ...] = ()
                    ) -> tuple[str | None, str]:
+    """A selector word (`id`, `uuid`, ... and `extra`) and the value after it, as `connection
+    show` and `down` read them: a selector with nothing after it is "%s argument is missing"
+    naming the selector."""
     kind = None
-    if args and args[0] in SELECTORS + extra and len(args) > 1:
+    if args and args[0] in SELECTORS + extra:
         kind = args.pop(0)
+        if not args:
+            raise NmcliExit(USER_INPUT, nmc.tr("Error: %s argument is missing.") % kind)
     if not args:
-        raise NmcliExit(USER_INPUT, nmc.tr("Error: %s argument is missing.") % (kind or "id"))
+        raise NmcliExit(USER_INPUT, nmc.tr("Error: No connection specified."))
     return kind, args.pop(0)
+
+
+class Lookup(Exception):
+    """get_connection's error: its code and its message (translated, without 'Error:')."""
+
+    def __init__(self, rc: int, text: str, kind: str | None = None, key: str = "") -> None:
+        super().__init__(text)
+        self.rc, self.text, self.kind, self.key = rc, text, kind, key
+
+
+def get_connection(nmc: Nmcli, args: list[str]) -> SettingsConnection:
+    """get_connection (nmcli's connections.c): the profile the next words name. Its messages
+    are wrapped by each verb ("Error: %s."); a selector with nothing after it names a NULL
+    selector, which glibc prints as "(null)"."""
+    tr = nmc.tr
+    if not args:
+        raise Lookup(USER_INPUT, tr("No connection specified"))
+    kind = None
+    if args[0] in SELECTORS:
+        if len(args) == 1:
+            raise Lookup(USER_INPUT, tr("%s argument is missing") % "(null)")
+        kind = args.pop(0)
+    key = args.pop(0)
+    sc = find(nmc.daemon, key, kind)
+    if sc is None:
+        raise Lookup(NOT_FOUND, tr("unknown connection '%s'") % key, kind, key)
+    return sc
+
+
+def connection_or_exit(nmc: Nmcli, args: list[str]) -> SettingsConnection:
+    """get_connection for a verb that stops at its error with "Error: %s."."""
+    try:
+        return get_connection(nmc, args)
+    except Lookup as exc:
+        raise NmcliExit(exc.rc, nmc.tr("Error: %s.") % exc.text) from None
 
 
 def find(nm: NetworkManager, key: str, kind: str | None) -> SettingsConnection | None:
@@ -359,27 +399,44 @@ def _show_details(nmc: Nmcli, nm: NetworkManager, sc: SettingsConnection) -> Non
 
 # -- up / down -------------------------------------------------------------------------------------
 def up(nmc: Nmcli, args: list[str]) -> None:
+    """do_connection_up: [id|uuid|path|filename] NAME, then ifname/ap/passwd-file options."""
     nm = nmc.daemon
-    if not args:
-        raise NmcliExit(USER_INPUT, nmc.tr("Error: neither a valid connection nor device "
-                                           "given."))
-    kind, key = _take_selector(nmc, args)
+    tr = nmc.tr
+    sc = None
+    if args and args[0] != "ifname":
+        sc = connection_or_exit(nmc, args)
     ifname = None
     while args:
         opt = args.pop(0)
-        if opt == "ifname" and args:
-            ifname = args.pop(0)
-        elif opt in ("--wait",) and args:
-            args.pop(0)
-    sc = find(nm, key, kind)
-    if sc is None:
-        raise NmcliExit(NOT_FOUND, nmc.tr("Error: unknown connection '%s'.") % key)
+        if opt in ("ifname", "ap", "passwd-file"):
+            if not args:
+                raise NmcliExit(USER_INPUT, tr("Error: %s argument is missing.") % opt)
+            value = args.pop(0)
+            if opt == "ifname":
+                ifname = value
+            elif opt == "ap":
+                raise NmcliExit(USER_INPUT, "Error: labkit's lab has no Wi-Fi access points.")
+            else:
+                raise NmcliExit(USER_INPUT, "Error: labkit's nmcli reads no passwd-file.")
+        else:
+            raise NmcliExit(USER_INPUT, tr("Error: invalid extra argument '%s'.") % opt)
     device = None
     if ifname is not None:
         device = nm.device(ifname)
+        if sc is None and device is None:
+            raise NmcliExit(NOT_FOUND, tr("Error: %s.") % (tr("unknown device '%s'.") % ifname))
+        if sc is not None and device is None:
+            raise NmcliExit(ACTIVATION, tr("Error: %s.") % (tr("device '%s' not compatible "
+                                                              "with connection '%s'")
+                                                           % (ifname, sc.id)))
+    if sc is None:
         if device is None:
-            raise NmcliExit(NOT_FOUND, nmc.tr("Error: device '%s' not compatible with "
-                                              "connection '%s'.") % (ifname, sc.id))
+            raise NmcliExit(USER_INPUT, tr("Error: %s.") % tr("neither a valid connection nor "
+                                                              "device given"))
+        sc = nm.best_connection(device, user=True)
+        if sc is None:  # labkit: the daemon's refusal, worded as `device connect` words it
+            raise NmcliExit(ACTIVATION, tr("Error: Connection activation failed: %s")
+                            % tr("No suitable connection found."))
     try:
         pending = nm.activate(sc, device, user=True)
     except NMError as exc:
@@ -427,7 +484,7 @@ def down(nmc: Nmcli, args: list[str]) -> None:
         nmc.out(nmc.tr("Connection '%s' successfully deactivated (D-Bus active path: %s)\n")
                 % (ac.sc.id, ac.dbus_path))
     if missing:
-        nmc.call.rc = NOT_FOUND
+        raise NmcliExit(NOT_FOUND, nmc.tr("Error: not all active connections found."))
 
 
 # -- add / modify ----------------------------------------------------------------------------------
@@ -510,7 +567,7 @@ class Editor:
             return
         current = self.profile.get(setting, prop.name)
         try:
-            new = set_value(setting, prop, current, value, modifier, tr)
+            new = set_value(setting, prop, current, value, modifier, tr, self.nmc.version)
         except ValueError_ as exc:
             raise self._modify_error(setting, prop_word, str(exc)) from None
         self.profile.add_setting(setting)
@@ -648,7 +705,7 @@ def add(nmc: Nmcli, args: list[str]) -> None:
         if rest[0] == "save" and len(rest) > 1:
             rest.pop(0)
             try:
-                save = parse_bool(rest.pop(0), tr)
+                save = parse_bool(rest.pop(0), tr, nmc.version)
             except ValueError_ as exc:
                 raise NmcliExit(USER_INPUT, tr("Error: 'save': %s.") % exc) from None
             continue
@@ -711,10 +768,7 @@ def modify(nmc: Nmcli, args: list[str]) -> None:
         opt = args.pop(0)
         if matches(opt, "--temporary"):
             temporary = True
-    kind, key = _take_selector(nmc, args)
-    sc = find(nm, key, kind)
-    if sc is None:
-        raise NmcliExit(NOT_FOUND, tr("Error: unknown connection '%s'.") % key)
+    sc = connection_or_exit(nmc, args)
     profile = sc.profile.copy()
     if sc.timestamp:
         profile.set("connection", "timestamp", sc.timestamp)
@@ -740,20 +794,22 @@ def delete(nmc: Nmcli, args: list[str]) -> None:
     unknown: list[str] = []
     found: list[SettingsConnection] = []
     while args:
-        kind, key = _take_selector(nmc, args)
-        sc = find(nm, key, kind)
-        if sc is None:
-            nmc.call.err(tr("Error: unknown connection '%s'.") % key + "\n")
-            unknown.append(key)
-        elif sc not in found:
+        try:
+            sc = get_connection(nmc, args)
+        except Lookup as exc:
+            nmc.call.err(tr("Error: %s.\n") % exc.text)
+            if exc.rc != NOT_FOUND:  # do_connection_delete stops at once, deleting nothing
+                raise NmcliExit(exc.rc, tr("Error: not all connections found.")) from None
+            unknown.append(f"{exc.kind} '{exc.key}'" if exc.kind else f"'{exc.key}'")
+            continue
+        if sc not in found:
             found.append(sc)
     for sc in found:
         nm.delete_connection(sc)
         nmc.out(tr("Connection '%s' (%s) successfully deleted.\n") % (sc.id, sc.uuid))
     if unknown:
-        listed = ", ".join(f"'{u}'" for u in unknown)
         raise NmcliExit(NOT_FOUND, tr("Error: cannot delete unknown connection(s): %s.")
-                        % listed)
+                        % ", ".join(unknown))
 
 
 def reload(nmc: Nmcli, args: list[str]) -> None:
@@ -776,10 +832,7 @@ def clone(nmc: Nmcli, args: list[str]) -> None:
     while args and args[0].startswith("--"):
         if matches(args.pop(0), "--temporary"):
             temporary = True
-    kind, key = _take_selector(nmc, args)
-    sc = find(nm, key, kind)
-    if sc is None:
-        raise NmcliExit(NOT_FOUND, tr("Error: unknown connection '%s'.") % key)
+    sc = connection_or_exit(nmc, args)
     if not args:
         raise NmcliExit(USER_INPUT, tr("Error: <new name> argument is missing."))
     new_name = args.pop(0)

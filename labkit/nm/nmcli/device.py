@@ -18,6 +18,7 @@ from labkit.nm.nmcli.main import (
     NmcliExit,
     matches,
 )
+from labkit.nm.nmcli.values import ValueError_, parse_bool
 from labkit.nm.objects import Device, DeviceState
 
 if TYPE_CHECKING:
@@ -51,7 +52,8 @@ def dispatch(nmc: Nmcli, args: list[str]) -> None:
         raise NmcliExit(USER_INPUT, nmc.tr("Error: argument '%s' not understood. Try passing "
                                            "--help instead.") % word)
     handler = {"status": status, "show": show, "connect": connect, "up": connect,
-               "disconnect": disconnect, "down": disconnect, "reapply": reapply}.get(cmd)
+               "disconnect": disconnect, "down": disconnect, "reapply": reapply,
+               "set": set_}.get(cmd)
     if handler is None:
         raise NmcliExit(USER_INPUT, f"Error: labkit's nmcli does not offer 'device {cmd}'.")
     handler(nmc, args)
@@ -227,3 +229,36 @@ def reapply(nmc: Nmcli, args: list[str]) -> None:
                                         "failed: %s") % (dev.iface, dev.dbus_path, exc)) \
             from None
     nmc.out(nmc.tr("Connection successfully reapplied to device '%s'.\n") % dev.iface)
+
+
+def set_(nmc: Nmcli, args: list[str]) -> None:
+    """do_device_set: `[ifname] IFACE {autoconnect|managed} BOOL ...`, its checks in its order
+    (the device, then each property and its value). labkit's daemon keeps no per-device
+    autoconnect or managed flag, so a valid request is refused in a sentence of its own."""
+    nm = nmc.daemon
+    if args and args[0] == "ifname":
+        args.pop(0)
+    if not args:
+        raise NmcliExit(USER_INPUT, nmc.tr("Error: %s.") % nmc.tr("No interface specified"))
+    name = args.pop(0)
+    nm.sync()
+    if nm.device(name) is None:
+        raise NmcliExit(NOT_FOUND, nmc.tr("Error: %s.") % (nmc.tr("Device '%s' not found")
+                                                           % name))
+    if not args:
+        raise NmcliExit(USER_INPUT, nmc.tr("Error: No property specified."))
+    wanted: list[tuple[str, bool]] = []
+    while args:
+        word = args.pop(0)
+        prop = next((p for p in ("managed", "autoconnect") if matches(word, p)), None)
+        if prop is None:
+            raise NmcliExit(USER_INPUT, nmc.tr("Error: property '%s' is not known.") % word)
+        if not args:
+            raise NmcliExit(USER_INPUT, nmc.tr("Error: '%s' argument is missing.") % word)
+        try:
+            wanted.append((prop, parse_bool(args.pop(0), nmc.tr, nmc.version)))
+        except ValueError_ as exc:
+            raise NmcliExit(USER_INPUT, nmc.tr("Error: '%s': %s.") % (prop, exc)) from None
+    raise NmcliExit(USER_INPUT, "Error: labkit's nmcli checks 'device set' but does not apply "
+                                "it (the lab's devices keep their managed and autoconnect "
+                                "flags).")

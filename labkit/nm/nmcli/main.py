@@ -137,15 +137,20 @@ class Nmcli:
                 raise NmcliExit(USER_INPUT, self.tr("Error: Option '%s' is unknown, try "
                                                     "'nmcli -help'.") % opt)
             value = None
+            # matches_arg names an option with one dash ('-f', '-fields'); once it has taken
+            # the value from the next word, the errors name argv[0]: that value itself
+            shown = opt[1:] if opt.startswith("--") else opt
+            typed = opt
             if full in OPTIONS_WITH_VALUE:
-                if inline:
+                if "=" in opt:
                     value = inline
                 elif args:
                     value = args.pop(0)
+                    typed = value
                 else:
                     raise NmcliExit(USER_INPUT, self.tr("Error: missing argument for '%s' "
-                                                        "option.") % opt)
-            self._global_option(full, opt, value)
+                                                        "option.") % shown.partition("=")[0])
+            self._global_option(full, typed, value)
             if full in ("version", "help"):
                 return
         if not args:

@@ -116,20 +116,56 @@ TRUE_WORDS = ("true", "yes", "on")
 FALSE_WORDS = ("false", "no", "off")
 
 
-def parse_bool(text: str, tr: Translate = str) -> bool:
-    low = text.lower()
-    if low in ("1",):
+def is_valid(word: str, allowed: list[str] | tuple[str, ...]) -> str | None:
+    """nmc_string_is_valid without its error: exact (any case), else the one prefix."""
+    low = word.lower()
+    if not low:
+        return None
+    hits = [a for a in allowed if a.lower().startswith(low)]
+    exact = [a for a in hits if len(a) == len(low)]
+    if exact:
+        return exact[0]
+    return hits[0] if len(hits) == 1 else None
+
+
+def parse_bool(text: str, tr: Translate = str, version: tuple[int, int] = (1, 42)) -> bool:
+    """nmc_string_to_bool: true/yes/on, false/no/off (unique prefixes, any case); 1.42 strips
+    blanks and takes an integer 0 or 1 in C's notations (0x1, 01), 1.18 only "1" and "0"."""
+    word = text.strip() if version >= (1, 42) else text
+    if word == "o":
+        raise ValueError_(tr("'%s' is ambiguous (%s)")
+                          % (word, "on, off" if version >= (1, 42) else "on x off"))
+    true, false = list(TRUE_WORDS), list(FALSE_WORDS)
+    if version < (1, 42):
+        true, false = [*true, "1"], [*false, "0"]
+    if is_valid(word, true):
         return True
-    if low in ("0",):
+    if is_valid(word, false):
         return False
-    if low == "o":
-        raise ValueError_(tr("'%s' is ambiguous (%s x %s)") % (text, "on", "off"))
-    if any(w.startswith(low) for w in TRUE_WORDS) and low:
-        return True
-    if any(w.startswith(low) for w in FALSE_WORDS) and low:
-        return False
+    if version >= (1, 42):
+        number = c_integer(word)
+        if number in (0, 1):
+            return bool(number)
     raise ValueError_(tr("'%s' is not valid; use [%s] or [%s]")
-                      % (text, ", ".join(TRUE_WORDS), ", ".join(FALSE_WORDS)))
+                      % (word, ", ".join(TRUE_WORDS), ", ".join(FALSE_WORDS)))
+
+
+def c_integer(text: str) -> int | None:
+    """_nm_utils_ascii_str_to_int64(text, 0, ...): decimal, 0x hex or 0 octal, blanks
+    around it allowed; None when it is not a number."""
+    t = text.strip()
+    sign = -1 if t.startswith("-") else 1
+    body = t[1:] if t[:1] in "+-" else t
+    try:
+        if body.lower().startswith("0x"):
+            return sign * int(body[2:], 16)
+        if len(body) > 1 and body.startswith("0"):
+            return sign * int(body[1:], 8)
+        if body.isdigit():
+            return sign * int(body)
+    except ValueError:
+        return None
+    return None
 
 
 def _parse_int(prop: Prop, text: str) -> int:
@@ -184,14 +220,14 @@ def parse_bond_options(text: str) -> list[tuple[str, str]]:
 
 
 def set_value(setting: str, prop: Prop, current: Any, text: str | None, modifier: str,
-              tr: Translate = str) -> Any:
+              tr: Translate = str, version: tuple[int, int] = (1, 42)) -> Any:
     """The property's new value after `[+|-]setting.prop text` (ValueError_ when refused)."""
     if text is None:
         return prop.default if modifier != "+" else current
     kind = prop.kind
     family = 6 if setting == "ipv6" else 4
     if kind == "bool":
-        return parse_bool(text, tr)
+        return parse_bool(text, tr, version)
     if kind == "choice":
         if modifier == "-":
             return prop.default
