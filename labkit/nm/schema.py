@@ -66,7 +66,7 @@ CONNECTION = Setting("connection", (
     Prop("auth-retries", "int", -1), Prop("timestamp", "int", 0),
     Prop("read-only", "bool", False), Prop("permissions", "strlist", ()),
     Prop("zone", "str"), Prop("master", "str"), Prop("slave-type", "str"),
-    Prop("autoconnect-slaves", "enum", -1, names={-1: "default", 0: "false", 1: "true"}),
+    Prop("autoconnect-slaves", "enum", -1, names={-1: "default", 0: "no", 1: "yes"}),
     Prop("secondaries", "strlist", ()), Prop("gateway-ping-timeout", "int", 0),
     Prop("metered", "choice", "unknown", values=("yes", "no", "unknown")),
     Prop("lldp", "choice", "default", values=("default", "disable", "enable-rx")),

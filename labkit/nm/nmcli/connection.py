@@ -26,9 +26,9 @@ from labkit.nm.nmcli.main import (
 )
 from labkit.nm.nmcli.values import (
     ValueError_,
+    add_bond_option,
     allowed_settings,
     match_name,
-    parse_bond_options,
     parse_bool,
     render,
     resolve_property,
@@ -127,6 +127,14 @@ def connection_or_exit(nmc: Nmcli, args: list[str]) -> SettingsConnection:
         raise NmcliExit(exc.rc, nmc.tr("Error: %s.") % exc.text) from None
 
 
+def _is_option(word: str, names: tuple[str, ...]) -> bool:
+    """nmc_arg_is_option: `-x` or `--x` where x is a prefix of one of `names`."""
+    if not word.startswith("-"):
+        return False
+    rest = word[2:] if word.startswith("--") else word[1:]
+    return any(matches(rest, n) for n in names)
+
+
 def find(nm: NetworkManager, key: str, kind: str | None) -> SettingsConnection | None:
     hits = nm.find_connections(key, kind)
     return hits[0] if hits else None
@@ -136,15 +144,15 @@ def find(nm: NetworkManager, key: str, kind: str | None) -> SettingsConnection |
 def show(nmc: Nmcli, args: list[str]) -> None:
     nm = nmc.daemon
     active_only = False
-    while args and args[0].startswith("--"):
+    while args and _is_option(args[0], ("active", "order", "ask", "show-secrets")):
         opt = args.pop(0)
-        if matches(opt, "--active"):
+        if _is_option(opt, ("active",)):
             active_only = True
-        elif matches(opt, "--order") and args:
+        elif _is_option(opt, ("order",)):
+            if not args:
+                raise NmcliExit(USER_INPUT, nmc.tr("Error: %s.")
+                                % nmc.tr("'--order' argument is missing"))
             args.pop(0)  # accepted and not applied: the table keeps nmcli's default order
-        else:
-            raise NmcliExit(USER_INPUT, nmc.tr("Error: invalid <setting>.<property> '%s'.")
-                            % opt)
     if not args:
         _show_table(nmc, nm, active_only)
         return
@@ -348,29 +356,72 @@ def ip_items(nmc: Nmcli, nm: NetworkManager, iface: str, family: int,
     return items
 
 
+# every setting nmcli knows (nm_meta_setting_infos_editor_p, by name), for `-f` of `c show ID`
+ALL_SETTING_NAMES = (
+    "6lowpan", "802-11-olpc-mesh", "802-11-wireless", "802-11-wireless-security", "802-1x",
+    "802-3-ethernet", "adsl", "bluetooth", "bond", "bond-port", "bridge", "bridge-port", "cdma",
+    "connection", "dcb", "dummy", "ethtool", "generic", "gsm", "hostname", "infiniband",
+    "ip-tunnel", "ipv4", "ipv6", "loopback", "macsec", "macvlan", "match", "ovs-bridge",
+    "ovs-dpdk", "ovs-external-ids", "ovs-interface", "ovs-other-config", "ovs-patch",
+    "ovs-port", "ppp", "pppoe", "proxy", "serial", "sriov", "tc", "team", "team-port", "tun",
+    "user", "veth", "vlan", "vpn", "vrf", "vxlan", "wifi-p2p", "wimax", "wireguard", "wpan")
+
+
 def _parse_detail_fields(nmc: Nmcli, spec: str | None, settings: list[str]
                          ) -> dict[str, set[str] | None]:
-    """-f for `connection show ID`: settings, setting.property, GENERAL, GENERAL.STATE ..."""
-    if spec in (None, "all", "common"):
+    """split_required_fields_for_con_show: -f for `connection show ID` takes any setting's
+    name (any case, never its alias), setting.property, the active groups (GENERAL, IP4 ...,
+    GENERAL.STATE) and the pseudo-groups `profile` and `active`, each alone."""
+    if spec is None or spec.strip().lower() in ("all", "common"):
         return {}
+    tr = nmc.tr
     out: dict[str, set[str] | None] = {}
-    groups = [*settings, *ACTIVE_GROUPS]
+    profile = active = False
+    named_setting = named_active = False
     for item in spec.split(","):
         item = item.strip()
         head, dot, tail = item.partition(".")
-        group = head.upper() if head.upper() in ACTIVE_GROUPS else head
-        if group not in groups and head not in SETTINGS and head != "ethernet":
-            raise NmcliExit(USER_INPUT, nmc.tr("Error: invalid field '%s'; allowed fields: %s.")
-                            % (item, ",".join(groups)))
-        if group == "ethernet":
-            group = "802-3-ethernet"
+        low = head.lower()
+        if not dot and low in ("all", "common"):
+            named_setting = named_active = True
+            out.update({s: None for s in settings})
+            out.update({g: None for g in ACTIVE_GROUPS})
+            continue
+        group = next((n for n in ALL_SETTING_NAMES if n == low), None)
+        if group is not None:
+            named_setting = True
+        else:
+            group = next((g for g in ACTIVE_GROUPS if g.lower() == low), None)
+            if group is not None:
+                named_active = True
+        if group is None:
+            if low == "profile":
+                profile = True
+                continue
+            if low == "active":
+                active = True
+                continue
+            why = tr("invalid field '%s'; allowed fields: %s and %s, or %s,%s") % (
+                item, ",".join(ALL_SETTING_NAMES), ",".join(ACTIVE_GROUPS), "profile",
+                "active")
+            raise NmcliExit(USER_INPUT, tr("Error: %s.") % why)
         if not dot:
             out[group] = None
         else:
             current = out.get(group, set())
             if current is not None:
-                current.add(tail.upper() if group in ACTIVE_GROUPS else tail)
+                current.add(tail.upper() if group in ACTIVE_GROUPS else tail.lower())
                 out[group] = current
+    if profile:
+        if named_setting:
+            raise NmcliExit(USER_INPUT, tr("Error: %s.") % (tr("'%s' has to be alone")
+                                                           % "profile"))
+        out.update({s: None for s in settings})
+    if active:
+        if named_active:
+            raise NmcliExit(USER_INPUT, tr("Error: %s.") % (tr("'%s' has to be alone")
+                                                           % "active"))
+        out.update({g: None for g in ACTIVE_GROUPS})
     return out
 
 
@@ -653,13 +704,10 @@ class Editor:
                     raise Quiet()  # nmc_bond_validate_mode sets error code 0: silent exit 0
                 value = mode
             opts = dict(self.profile.get("bond", "options"))
-            if value is None:
-                opts.pop(key, None)
-            else:
-                try:
-                    opts.update(parse_bond_options(f"{key}={value}"))
-                except ValueError_ as exc:
-                    raise self._modify_error("bond", "options", str(exc)) from None
+            try:
+                add_bond_option(opts, key, value, tr)
+            except ValueError_ as exc:
+                raise self._modify_error("bond", "options", str(exc)) from None
             self.profile.set("bond", "options", tuple(sorted(opts.items())))
             return
         if name in ("ip4", "ip6") and ("ipv4" if name == "ip4" else "ipv6") in allowed:

@@ -199,24 +199,78 @@ def _split_list(text: str) -> list[str]:
     return [t for t in text.replace(",", " ").split() if t]
 
 
-def parse_bond_options(text: str) -> list[tuple[str, str]]:
-    """'mode=active-backup,miimon=100' (commas and/or blanks) as (option, value) pairs."""
-    out = []
-    for item in _split_list(text):
+def _names_error(word: str, names: list[str], tr: Translate) -> ValueError_:
+    """_nmc_string_is_valid's refusal of `word` among `names`."""
+    low = word.lower()
+    hits = [n for n in names if n.lower().startswith(low)] if low else []
+    if len(hits) > 1:
+        return ValueError_(tr("'%s' is ambiguous: %s") % (word, ", ".join(hits)))
+    if not word:
+        return ValueError_(tr("missing name, try one of [%s]") % ", ".join(names))
+    return ValueError_(tr("'%s' not among [%s]") % (word, ", ".join(names)))
+
+
+def valid_name(word: str, names: list[str], tr: Translate = str) -> str:
+    """nmc_string_is_valid: the name `word` stands for, or its error."""
+    hit = is_valid(word, names)
+    if hit is None:
+        raise _names_error(word, names, tr)
+    return hit
+
+
+def bond_mode(value: str, tr: Translate = str) -> str:
+    """nmc_bond_validate_mode: a number 0-6 (strtoul, range-checked) or a mode's name or
+    unique prefix, as the mode's name."""
+    text = value.lstrip(" \t\n")
+    if text.lstrip("+").isdigit() and 0 <= int(text.lstrip("+")) <= 6:
+        return BOND_MODES[int(text.lstrip("+"))]
+    return valid_name(value, list(BOND_MODES), tr)
+
+
+def parse_bond_options(text: str, removing: bool = False, tr: Translate = str
+                       ) -> list[tuple[str, str | None]]:
+    """_set_fcn_optionlist's first pass: 'mode=4, miimon=100' as (option, value) pairs, each
+    name resolved among the bond's options (unique prefixes, any case); a name without a value
+    only when removing (value None)."""
+    out: list[tuple[str, str | None]] = []
+    names = list(BOND_OPTIONS)
+    for item in (t.strip() for t in text.split(",")):
+        if not item:
+            continue
         key, eq, value = item.partition("=")
-        if not eq:
-            raise ValueError_(f"'{item}' is not valid; use <option>=<value>")
-        if key not in BOND_OPTIONS:
-            raise ValueError_(f"'{key}' not among [{', '.join(BOND_OPTIONS)}]")
-        if key == "mode":
-            if value not in BOND_MODES and not (value.isdigit() and int(value) < 7):
-                raise ValueError_(f"'{value}' not among [{', '.join(BOND_MODES)}]")
-            if value.isdigit():
-                value = BOND_MODES[int(value)]
-        elif bond_option_error(key, value):
-            raise ValueError_(f'failed to set bond option "{key}"')
-        out.append((key, value))
+        name = valid_name(key.strip(), names, tr)
+        if not eq and not removing:
+            raise ValueError_(tr("'%s' is not valid; use <option>=<value>") % name)
+        out.append((name, None if removing else value.strip()))
     return out
+
+
+def add_bond_option(opts: dict[str, str], name: str, value: str | None,
+                    tr: Translate = str) -> None:
+    """_nm_meta_setting_bond_add_option: set (or, with no value, remove) one option; a mode
+    by number or prefix; arp_ip_target's blanks become commas; miimon and arp_interval
+    exclude each other; primary and the deprecated active_slave follow each other."""
+    if not value:
+        opts.pop(name, None)
+        return
+    if name == "mode":
+        value = bond_mode(value, tr)
+    elif name == "arp_ip_target":
+        value = value.replace(" ", ",")
+    if bond_option_error(name, value):
+        raise ValueError_(tr('failed to set bond option "%s"') % name)
+    opts[name] = value
+    number = int(value) if value.isdigit() else 0
+    if name == "arp_interval" and number > 0:
+        for k in ("miimon", "downdelay", "updelay"):
+            opts.pop(k, None)
+    elif name == "miimon" and number > 0:
+        for k in ("arp_interval", "arp_validate", "arp_all_targets", "arp_ip_target"):
+            opts.pop(k, None)
+    elif name == "primary" and opts.get("active_slave", value) != value:
+        opts.pop("active_slave")
+    elif name == "active_slave" and opts.get("primary", value) != value:
+        opts["primary"] = value
 
 
 def set_value(setting: str, prop: Prop, current: Any, text: str | None, modifier: str,
@@ -251,15 +305,10 @@ def set_value(setting: str, prop: Prop, current: Any, text: str | None, modifier
     if kind == "strlist":
         return _list_update(tuple(current or ()), _split_list(text), text, modifier)
     if kind == "dict":
-        opts = dict(current or ())
-        if modifier == "-":
-            for item in _split_list(text):
-                opts.pop(item.partition("=")[0], None)
-            return tuple(sorted(opts.items()))
-        pairs = parse_bond_options(text)
-        if modifier != "+":
-            opts = {}
-        opts.update(pairs)
+        pairs = parse_bond_options(text, removing=modifier == "-", tr=tr)
+        opts = dict(current or ()) if modifier else {}
+        for name, value in pairs:
+            add_bond_option(opts, name, value, tr)
         return tuple(sorted(opts.items()))
     if setting in ("ipv4", "ipv6") and prop.name == "gateway":
         return _ip(text, family, f"invalid gateway address '{text}'")
