@@ -151,5 +151,71 @@ def test_a_learner_types_the_answer_and_the_check_says_well_done(server, driver)
         assert page.errors() == []
 
 
+def test_a_learner_opens_a_terminal_and_the_dashboard_follows_what_they_type(server, driver
+                                                                           ) -> None:
+    """lab.terminal() typed into a cell of its own under 00's dashboard: its link opens
+    JupyterLab's terminal on the notebook's lab in a tab of its own; a command typed there
+    changes the lab, and the dashboard in the notebook's tab shows it."""
+    name = "00-start-here.ipynb"
+    page = browser.open_notebook(driver, server, name)
+    by = page.by
+    with shot_on_failure(driver, "00-terminal"):
+        dash = next(i for i, cell in enumerate(page.cells()) if "lab.dashboard(" in cell["source"])
+        page.select_cell(dash + 1)
+        page.run("notebook:run-all-above", slice(0, page.code_cells_before(dash + 1)), 180)
+        page.wait_for(lambda: page.panel().find_element(
+            by.CSS_SELECTOR, ".labkit-active").text == "ens37", 30,
+            "the dashboard did not show ens37 active")
+        page.select_cell(dash)
+        driver.execute_script("window.jupyterapp.commands.execute('notebook:insert-cell-below')")
+        page.wait_for(lambda: len(page.cells()) > dash + 1 and page.cells()[dash + 1]["source"]
+                      == "" and page.state()["active"] == dash + 1, 10, "no new cell below")
+        page.type_into(dash + 1, "lab.terminal()")
+        page.run_cell(dash + 1)
+        link = page.wait_for(lambda: page.show_cell(dash + 1).find_element(
+            by.CSS_SELECTOR, "a.labkit-terminal-link"), 30, "lab.terminal() showed no link")
+        notebook_tab = driver.current_window_handle
+        link.click()  # target=_blank: JupyterLab again, in a tab of its own, on the terminal
+        page.wait_for(lambda: len(driver.window_handles) == 2, 30, "the link opened no tab")
+        driver.switch_to.window(next(h for h in driver.window_handles if h != notebook_tab))
+        try:
+            screen = page.wait_for(lambda: driver.find_element(
+                by.CSS_SELECTOR, ".jp-Terminal .xterm-screen"), 90, "no terminal in the new tab")
+            page.wait_for(lambda: "~]#" in _terminal_text(driver), 60,
+                          "the terminal showed no prompt of the lab's server:\n"
+                          + _terminal_text(driver))
+            screen.click()
+            driver.find_element(by.CSS_SELECTOR, ".jp-Terminal .xterm-helper-textarea"
+                                ).send_keys("ifenslave -c bond0 ens38\n")
+            page.wait_for(lambda: _terminal_text(driver).count("~]#") >= 2, 30,
+                          "the command typed in the terminal did not finish:\n"
+                          + _terminal_text(driver))
+        finally:
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            driver.save_screenshot(str(ARTIFACTS / "00-terminal-tab.png"))
+            driver.close()
+            driver.switch_to.window(notebook_tab)
+        page.wait_for(lambda: page.panel().find_element(
+            by.CSS_SELECTOR, ".labkit-active").text == "ens38", 30,
+            "the dashboard did not follow the terminal's ifenslave -c bond0 ens38")
+        assert "Currently Active Slave: ens38" in page.panel().find_element(
+            by.CSS_SELECTOR, "pre.labkit-bonding").text
+        assert page.errors() == []
+        page.menu("File", "docmanager:save")  # nothing left unsaved to hold the page back
+
+
+def _terminal_text(driver) -> str:
+    """What JupyterLab's terminal in front shows: xterm.js's buffer, line by line (its
+    renderer draws on a canvas, so the page holds no text of it)."""
+    return driver.execute_script("""
+        const widget = window.jupyterapp.shell.currentWidget;
+        const term = widget && widget.content && widget.content._term;
+        if (!term) return '';
+        const buffer = term.buffer.active, lines = [];
+        for (let i = 0; i < buffer.length; i++)
+            lines.push(buffer.getLine(i).translateToString(true));
+        return lines.join('\\n');""") or ""
+
+
 def test_running_every_notebook_left_the_checkouts_notebooks_as_they_were(server) -> None:
     assert committed() == BEFORE

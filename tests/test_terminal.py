@@ -442,8 +442,17 @@ def test_lab_terminal_opens_a_jupyterlab_terminal(jupyter_server):
     try:
         opened = lab.terminal()
         assert opened.name is not None, opened.text()
-        assert opened.url == jupyter_server["base_url"] + f"lab/terminals/{opened.name}"
+        assert opened.url == (jupyter_server["base_url"]
+                              + f"lab/workspaces/labkit-terminal-{opened.name}")
         assert f'href="{opened.url}"' in opened._repr_html_()
+        # the link's workspace, as JupyterLab keeps it, lays out that terminal and nothing else
+        import urllib.request
+        req = urllib.request.Request(
+            jupyter_server["url"] + f"lab/api/workspaces/labkit-terminal-{opened.name}",
+            headers={"Authorization": f"token {jupyter_server['token']}"})
+        with urllib.request.urlopen(req, timeout=5) as reply:
+            layout = json.loads(reply.read())["data"]["layout-restorer:data"]
+        assert layout["main"]["dock"]["widgets"] == [f"terminal:{opened.name}"]
         url = jupyter_server["url"].replace("http", "ws", 1).rstrip("/")
         ws = websocket.create_connection(
             f"{url}/terminals/websocket/{opened.name}", timeout=2,

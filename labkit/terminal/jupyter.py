@@ -3,7 +3,10 @@
 The kernel finds the Jupyter server that started it (its pid is the kernel's JPY_PARENT_PID,
 or the kernel's parent), creates a terminal through the server's REST API (POST
 /api/terminals), types `exec python -m labkit shell --attach SOCKET` into it over terminado's
-websocket, and shows a link that opens it in JupyterLab (/lab/terminals/NAME). Without a
+websocket, and shows a link that opens it in JupyterLab. JupyterLab 4 has no URL for a terminal
+of its own (/lab/terminals/NAME lands on "Path Not Found"), so the link is a workspace made for
+it through JupyterLab's workspaces API: /lab/workspaces/labkit-terminal-NAME, whose layout holds
+that terminal alone (the learner's own workspace, with the notebook, is left as it is). Without a
 server (plain IPython, nbval, a script) the socket is served all the same and the result says
 how to attach by hand.
 """
@@ -86,7 +89,13 @@ def open_terminal(lab: Lab, host: str = "server") -> OpenedTerminal:
         return OpenedTerminal(str(server.path), command,
                               why_not=f"the Jupyter server did not open a terminal: {exc}")
     # a path, not the server's own address: the browser may reach it through a proxy (Binder)
-    url = str(info.get("base_url") or "/").rstrip("/") + "/lab/terminals/" + name
+    try:
+        workspace = create_workspace(info, name)
+    except (OSError, ValueError) as exc:
+        return OpenedTerminal(str(server.path), command, name=name,
+                              why_not=f"JupyterLab's workspaces API refused a workspace for "
+                              f"terminal {name}: {exc}")
+    url = str(info.get("base_url") or "/").rstrip("/") + "/lab/workspaces/" + workspace
     return OpenedTerminal(str(server.path), command, name=name, url=url)
 
 
@@ -122,6 +131,27 @@ def create_terminal(info: dict[str, Any]) -> str:
         raise LabkitError("the Jupyter server's terminals API gave no terminal name (are "
                           "terminals enabled?)")
     return str(reply["name"])
+
+
+def create_workspace(info: dict[str, Any], name: str) -> str:
+    """PUT lab/api/workspaces/ID: a JupyterLab workspace showing terminal `name` alone, in
+    the layout restorer's format (the terminal tracker restores `terminal:NAME` by running
+    terminal:open with its name); its id."""
+    workspace = f"labkit-terminal-{name}"
+    widget = f"terminal:{name}"
+    _request(info, "PUT", f"lab/api/workspaces/{workspace}", {
+        "data": {
+            "layout-restorer:data": {
+                "main": {"dock": {"type": "tab-area", "currentIndex": 0, "widgets": [widget]},
+                         "current": widget},
+                "left": {"collapsed": True, "visible": True, "widgets": []},
+                "right": {"collapsed": True, "visible": True, "widgets": []},
+            },
+            widget: {"data": {"name": name}},
+        },
+        "metadata": {"id": workspace},
+    })
+    return workspace
 
 
 def type_into(info: dict[str, Any], name: str, keys: str) -> None:
