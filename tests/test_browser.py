@@ -3,8 +3,9 @@ JupyterLab on the learner's copy of the notebooks, headless Chromium lands on no
 it and clicks the dashboard's cable button, which is 00's exercise, so its check says well
 done; then every other notebook runs top to bottom through JupyterLab's Run menu with its
 exercise left undone, so its check says what is still missing (and nothing fails); in 04 the
-learner then types the answer into the exercise's cell and the check passes; the checkout's
-own notebooks are as they were.
+learner asks for a hint (one is revealed), then types the answer into the exercise's cell and
+the check passes; in 00 a cell typed under the dashboard opens a terminal on the lab, and a
+command typed in it shows on the dashboard; the checkout's own notebooks are as they were.
 
 Screenshots go to artifacts/browser/ (LABKIT_ARTIFACTS overrides), also when a test fails.
 """
@@ -136,13 +137,25 @@ def test_a_learner_types_the_answer_and_the_check_says_well_done(server, driver)
         cells = page.cells()
         exercise = next(i for i, c in enumerate(cells) if "# Make ens37 the active slave" in
                         c["source"])
-        check = exercise + 1
+        check, help_cell, close = exercise + 1, exercise + 2, exercise + 3
         assert "checks.check(" in cells[check]["source"]
-        assert "lab.close()" in cells[check + 1]["source"]
-        page.select_cell(check + 1)  # all but the close, as the learner who reads the check
-        page.run("notebook:run-all-above", slice(0, page.code_cells_before(check + 1)), 180)
+        assert "help.hints('04-active'" in cells[help_cell]["source"]
+        assert "lab.close()" in cells[close]["source"]
+        page.select_cell(close)  # all but the close, as the learner who reads the check
+        page.run("notebook:run-all-above", slice(0, page.code_cells_before(close)), 180)
         cells = page.cells()
         assert NOT_YET in "".join(o["text"] for o in cells[check]["outputs"])
+        # stuck: the learner asks for one hint, and gets the first one only
+        by = page.by
+        shown = page.show_cell(help_cell)
+        page.wait_for(lambda: shown.find_element(
+            by.XPATH, ".//button[text()='Show a hint']").is_displayed(), 30,
+            "the hints cell shows no 'Show a hint' button")
+        assert not shown.find_elements(by.CSS_SELECTOR, ".labkit-hint")
+        shown.find_element(by.XPATH, ".//button[text()='Show a hint']").click()
+        hints = page.wait_for(lambda: shown.find_elements(by.CSS_SELECTOR, ".labkit-hint"), 30,
+                              "clicking 'Show a hint' revealed no hint")
+        assert len(hints) == 1 and "/proc/net/bonding/bond0" in hints[0].text, hints[0].text
         page.type_into(exercise, "ifenslave -c bond0 ens37")
         typed = "".join(o["text"] for o in page.run_cell(exercise))
         assert "[root@server ~]# ifenslave -c bond0 ens37" in typed
