@@ -135,8 +135,16 @@ class Addrconf:
                 self._add_link_local(dev)
 
     def dev_carrier(self, dev: NetDevice) -> None:
+        """NETDEV_CHANGE: a device up without carrier becomes ready (IF_READY stays set
+        through later carrier losses, so the log line comes once per up)."""
         if dev.carrier:
+            st = self.state(dev)
+            first = (not st.ready and not st.disabled and not dev.iff_slave
+                     and dev.link_type != "loopback" and self._link_ready(dev))
             self.dev_up(dev)
+            if first and st.ready:
+                dev.ns.world.klog.printk(
+                    6, f"IPv6: ADDRCONF(NETDEV_CHANGE): {dev.name}: link becomes ready")
 
     def dev_down(self, dev: NetDevice) -> None:
         st = self.devs.get(dev.ifindex)

@@ -6,6 +6,7 @@ the 6.0+ prio rule), peer notification (gratuitous ARP) on failover, and the opt
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -14,6 +15,8 @@ from labkit.engines.bond_options import (
     AD,
     ALB,
     BROADCAST,
+    MAX,
+    MIN,
     NETLINK_ORDER,
     OPTIONS,
     RR,
@@ -21,6 +24,7 @@ from labkit.engines.bond_options import (
     XOR,
     parse_value,
 )
+from labkit.engines.sim.arpmon import ArpMonitor
 from labkit.engines.sim.clock import FOREVER
 from labkit.engines.sim.frames import Frame, is_multicast
 from labkit.engines.sim.netdev import NetDevice
@@ -101,6 +105,11 @@ class Slave:
         self.ad_aggregator_id: int | None = None
         self.stats_base = (dev.counters.rx_packets, dev.counters.rx_bytes,
                            dev.counters.tx_packets, dev.counters.tx_bytes)
+        # the ARP monitor's clocks, in jiffies (arpmon.py)
+        self.last_rx = 0
+        self.last_tx = 0
+        self.last_link_up = 0
+        self.target_last_arp_rx: dict[str, int] = {}
 
     @property
     def is_up(self) -> bool:
@@ -113,7 +122,10 @@ class Slave:
 
     def handle_frame(self, frame: Frame) -> NetDevice | None:
         """bond_handle_frame: inactive slaves keep frames to themselves (exact match only).
-        In 802.3ad the ports of the active aggregator collect (__enable_port), the rest not."""
+        In 802.3ad the ports of the active aggregator collect (__enable_port), the rest not.
+        The ARP monitor sees every frame first (bond->recv_probe)."""
+        if self.bond.arpmon.running:
+            self.bond.arpmon.rcv_validate(self, frame)
         if self.bond.params.mode == AD:
             collecting = (self.is_up and self.link == LINK_UP
                           and self.ad_aggregator_id == self.bond.active_aggregator())
@@ -145,6 +157,7 @@ class Bond(NetDevice):
         self.oper = "DOWN"
         self.tso_max_size = 65536
         self._mii_timer: SimTimer | None = None
+        self.arpmon = ArpMonitor(self)
         self._rr_counter = 0
         self.released_stats = [0, 0, 0, 0]
         self.synced: dict[int, list[str]] = {}  # slave ifindex -> addresses dev_mc_sync added
@@ -161,6 +174,11 @@ class Bond(NetDevice):
             if s.dev is dev:
                 return s
         return None
+
+    def slave_info(self, slave: Slave | NetDevice, text: str, level: int = 6) -> None:
+        """slave_info/slave_warn/slave_err: "bond0: (slave ens37): text" in the kernel log."""
+        dev = slave.dev if isinstance(slave, Slave) else slave
+        self.ns.world.klog.printk(level, f"{self.name}: (slave {dev.name}): {text}")
 
     def _check_link(self, slave: Slave) -> bool:
         """bond_check_dev_link with use_carrier: running and carrier."""
@@ -186,7 +204,35 @@ class Bond(NetDevice):
             self.set_option(name, value)
 
     def set_option(self, name: str, raw: int | str) -> None:
-        """__bond_opt_set: dependencies, value parse, then the option's setter."""
+        """__bond_opt_set, and bond_opt_error_interpret's line in the kernel log when it fails."""
+        try:
+            self._set_option(name, raw)
+        except KernelError as exc:
+            self._opt_error(name, raw, exc.errno)
+            raise
+
+    def _opt_error(self, name: str, raw: int | str, errno: int) -> None:
+        opt = OPTIONS.get(name)
+        if opt is None:
+            return
+        shown = raw.split("\n", 1)[0] if isinstance(raw, str) else str(raw)
+        if errno == EACCES:  # bond_opt_dep_print
+            self.netdev_err(f"option {name}: mode dependency failed, not supported in mode "
+                            f"{OPTIONS['mode'].name_of(self.mode)}({self.mode})")
+        elif errno == EINVAL:
+            self.netdev_err(f"option {name}: invalid value ({shown})")
+            lo = next((v.value for v in opt.values or () if MIN in v.flags), None)
+            hi = next((v.value for v in opt.values or () if MAX in v.flags), None)
+            if lo is not None and hi is not None:
+                self.netdev_err(f"option {name}: allowed values {lo} - {hi}")
+        elif errno == ENOTEMPTY:
+            self.netdev_err(f"option {name}: unable to set because the bond device has slaves")
+        elif errno == EBUSY:
+            self.netdev_err(f"option {name}: unable to set because the bond device is up")
+        elif errno == ENODEV and isinstance(raw, str):
+            self.netdev_err(f"option {name}: interface {shown} does not exist!")
+
+    def _set_option(self, name: str, raw: int | str) -> None:
         opt = OPTIONS.get(name)
         if opt is None:
             raise KernelError(ENOENT)
@@ -229,12 +275,20 @@ class Bond(NetDevice):
         if self.admin_up:
             self._stop_mii()
             if value:
+                self.arpmon.stop()
                 self._start_mii(0)
 
     def _set_delay(self, attr: str, value: int) -> None:
-        if not self.params.miimon:
+        miimon = self.params.miimon
+        words = {"updelay": "up delay", "downdelay": "down delay",
+                 "peer_notif_delay": "peer notification delay"}[attr]
+        if not miimon:
+            self.netdev_err(f"Unable to set {words} as MII monitoring is disabled")
             raise KernelError(EPERM)
-        setattr(self.params, attr, value // self.params.miimon)
+        if value % miimon:
+            self.netdev_warn(f"{words} ({value}) is not a multiple of miimon ({miimon}), "
+                             f"value rounded to {value // miimon * miimon} ms")
+        setattr(self.params, attr, value // miimon)
 
     def _set_updelay(self, value: int) -> None:
         self._set_delay("updelay", value)
@@ -250,22 +304,59 @@ class Bond(NetDevice):
         if value and self.params.miimon:
             self.params.miimon = 0
             self._stop_mii()
+        if self.admin_up:
+            if not value:
+                self.arpmon.stop()
+            elif self.mode == AB:
+                self._stop_mii()
+                self.arpmon.start()
 
     def _set_arp_ip_target(self, raw: str) -> None:
+        """bond_option_arp_ip_targets_set: over netlink the list replaces the targets; through
+        sysfs (what echo wrote, newline and all) '+addr' adds and '-addr' removes one."""
+        if not raw.endswith("\n"):
+            self.params.arp_targets = tuple(t for t in raw.split(",") if t)
+            for slave in self.slaves:
+                slave.target_last_arp_rx = {t: self.arpmon.jiffies()
+                                            for t in self.params.arp_targets}
+            return
         text = raw.strip()
-        if text.startswith("+") or text.startswith("-"):
-            target = text[1:]
-            targets = list(self.params.arp_targets)
-            if text[0] == "+":
-                if target not in targets:
-                    targets.append(target)
-            elif target in targets:
-                targets.remove(target)
-            else:
+        try:
+            target = ipaddress.IPv4Address(text[1:]) if text else None
+        except ValueError:
+            target = None
+        if target is None:
+            self.netdev_err("invalid ARP target specified")
+            raise KernelError(EPERM)
+        targets = list(self.params.arp_targets)
+        addr = str(target)
+        if text[0] == "+":
+            if target.is_unspecified or target == ipaddress.IPv4Address("255.255.255.255"):
+                self.netdev_err(f"invalid ARP target {addr} specified for addition")
                 raise KernelError(EINVAL)
-            self.params.arp_targets = tuple(targets)
+            if addr in targets:
+                self.netdev_err(f"ARP target {addr} is already present")
+                raise KernelError(EINVAL)
+            if len(targets) >= 16:
+                self.netdev_err("ARP target table is full!")
+                raise KernelError(EINVAL)
+            targets.append(addr)
+            for slave in self.slaves:
+                slave.target_last_arp_rx[addr] = self.arpmon.jiffies()
+        elif text[0] == "-":
+            if target.is_unspecified or target == ipaddress.IPv4Address("255.255.255.255"):
+                self.netdev_err(f"invalid ARP target {addr} specified for removal")
+                raise KernelError(EINVAL)
+            if addr not in targets:
+                self.netdev_err(f"unable to remove nonexistent ARP target {addr}")
+                raise KernelError(EINVAL)
+            if len(targets) == 1 and self.params.arp_interval:
+                self.netdev_warn("Removing last arp target with arp_interval on")
+            targets.remove(addr)
         else:
-            self.params.arp_targets = (text,) if text else ()
+            self.netdev_err("no command found in arp_ip_targets file - use +<addr> or -<addr>")
+            raise KernelError(EPERM)
+        self.params.arp_targets = tuple(targets)
 
     def _set_ns_ip6_target(self, raw: str) -> None:
         self.params.ns_targets = tuple(t for t in raw.split(",") if t)
@@ -309,27 +400,37 @@ class Bond(NetDevice):
             raise KernelError(ENODEV, "interface does not exist")
         slave = dev.port if isinstance(dev.port, Slave) else None
         if slave is None:
-            raise KernelError(EINVAL)  # "Device is not bonding slave"
+            self.netdev_err(f"Device {dev.name} is not bonding slave")
+            raise KernelError(EINVAL)
         if slave.bond is not self:
-            raise KernelError(EINVAL)  # "Device is not our slave"
+            self.slave_info(slave, "Device is not our slave", 3)
+            raise KernelError(EINVAL)
         if slave is self.curr_active:
             return
         if self.curr_active is not None and slave.link == LINK_UP and slave.is_up:
             self.change_active(slave)
         else:
+            self.slave_info(slave, f"Could not set as active slave; either {slave.dev.name} is "
+                                   "down or the link is down", 3)
             raise KernelError(EINVAL)
 
     def _set_slaves(self, raw: str) -> None:
-        cmd = raw.split()[0] if raw.split() else ""
+        cmd = raw.split()[0][:16] if raw.split() else ""
         if len(cmd) <= 1 or cmd[0] not in "+-":
+            self.netdev_err("no command found in slaves file - use +ifname or -ifname")
             raise KernelError(EPERM)
         dev = self.ns.find(cmd[1:16])
         if dev is None:
             raise KernelError(ENODEV)
-        if cmd[0] == "+":
-            self.enslave(dev)
-        else:
-            self.release(dev)
+        try:
+            if cmd[0] == "+":
+                self.enslave(dev)
+            else:
+                self.release(dev)
+        except KernelError as exc:
+            if exc.extack:  # no extack over sysfs: BOND_NL_ERR/SLAVE_NL_ERR log it instead
+                self.slave_info(dev, f"Error: {exc.extack}", 3)
+            raise
 
     def _set_queue_id(self, raw: str) -> None:
         name, _, qid = raw.strip().partition(":")
@@ -339,7 +440,16 @@ class Bond(NetDevice):
         slave.queue_id = int(qid)
 
     def _set_ad_actor_system(self, raw: str) -> None:
-        self.params.ad_actor_system = raw.strip()
+        """bond_option_ad_actor_system_set: six hex bytes, not a group address."""
+        parts = raw.strip().split(":")
+        try:
+            octets = [int(p, 16) for p in parts]
+        except ValueError:
+            octets = []
+        if len(octets) != 6 or any(not 0 <= o <= 255 for o in octets) or octets[0] & 1:
+            self.netdev_err("Invalid ad_actor_system MAC address.")
+            raise KernelError(EINVAL)
+        self.params.ad_actor_system = ":".join(f"{o:02x}" for o in octets)
 
     def set_slave_prio(self, slave: Slave, prio: int) -> None:
         """IFLA_BOND_SLAVE_PRIO: valid in AB/TLB/ALB; re-selects the active slave."""
@@ -360,9 +470,12 @@ class Bond(NetDevice):
             self._mc_sync(slave)
         if self.params.miimon:
             self._start_mii(0)
+        elif self.params.arp_interval and self.mode == AB:
+            self.arpmon.start()
 
     def on_close(self) -> None:
         self._stop_mii()
+        self.arpmon.stop()
         self.send_peer_notif = 0
         for slave in self.slaves:  # bond_hw_addr_flush
             self._mc_unsync(slave)
@@ -470,8 +583,13 @@ class Bond(NetDevice):
                 slave.link = LINK_DOWN
         elif self.params.arp_interval:
             slave.link = LINK_UP if dev.carrier else LINK_DOWN
+            now = self.arpmon.jiffies()
+            slave.last_rx = now - (self.arpmon.delta() + 1)
+            slave.target_last_arp_rx = {t: slave.last_rx for t in self.params.arp_targets}
         else:
             slave.link = LINK_UP
+        if slave.link != LINK_DOWN:
+            slave.last_link_up = self.arpmon.jiffies()
         if uses_primary(self.mode) and self.params.primary and self.params.primary == dev.name:
             self.primary_slave = slave
             self.force_primary = True
@@ -494,12 +612,18 @@ class Bond(NetDevice):
         self.set_carrier_from_slaves()
         if uses_primary(self.mode):
             self.select_active()
+        self.slave_info(slave, "Enslaving as {} interface with {} link".format(
+            "a backup" if slave.backup else "an active",
+            "a down" if slave.link == LINK_DOWN else "an up"))
 
     def release(self, dev: NetDevice, all_slaves: bool = False) -> None:
         """__bond_release_one."""
         slave = self.slave_of(dev)
         if slave is None or not dev.iff_slave:
-            raise KernelError(EINVAL)
+            slave_msg = "Error: cannot release. Slave is not a member of the bond"
+            raise KernelError(EINVAL, slave_msg)
+        self.slave_info(slave, "Releasing {} interface".format(
+            "backup" if slave.backup else "active"))
         self._set_inactive(slave)
         base = slave.stats_base
         c = dev.counters
@@ -512,6 +636,12 @@ class Bond(NetDevice):
         dev.master = None
         dev.iff_slave = False
         old_current = self.curr_active
+        self.arpmon.current_arp_slave = None
+        if (not all_slaves and (not self.params.fail_over_mac or self.mode != AB)
+                and self.mac == slave.perm_hwaddr and self.slaves):
+            self.slave_info(slave, f"the permanent HWaddr of slave - {slave.perm_hwaddr} - is "
+                                   "still in use by bond - set the HWaddr of slave to a "
+                                   "different address to avoid conflicts", 4)
         if self.primary_slave is slave:
             self.primary_slave = None
         if old_current is slave:
@@ -536,6 +666,8 @@ class Bond(NetDevice):
     def unregister(self) -> None:
         for slave in list(self.slaves):
             self.release(slave.dev, all_slaves=True)
+        # bond_uninit runs as the device unregisters: netdev_reg_state says so
+        self.ns.world.klog.printk(6, f"{self.name} (unregistering): Released all slaves")
         self._stop_mii()
 
     # -- slave state ------------------------------------------------------------------------
@@ -612,7 +744,9 @@ class Bond(NetDevice):
         best = self._find_best()
         if best is not self.curr_active:
             self.change_active(best)
-            self.set_carrier_from_slaves()
+            if self.set_carrier_from_slaves():
+                self.netdev_info("active interface up!" if self.carrier
+                                 else "now running without any active interface!")
 
     def change_active(self, new: Slave | None) -> None:
         """bond_change_active_slave: flags, MAC handling, peer notification."""
@@ -620,8 +754,14 @@ class Bond(NetDevice):
         if old is new:
             return
         if new is not None and new.link == LINK_BACK:
+            if uses_primary(self.mode):
+                self.slave_info(new, "making interface the new active one "
+                                     f"{(self.params.updelay - new.delay) * self.params.miimon}"
+                                     " ms earlier")
             new.delay = 0
             new.link = LINK_UP
+        elif new is not None and uses_primary(self.mode):
+            self.slave_info(new, "making interface the new active one")
         if is_lb(self.mode):
             self._alb_change_active(old, new)
             if old is not None:
@@ -629,6 +769,8 @@ class Bond(NetDevice):
             if new is not None:
                 self._set_active_flags(new)
         self.curr_active = new
+        if new is not None:
+            new.last_link_up = self.arpmon.jiffies()
         if uses_primary(self.mode):  # bond_hw_addr_swap
             if old is not None:
                 self._mc_unsync(old)
@@ -749,10 +891,18 @@ class Bond(NetDevice):
                 commit += 1
                 slave.delay = self.params.downdelay
                 state = LINK_FAIL
+                if slave.delay:
+                    kind = ""
+                    if self.mode == AB:
+                        kind = "backup " if slave.backup else "active "
+                    self.slave_info(slave, f"link status down for {kind}interface, disabling it "
+                                           f"in {self.params.downdelay * self.params.miimon} ms")
             if state == LINK_FAIL:
                 if link_state:
                     slave.new_link = LINK_UP
                     commit += 1
+                    ms = (self.params.downdelay - slave.delay) * self.params.miimon
+                    self.slave_info(slave, f"link status up again after {ms} ms")
                     continue
                 if slave.delay <= 0:
                     slave.new_link = LINK_DOWN
@@ -767,10 +917,15 @@ class Bond(NetDevice):
                 commit += 1
                 slave.delay = self.params.updelay
                 state = LINK_BACK
+                if slave.delay:
+                    ms = 0 if ignore_updelay else self.params.updelay * self.params.miimon
+                    self.slave_info(slave, f"link status up, enabling it in {ms} ms")
             if state == LINK_BACK:
                 if not link_state:
                     slave.new_link = LINK_DOWN
                     commit += 1
+                    ms = (self.params.updelay - slave.delay) * self.params.miimon
+                    self.slave_info(slave, f"link status down again after {ms} ms")
                     continue
                 if ignore_updelay:
                     slave.delay = 0
@@ -793,6 +948,8 @@ class Bond(NetDevice):
                 elif self.mode != AB:
                     slave.backup = False
                     slave.inactive = False
+                self.slave_info(slave, f"link status definitely up, {slave.speed or 0} Mbps "
+                                       f"{slave.duplex or 'half'} duplex")
                 active = self.curr_active
                 if active is None or slave is self.primary_slave or slave.prio > active.prio:
                     do_failover = True
@@ -801,6 +958,7 @@ class Bond(NetDevice):
                 slave.link = LINK_DOWN
                 if self.mode in (AB, AD):
                     self._set_inactive(slave)
+                self.slave_info(slave, "link status definitely down, disabling slave")
                 if slave is self.curr_active:
                     do_failover = True
         if do_failover:
@@ -839,7 +997,9 @@ class Bond(NetDevice):
         if not target:
             self.counters.tx_dropped += 1
             return
+        now = self.arpmon.jiffies()
         for slave in target:
+            slave.last_tx = now
             slave.dev.xmit(frame)
 
     # -- carrier events from slaves ---------------------------------------------------------

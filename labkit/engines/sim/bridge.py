@@ -116,7 +116,9 @@ class Bridge(NetDevice):
         port.seq = self._seq
         dev.port = port
         dev.master = self
-        dev.promiscuity += 1
+        self._log_state(port, "blocking")  # new_nbp: br_init_port, then disabled
+        self._log_state(port, "disabled")
+        self._promisc(dev, +1)
         dev.allmulti += 1
         self.ports.insert(0, port)
         self._eager_set.add(port)
@@ -140,10 +142,24 @@ class Bridge(NetDevice):
         dev.port = None
         self.recheck(port)
         dev.master = None
-        dev.promiscuity -= 1
+        self._promisc(dev, -1)  # del_nbp: nbp_delete_promisc, then br_stp_disable_port
+        self._log_state(port, "disabled")
         dev.allmulti -= 1
         dev.cable_changed()
         self._update_carrier()
+
+    def _log_state(self, port: BridgePort, state: str) -> None:
+        """br_set_state's line in the kernel log (every state it sets, repeated or not)."""
+        self.netdev_info(f"port {port.port_no}({port.dev.name}) entered {state} state")
+
+    @staticmethod
+    def _promisc(dev: NetDevice, inc: int) -> None:
+        """dev_set_promiscuity: the log says when the device's IFF_PROMISC flips."""
+        before = dev.promiscuity
+        dev.promiscuity += inc
+        if (before == 0) != (dev.promiscuity == 0):
+            word = "entered" if dev.promiscuity else "left"
+            dev.ns.world.klog.printk(6, f"device {dev.name} {word} promiscuous mode")
 
     def _take_port_no(self) -> int:
         """find_portno: the lowest number no port has."""
@@ -161,9 +177,12 @@ class Bridge(NetDevice):
         dev = port.dev
         live = dev.admin_up and dev.carrier and self.admin_up
         if live and port.state == "disabled":
+            self._log_state(port, "blocking")  # br_stp_enable_port: br_init_port, and with
+            self._log_state(port, "forwarding")  # STP off straight on to forwarding
             port.state = "forwarding"
             port.enabled_at = self.ns.world.clock.now_ns()
         elif not live and port.state != "disabled":
+            self._log_state(port, "disabled")
             port.state = "disabled"
             self._set_fdb([f for f in self.fdb if f.port is not port or f.local])
         self.recheck(port)
@@ -200,6 +219,7 @@ class Bridge(NetDevice):
     def on_close(self) -> None:
         for port in self.ports:
             if port.state != "disabled":
+                self._log_state(port, "disabled")
                 port.state = "disabled"
                 self._set_fdb([f for f in self.fdb if f.port is not port or f.local])
             self.recheck(port)

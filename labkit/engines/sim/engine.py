@@ -29,6 +29,7 @@ from labkit.engines.sim.clock import VirtualClock, to_ns
 from labkit.engines.sim.frames import Icmp, Ipv4
 from labkit.engines.sim.netdev import E1000, NetDevice, Tap, Veth
 from labkit.engines.sim.netns import Namespace
+from labkit.engines.sim.printk import KernelLog
 from labkit.engines.sim.world import World
 from labkit.errors import KernelError
 from labkit.model import plan
@@ -72,6 +73,10 @@ class SimEngine(Engine):
         self.world.process_backlog()
         # the lab starts settled: DAD done, first solicitations sent, as a machine up a while
         self.clock.advance(5.0)
+
+    def kernel_log(self) -> KernelLog:
+        """The machine's printk ring (dmesg, journalctl -k)."""
+        return self.world.klog
 
     def destroy(self) -> None:
         self.world.namespaces.clear()
@@ -215,32 +220,37 @@ class SimEngine(Engine):
                  options: Mapping[str, OptionValue] | None = None,
                  slave_options: Mapping[str, OptionValue] | None = None,
                  addrgenmode: str | None = None) -> None:
-        """do_setlink: in the kernel's order (master first, then flags, then kind options)."""
+        """One RTM_NEWLINK in the kernel's order: __rtnl_newlink's changelink (the kind's
+        options, then the port's) first, then do_setlink: address, mtu, name, flags, master.
+        So `ip link set ens37 down master bond0` downs the port before enslaving it."""
         ns = self.ns(host)
         dev = ns.get(name)
-        if new_name is not None and new_name != name:
-            if dev.admin_up:
-                raise KernelError(16)  # EBUSY
-            ns.rename(dev, new_name)
-        if address is not None:
-            self._set_address(dev, address)
-        if mtu is not None:
-            if mtu < dev.min_mtu or (dev.max_mtu and mtu > dev.max_mtu):
-                raise KernelError(EINVAL, "mtu less than device minimum" if mtu < dev.min_mtu
-                                  else "mtu greater than device maximum")
-            dev.mtu = mtu
-        if not isinstance(master, _Unset):
-            self._set_master(ns, dev, master)
-        if up is True:
-            dev.open()
-        elif up is False:
-            dev.close()
         if options:
             if not isinstance(dev, Bond):
                 raise KernelError(EOPNOTSUPP)
             dev.apply_netlink(dict(options))
         if slave_options:
             self._slave_options(dev, slave_options)
+        if address is not None:
+            self._set_address(dev, address)
+        if mtu is not None:
+            if mtu < dev.min_mtu or (dev.max_mtu and mtu > dev.max_mtu):
+                raise KernelError(EINVAL, "mtu less than device minimum" if mtu < dev.min_mtu
+                                  else "mtu greater than device maximum")
+            if isinstance(dev, Bond):  # bond_change_mtu: every port follows
+                for slave in dev.slaves:
+                    slave.dev.mtu = mtu
+            dev.mtu = mtu
+        if new_name is not None and new_name != name:
+            if dev.admin_up:
+                raise KernelError(16)  # EBUSY
+            ns.rename(dev, new_name)
+        if up is True:
+            dev.open()
+        elif up is False:
+            dev.close()
+        if not isinstance(master, _Unset):
+            self._set_master(ns, dev, master)
         if addrgenmode is not None:
             if addrgenmode not in ("eui64", "none", "stable_secret", "random"):
                 raise KernelError(EINVAL)

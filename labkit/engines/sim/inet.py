@@ -411,6 +411,11 @@ class Inet:
         sip, tip = _ip4(arp.spa), _ip4(arp.tpa)
         if tip.is_multicast or tip.is_loopback:
             return
+        if arp.op == 1 and sip.is_unspecified and self.is_local(tip):
+            # an ARP probe (RFC 5227, and the bond's probe without a route): answered to its
+            # sender's MAC, no neighbour made
+            self._arp_send(dev, op=2, dst_mac=arp.sha, sip=tip, tip=sip, tha=arp.sha)
+            return
         if arp.op == 1 and self.is_local(tip) and not self.is_local(sip) and not sip.is_unspecified:
             n = self._neigh_event(dev, sip, arp.sha)
             if n is not None:

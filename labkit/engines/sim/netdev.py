@@ -76,6 +76,16 @@ class NetDevice:
         self.tso_max_size = 524280
         self.gso_max_size = 65536
 
+    # -- the kernel log (netdev_printk: "NAME: text" for a device without a parent bus) ----
+    def netdev_info(self, text: str) -> None:
+        self.ns.world.klog.printk(6, f"{self.name}: {text}")
+
+    def netdev_warn(self, text: str) -> None:
+        self.ns.world.klog.printk(4, f"{self.name}: {text}")
+
+    def netdev_err(self, text: str) -> None:
+        self.ns.world.klog.printk(3, f"{self.name}: {text}")
+
     # -- state the views read --------------------------------------------------------------
     @property
     def counters(self) -> Counters:

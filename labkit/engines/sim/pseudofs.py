@@ -5,6 +5,7 @@ go through the same option code as netlink and fail with the errno write(2) woul
 from __future__ import annotations
 
 from labkit.engines.sim.bonding import Bond, Slave
+from labkit.engines.sim.netdev import NetDevice
 from labkit.engines.sim.netns import Namespace
 from labkit.engines.sim.snapshot import take
 from labkit.errors import KernelError
@@ -20,9 +21,32 @@ def _split(path: str) -> list[str]:
     return [p for p in path.split("/") if p]
 
 
+def _adjacent(ns: Namespace, dev: NetDevice) -> list[str]:
+    """The links netdev_adjacent_sysfs_add makes in a device's directory: `master` and
+    `upper_NAME` to its master, `lower_NAME` to each of its ports."""
+    names = []
+    if dev.master is not None:
+        names += ["master", f"upper_{dev.master.name}"]
+    names += [f"lower_{d.name}" for d in ns.ordered() if d.master is dev]
+    return names
+
+
+def _follow(ns: Namespace, parts: list[str]) -> list[str]:
+    """/sys/class/net/A/master/..., .../upper_B/... and .../lower_C/... lead into the other
+    device's directory, as the symlinks do."""
+    while parts[:3] == ["sys", "class", "net"] and len(parts) >= 5:
+        dev = ns.find(parts[3])
+        if dev is None or parts[4] not in _adjacent(ns, dev):
+            break
+        link = parts[4]
+        other = dev.master.name if link == "master" and dev.master else link.split("_", 1)[1]
+        parts = ["sys", "class", "net", other, *parts[5:]]
+    return parts
+
+
 def read(ns: Namespace, path: str) -> str:
     """The content of a pseudo-file; FileNotFoundError / IsADirectoryError like open(2)."""
-    parts = _split(path)
+    parts = _follow(ns, _split(path))
     if parts[:3] == ["proc", "net", "bonding"] and len(parts) == 4:
         dev = ns.find(parts[3])
         if not isinstance(dev, Bond):
@@ -79,7 +103,7 @@ def _read_sys(ns: Namespace, rest: list[str], path: str) -> str:
 
 def list_dir(ns: Namespace, path: str) -> list[str]:
     """The names in a pseudo-directory, sorted as ls shows them."""
-    parts = _split(path)
+    parts = _follow(ns, _split(path))
     if parts == ["proc", "net", "bonding"]:
         names = [d.name for d in ns.ordered() if isinstance(d, Bond)]
         if not names and not ns.bonds_loaded:
@@ -97,8 +121,7 @@ def list_dir(ns: Namespace, path: str) -> list[str]:
         if len(parts) == 4:
             extra = ["bonding"] if isinstance(dev, Bond) else []
             extra += ["bonding_slave"] if isinstance(dev.port, Slave) else []
-            extra += ["master"] if dev.master is not None else []
-            return sorted(list(NET_DEV_FILES) + extra)
+            return sorted(list(NET_DEV_FILES) + extra + _adjacent(ns, dev))
         if len(parts) == 5 and parts[4] == "bonding" and isinstance(dev, Bond):
             return sorted(bondview.BOND_SYSFS_FILES)
         if len(parts) == 5 and parts[4] == "bonding_slave" and isinstance(dev.port, Slave):
@@ -116,7 +139,7 @@ def _is_dir(ns: Namespace, path: str) -> bool:
 
 def write(ns: Namespace, path: str, data: str) -> None:
     """Write a pseudo-file as `echo data > path` does (the data ends with a newline)."""
-    parts = _split(path)
+    parts = _follow(ns, _split(path))
     if parts[:3] == ["sys", "class", "net"]:
         rest = parts[3:]
         if rest == ["bonding_masters"]:

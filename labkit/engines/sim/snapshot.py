@@ -64,7 +64,10 @@ def _ad_bond_parts(bond: Bond) -> tuple[tuple[tuple[str, str], ...], tuple[str, 
     """802.3ad: (ip -d ad_info, /proc lines, sysfs values) of the active aggregator."""
     agg = bond.active_aggregator()
     if agg is None:
-        return (), (f"bond {bond.name} has no active aggregator",), ()
+        # bonding_show_ad_*: 0 where bond_3ad_get_active_agg_info fails, no partner MAC
+        zero = tuple((k, "0") for k in ("ad_aggregator", "ad_num_ports", "ad_actor_key",
+                                        "ad_partner_key"))
+        return (), (f"bond {bond.name} has no active aggregator",), zero
     port = next(s for s in bond.slaves if s.ad_aggregator_id == agg)
     key = str(_ad_key(port))
     info = (("ad_aggregator", str(agg)), ("ad_num_ports", "1"), ("ad_actor_key", key),

@@ -21,6 +21,7 @@ from labkit.engines.sim.frames import (
 )
 from labkit.engines.sim.netdev import NetDevice
 from labkit.engines.sim.netns import Namespace
+from labkit.engines.sim.printk import KernelLog
 from labkit.model.flavours import RECORDED_KERNEL
 
 INERT_KINDS = frozenset({"dad-ns", "mld-report", "unsol-na", "rs"})  # see World.inert_frame
@@ -33,6 +34,7 @@ class World:
         self.clock = VirtualClock()
         self.clock.after_each = self.process_backlog
         self.rng = random.Random(seed)
+        self.klog = KernelLog(self.clock.now_ns)
         self.kernel_release = kernel_release
         self.bonding_version: str | None = None  # the bonding driver's own version, if any
         self.namespaces: dict[str, Namespace] = {}

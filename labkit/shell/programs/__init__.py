@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from labkit.shell.programs import (
     bridge,
+    dmesg,
     ifconfig,
     ifenslave,
     ip,
     journalctl,
+    modprobe,
     nmcli,
     ping,
     real,
@@ -40,6 +42,9 @@ PROGRAMS = {
     "nmcli": nmcli.nmcli,
     "systemctl": systemctl.systemctl,
     "journalctl": journalctl.journalctl,
+    "dmesg": dmesg.dmesg,
+    "modprobe": modprobe.modprobe,
+    "lsmod": modprobe.lsmod,
 }
 
 # What engines with real programs run for the names in their `real_programs`: kept out of

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from labkit.engines.base import UNSET
 from labkit.errors import KernelError
 from labkit.model.snapshot import HostSnapshot
+from labkit.shell.programs import ipjson
 from labkit.shell.session import Invocation
 from labkit.views import iproute as view
 
@@ -201,6 +202,7 @@ class Options:
     family: int | None = None
     oneline: bool = False
     json: bool = False
+    pretty: bool = False
     extra: list[str] = field(default_factory=list)
 
 
@@ -245,7 +247,9 @@ def _main(inv: Invocation) -> int:
             opts.oneline = True
         elif matches(opt, "json"):
             opts.json = True
-        elif matches(opt, "pretty") or matches(opt, "resolve") or matches(opt, "Numeric") \
+        elif matches(opt, "pretty"):
+            opts.pretty = True
+        elif matches(opt, "resolve") or matches(opt, "Numeric") \
                 or matches(opt, "human-readable") or opt == "iec" or matches(opt, "all") \
                 or opt.startswith("c"):
             continue
@@ -260,9 +264,6 @@ def _main(inv: Invocation) -> int:
             raise IpExit(255, f'Option "-{opt}" is unknown, try "ip -help".\n')
     if not argv:
         raise IpExit(255, USAGE)
-    if opts.json:
-        raise IpExit(255, "labkit: ip -json is not reproduced yet; use the plain output or "
-                          "lab.frame(...) for tables\n")
     word = argv[0]
     for obj in OBJECTS:
         if matches(word, obj):
@@ -345,6 +346,12 @@ def do_link(inv: Invocation, args: Args, opts: Options) -> int:
 
 def _link_show(inv: Invocation, args: Args, opts: Options) -> int:
     dev, show = _show_filters(inv, args, opts, "link")
+    if opts.json:
+        snap = inv.engine.snapshot(inv.host)
+        inv.out(ipjson.dumps(ipjson.links(snap, _json_selected(snap, dev, show),
+                                          bool(opts.details), bool(opts.stats), opts.brief),
+                             opts.pretty))
+        return 0
     text = view.ip_link_show(inv.engine.snapshot(inv.host), dev, show)
     inv.out(_oneline(text) if opts.oneline else text)
     return 0
@@ -660,8 +667,24 @@ def do_addr(inv: Invocation, args: Args, opts: Options) -> int:
 
 def _addr_show(inv: Invocation, args: Args, opts: Options) -> int:
     dev, show = _show_filters(inv, args, opts, "address")
+    if opts.json:
+        snap = inv.engine.snapshot(inv.host)
+        inv.out(ipjson.dumps(ipjson.addresses(snap, _json_selected(snap, dev, show),
+                                              opts.family or None, bool(opts.details),
+                                              opts.brief), opts.pretty))
+        return 0
     inv.out(view.ip_addr_show(inv.engine.snapshot(inv.host), dev, show))
     return 0
+
+
+def _json_selected(snap: HostSnapshot, dev: str | None, show: view.ShowOptions) -> list:
+    """The links a show command lists (the same filters as the text views)."""
+    links = [ln for ln in snap.links if dev is None or ln.name == dev]
+    if show.up_only:
+        links = [ln for ln in links if ln.is_up]
+    if show.master is not None:
+        links = [ln for ln in links if ln.master == show.master]
+    return links
 
 
 def _prefix(arg: str) -> tuple[str, int]:
@@ -771,14 +794,14 @@ def _addr_flush(inv: Invocation, args: Args) -> int:
 # -- ip route -----------------------------------------------------------------------------------
 def do_route(inv: Invocation, args: Args, opts: Options) -> int:
     if not args.more():
-        return _route_show(inv, args)
+        return _route_show(inv, args, opts)
     cmd = args.take()
     if matches(cmd, "add"):
         return _route_modify(inv, args, add=True)
     if matches(cmd, "delete"):
         return _route_modify(inv, args, add=False)
     if matches(cmd, "list") or matches(cmd, "show") or matches(cmd, "lst"):
-        return _route_show(inv, args)
+        return _route_show(inv, args, opts)
     if matches(cmd, "help"):
         raise no_help("route")
     if cmd in ("change", "chg", "replace", "prepend", "append", "test", "get", "flush", "save",
@@ -788,7 +811,7 @@ def do_route(inv: Invocation, args: Args, opts: Options) -> int:
     raise IpExit(255, f'Command "{cmd}" is unknown, try "ip route help".\n')
 
 
-def _route_show(inv: Invocation, args: Args) -> int:
+def _route_show(inv: Invocation, args: Args, opts: Options | None = None) -> int:
     dev = None
     while args.more():
         w = args.take()
@@ -800,6 +823,9 @@ def _route_show(inv: Invocation, args: Args) -> int:
             table = args.take()
             if table != "main":
                 raise IpExit(1, f'labkit: "ip route show table {table}" is not simulated\n')
+    if opts is not None and opts.json:
+        inv.out(ipjson.dumps(ipjson.routes(inv.engine.snapshot(inv.host), dev), opts.pretty))
+        return 0
     inv.out(view.ip_route_show(inv.engine.snapshot(inv.host), dev))
     return 0
 
@@ -867,6 +893,10 @@ def _route_modify(inv: Invocation, args: Args, add: bool) -> int:
 # -- ip neigh -----------------------------------------------------------------------------------
 def do_neigh(inv: Invocation, args: Args, opts: Options) -> int:
     if not args.more():
+        if opts.json:
+            inv.out(ipjson.dumps(ipjson.neighbours(inv.engine.snapshot(inv.host), None),
+                                 opts.pretty))
+            return 0
         inv.out(view.ip_neigh_show(inv.engine.snapshot(inv.host)))
         return 0
     cmd = args.take()
@@ -878,6 +908,10 @@ def do_neigh(inv: Invocation, args: Args, opts: Options) -> int:
                 dev = args.next_arg()
                 if _snapshot(inv).find_link(dev) is None:
                     raise IpExit(1, f'Cannot find device "{dev}"\n')
+        if opts.json:
+            inv.out(ipjson.dumps(ipjson.neighbours(inv.engine.snapshot(inv.host), dev),
+                                 opts.pretty))
+            return 0
         inv.out(view.ip_neigh_show(inv.engine.snapshot(inv.host), dev))
         return 0
     if matches(cmd, "help"):

@@ -1,4 +1,5 @@
-"""journalctl -u NetworkManager: the lab daemon's log, as the journal shows it.
+"""journalctl -u NetworkManager and journalctl -k: the lab daemon's log and the kernel's, as
+the journal shows them.
 
 This is where NetworkManager's warnings about a profile file it had to skip appear (the
 `keyfile: load: ... failed to load connection` lines), as on the real machine.
@@ -26,11 +27,12 @@ def journal_line(system: HostSystem, line: JournalLine) -> str:
 
 
 def journalctl(inv: Invocation) -> int:
-    """journalctl [-u UNIT] [-n N] [-e] [--no-pager] [-b]."""
+    """journalctl [-u UNIT] [-k] [-n N] [-e] [--no-pager] [-b]."""
     system = inv.shell.systems.get(inv.host)
     args = inv.argv[1:]
     unit = None
     count = None
+    kernel = False
     i = 0
     while i < len(args):
         a = args[i]
@@ -47,9 +49,19 @@ def journalctl(inv: Invocation) -> int:
             count = int(args[i + 1])
             i += 2
             continue
+        elif a in ("-k", "--dmesg"):
+            kernel = True
         elif a == "-e" or a == "--pager-end":
             count = 1000 if count is None else count
         i += 1
+    if kernel:  # the kernel's lines since boot (-k implies -b), what dmesg -C does not clear
+        from labkit.shell.programs.dmesg import journal_kernel_lines
+
+        klines = journal_kernel_lines(inv)
+        if count is not None:
+            klines = klines[-count:] if count else []
+        inv.out("".join(line + "\n" for line in klines) if klines else "-- No entries --\n")
+        return 0
     if system is None or system.nm is None or (unit and unit.split(".")[0] not in (
             "NetworkManager", "network-manager")):
         inv.out("-- No entries --\n")
