@@ -186,7 +186,13 @@ def slaves(bond_name: str, *names: str, host: str = "server") -> Expectation:
             if n in have:
                 continue
             profile = _slave_profile(nm, bond_name, n) if nm else None
-            if profile:
+            taken = _active_profile(nm, n) if nm else None
+            if profile and taken and taken != profile:
+                fixes.append(f"{n} is taken by its profile {taken}, active on it, so "
+                             f"{profile} cannot have it: `nmcli connection up {profile}` "
+                             f"moves {n} over (and `nmcli connection modify {taken} "
+                             "connection.autoconnect no` keeps it from taking the port back)")
+            elif profile:
                 fixes.append(f"{n}'s profile {profile} exists but is not active: bring it up "
                              f"with `nmcli connection up {profile}` (or set its "
                              "connection.autoconnect yes and restart NetworkManager)")
@@ -387,6 +393,83 @@ def only_address(dev: str, cidr: str, host: str = "server") -> Expectation:
     return expect
 
 
+def monitored(bond_name: str, host: str = "server") -> Expectation:
+    """The bond watches its ports' links (miimon or arp_interval above 0) in the kernel, and,
+    where NetworkManager runs it, in its profile too (NetworkManager's default is miimon=100):
+    a bond that does not look never notices a pulled cable."""
+    _names("checks.monitored", bond_name=bond_name, host=host)
+
+    def expect(lab: Lab) -> list[str]:
+        info = _bond(lab, bond_name, host)
+        if info is None:
+            return [_no_bond(lab, bond_name, host)]
+        nm = _nm(lab, host)
+        fix = (f"`nmcli connection modify {bond_name} +bond.options miimon=100`, then `nmcli "
+               f"connection up {bond_name}` to apply it" if nm is not None else
+               f"`echo 100 > /sys/class/net/{bond_name}/bonding/miimon`")
+        out = []
+        if info.miimon <= 0 and info.arp_interval <= 0:
+            out.append(f"{bond_name} does not watch its ports' links (miimon 0 and arp_interval 0: "
+                       f"'MII Polling Interval (ms): 0' in /proc/net/bonding/{bond_name}), so it "
+                       f"never notices a pulled cable: {fix}")
+        profile = next((sc for sc in nm.connections if sc.profile.interface_name == bond_name
+                        and sc.profile.get("connection", "type") == "bond"), None) if nm else None
+        if profile is not None:
+            from labkit.nm.states import states
+
+            row = next((r for r in states(nm, profile.id).rows if r[0] == "bond.options"), None)
+            options = dict(o.split("=", 1) for o in (row[2] if row else "").split(",") if "=" in o)
+            arp = int(options.get("arp_interval", "0") or 0)
+            mii = int(options.get("miimon", "0" if arp else "100") or 0)
+            if mii <= 0 and arp <= 0:
+                out.append(f"the profile {profile.id} has bond.options {row[2] if row else ''}"
+                           f": the next `nmcli connection up {profile.id}` or reboot "
+                           "gives the kernel miimon 0 again: `nmcli connection modify "
+                           f"{profile.id} +bond.options miimon=100`, then `nmcli connection up "
+                           f"{profile.id}`")
+        return out
+    return expect
+
+
+def no_address(dev: str, host: str = "server") -> Expectation:
+    """`dev` holds no IPv4 address (a bond's port must not: the bond holds the address)."""
+    _names("checks.no_address", dev=dev, host=host)
+
+    def expect(lab: Lab) -> list[str]:
+        snap = lab.snapshot(host)
+        if snap.find_link(dev) is None:
+            return [f"there is no {dev} on {host}"]
+        have = [a.cidr for a in snap.addresses_of(dev, 4)]
+        if not have:
+            return []
+        nm = _nm(lab, host)
+        profile = _active_profile(nm, dev) if nm else None
+        fix = (f"it comes from its profile {profile}, active on it: activate the profile that "
+               f"should have {dev} instead (`nmcli connection up PROFILE`), or `nmcli "
+               f"connection down {profile}`" if profile else
+               " and ".join(f"`ip addr del {a} dev {dev}`" for a in have))
+        return [f"{dev} holds {', '.join(have)}, and the exercise wants no address on it: {fix}"]
+    return expect
+
+
+def answers_once(ip: str, from_host: str = "outside") -> Expectation:
+    """`ip` answers each ping `from_host` sends it once, not twice (`DUP!`)."""
+    _names("checks.answers_once", from_host=from_host)
+    usage.ipv4_address("checks.answers_once", "ip", ip)  # it is typed into the lab's shell
+
+    def expect(lab: Lab) -> list[str]:
+        result = lab.sh(f"ping -c 2 -W 1 {ip}", host=from_host)
+        out = result.stdout
+        if result.returncode != 0:
+            return reachable(ip, from_host)(lab)
+        if "(DUP!)" in out:
+            return [f"{ip} answers each ping from {from_host} twice (DUP!): a bond in mode "
+                    "broadcast sends every packet on every port; which mode does "
+                    "/proc/net/bonding show?"]
+        return []
+    return expect
+
+
 def reachable(ip: str, from_host: str = "outside") -> Expectation:
     """`ip` answers a ping from `from_host`."""
     _names("checks.reachable", from_host=from_host)
@@ -488,4 +571,4 @@ def answer(what: str, given: object, expected: str, where: str = "") -> Expectat
 
 _FACTORIES = {f: f.__name__ for f in (bond, slaves, shared_mac, active_slave, bond_option,
                                       setting, address, only_address, reachable, autoconnect,
-                                      cable, mac, answer)}
+                                      cable, mac, answer, monitored, no_address, answers_once)}

@@ -245,3 +245,82 @@ def test_a_check_with_an_exercise_is_recorded_in_the_learners_progress(lab, tmp_
     checks.check(lab, checks.address("ens33", "192.168.1.60/24"))  # no exercise: not kept
     attempts = [(a.exercise, a.ok) for a in progress.load(where).attempts]
     assert attempts == [("02-build-the-bond", False), ("01-the-machine", True)]
+
+
+def test_monitored_wants_a_link_monitor_in_the_kernel_and_in_the_profile(lab: Lab) -> None:
+    lab.sh(BOND.replace("mode active-backup", 'bond.options "mode=active-backup,miimon=0"'))
+    lab.sh("nmcli connection add type bond-slave ifname ens37 master bond0")
+    lab.sleep(3)
+    watching = checks.monitored("bond0")
+    assert checks.check(lab, watching).problems == (
+        "bond0 does not watch its ports' links (miimon 0 and arp_interval 0: 'MII Polling "
+        "Interval (ms): 0' in /proc/net/bonding/bond0), so it never notices a pulled cable: "
+        "`nmcli connection modify bond0 +bond.options miimon=100`, then `nmcli connection up "
+        "bond0` to apply it",
+        "the profile bond0 has bond.options mode=active-backup,miimon=0: the next `nmcli "
+        "connection up bond0` or reboot gives the kernel miimon 0 again: `nmcli connection "
+        "modify bond0 +bond.options miimon=100`, then `nmcli connection up bond0`")
+    lab.sh("echo 100 > /sys/class/net/bond0/bonding/miimon")  # the kernel only
+    assert [p[:30] for p in checks.check(lab, watching).problems] == [
+        "the profile bond0 has bond.opt"]
+    lab.sh("nmcli connection modify bond0 bond.options mode=active-backup")  # NM's default: 100
+    lab.sh("nmcli connection up bond0")
+    lab.sleep(3)
+    assert checks.check(lab, watching).ok
+    assert lab.snapshot().link("bond0").bond.miimon == 100
+
+
+def test_monitored_without_networkmanager_judges_the_kernel() -> None:
+    with Lab(engine="sim", networkmanager=False) as lab:
+        lab.sh("ip link add bond0 type bond mode active-backup")  # netlink's default: miimon 0
+        assert checks.check(lab, checks.monitored("bond0")).problems[0].endswith(
+            "never notices a pulled cable: `echo 100 > /sys/class/net/bond0/bonding/miimon`")
+        lab.sh("echo 100 > /sys/class/net/bond0/bonding/miimon")
+        assert checks.check(lab, checks.monitored("bond0")).ok
+        assert not checks.check(lab, checks.monitored("bond7")).ok
+
+
+def test_a_port_held_by_its_own_profile_is_said_so(lab: Lab) -> None:
+    lab.sh("nmcli connection modify ens38 ipv4.method manual ipv4.addresses 192.168.1.70/24")
+    lab.sh("nmcli connection up ens38")
+    build_bond(lab, "ens37")
+    lab.sh("nmcli connection add type bond-slave ifname ens38 master bond0")
+    lab.sleep(3)
+    assert checks.check(lab, checks.slaves("bond0", "ens37", "ens38"),
+                        checks.no_address("ens38")).problems == (
+        "ens38 is not a slave of bond0: ens38 is taken by its profile ens38, active on it, so "
+        "bond-slave-ens38 cannot have it: `nmcli connection up bond-slave-ens38` moves ens38 "
+        "over (and `nmcli connection modify ens38 connection.autoconnect no` keeps it from "
+        "taking the port back)",
+        "ens38 holds 192.168.1.70/24, and the exercise wants no address on it: it comes from "
+        "its profile ens38, active on it: activate the profile that should have ens38 instead "
+        "(`nmcli connection up PROFILE`), or `nmcli connection down ens38`")
+    lab.sh("nmcli connection up bond-slave-ens38")
+    lab.sleep(3)
+    assert checks.check(lab, checks.slaves("bond0", "ens37", "ens38"),
+                        checks.no_address("ens38")).ok
+    assert checks.check(lab, checks.no_address("ens99")).problems == ("there is no ens99 on "
+                                                                      "server",)
+
+
+def test_answers_once_sees_duplicate_replies() -> None:
+    with Lab(engine="sim", networkmanager=False) as lab:
+        lab.sh("ip link set ens33 down")
+        for line in ("ip link add bond0 type bond mode broadcast miimon 100",
+                     "ip link set ens37 down", "ip link set ens37 master bond0",
+                     "ip link set ens38 down", "ip link set ens38 master bond0",
+                     "ip link set bond0 up", "ip addr add 192.168.1.61/24 dev bond0"):
+            lab.sh(line)
+        lab.sleep(3)
+        once = checks.answers_once("192.168.1.61")
+        assert checks.check(lab, once).problems == (
+            "192.168.1.61 answers each ping from outside twice (DUP!): a bond in mode broadcast "
+            "sends every packet on every port; which mode does /proc/net/bonding show?",)
+        lab.sh("ip link set ens38 nomaster")
+        assert checks.check(lab, once).ok
+        lab.unplug("ens37")  # no reply at all is no pass either
+        lab.sleep(1)
+        assert checks.check(lab, once).problems[0].startswith(
+            "192.168.1.61 does not answer a ping from outside")
+        with pytest.raises(UsageError, match=r"checks\.answers_once"):
+            checks.answers_once("192.168.1.61; reboot")
