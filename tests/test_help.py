@@ -268,3 +268,13 @@ def test_noting_help_never_raises(where, capsys):
     assert progress.note("peek", "00-unplug") is None
     assert "no help of the kind 'peek'" in capsys.readouterr().err
     assert not where.exists()
+
+
+def test_the_cli_builds_and_checks_without_the_solution_button(capsys):
+    from labkit import cli
+
+    # notebooks/ carries the button: checked as built without it, 01's help cell differs
+    assert cli.main(["course", "build", "--check", "01"]) == 0
+    capsys.readouterr()
+    assert cli.main(["course", "build", "--check", "--no-solution-button", "01"]) == 1
+    assert "cell 01-11's source differs" in capsys.readouterr().err

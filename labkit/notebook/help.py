@@ -216,10 +216,14 @@ def _predict_magic(line: str, cell: str) -> Held:
 
 def _register_magic() -> None:
     """Make %%predict available in the running IPython (the predict cell runs before it)."""
-    try:
-        from IPython import get_ipython
-    except ImportError:  # pragma: no cover - ipywidgets needs IPython
-        return
+    from IPython import get_ipython
+
     shell = get_ipython()
     if shell is not None:
-        shell.register_magic_function(_predict_magic, magic_kind="cell", magic_name="predict")
+        register(shell)
+
+
+def register(ipython: Any) -> None:
+    """Add %%predict to `ipython` (a cell of a question not asked in this kernel shows its
+    output at once)."""
+    ipython.register_magic_function(_predict_magic, magic_kind="cell", magic_name="predict")
