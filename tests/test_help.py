@@ -278,3 +278,11 @@ def test_the_cli_builds_and_checks_without_the_solution_button(capsys):
     capsys.readouterr()
     assert cli.main(["course", "build", "--check", "--no-solution-button", "01"]) == 1
     assert "cell 01-11's source differs" in capsys.readouterr().err
+
+
+def test_a_held_cell_whose_question_was_never_asked_shows_its_output(where):
+    """A learner who skipped the question's cell (or restarted the kernel) still sees the
+    lab's output: nothing waits for an answer that cannot come."""
+    held = helpwidgets.held_output("09-never-asked", lambda: print("out"))
+    assert held.revealed and held.out.outputs[0]["text"] == "out\n"
+    assert progress.load().help == ()
