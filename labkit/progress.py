@@ -200,11 +200,11 @@ class Report:
         self.progress = progress
 
     def rows(self) -> list[view.Row]:
-        return view.rows(self.notebooks, self.progress.attempts)
+        return view.rows(self.notebooks, self.progress.attempts, self.progress.help)
 
     def text(self) -> str:
         return view.text(self.notebooks, self.progress.attempts, self._where(),
-                         self.progress.notice)
+                         self.progress.notice, self.progress.help)
 
     def __str__(self) -> str:
         return self.text()
@@ -214,7 +214,7 @@ class Report:
 
     def _repr_html_(self) -> str:
         return view.html_of(self.notebooks, self.progress.attempts, self._where(),
-                            self.progress.notice)
+                            self.progress.notice, self.progress.help)
 
     def _where(self) -> str:
         if self.progress.path is None:

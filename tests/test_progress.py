@@ -239,3 +239,23 @@ def test_the_record_in_the_home_is_shown_from_the_home(tmp_path: Path,
     first = progress.report().text().splitlines()[0]
     assert first.endswith("(recorded in ~/.local/share/labkit/progress.json)")
     assert first.startswith("Course progress: 1 of ")
+
+
+def test_the_table_shows_the_help_used_once_some_was() -> None:
+    attempts = [progress.Attempt("02-bond", True, "2026-12-03T10:05:09Z", 0)]
+    used = [progress.HelpUsed("hint", "02-bond", "2026-12-03T10:01:00Z", "1 of 3"),
+            progress.HelpUsed("hint", "02-bond", "2026-12-03T10:02:00Z", "2 of 3"),
+            progress.HelpUsed("hint", "02-bond", "2026-12-03T10:03:00Z", "1 of 3"),  # again
+            progress.HelpUsed("solution", "02-bond", "2026-12-03T10:04:00Z"),
+            progress.HelpUsed("predict", "02-inactive", "2026-12-03T10:00:00Z", "a", False),
+            progress.HelpUsed("predict", "02-inactive", "2026-12-03T10:00:09Z", "b", True),
+            progress.HelpUsed("predict", "03-third-mac", "2026-12-03T10:00:30Z", "b", True)]
+    lines = view.text(COURSE, attempts, used=used).splitlines()
+    assert lines[1].endswith("last check  help used")
+    assert lines[3].endswith("ok          2 hints, solution")
+    assert lines[2].endswith("not tried") and lines[4].endswith("not tried")
+    assert lines[-1] == "Predictions: 2 made, 1 right"  # a question's first answer counts
+    page = view.html_of(COURSE, attempts, used=used)
+    assert "<th>help used</th>" in page and "<td>2 hints, solution</td>" in page
+    assert "<p>Predictions: 2 made, 1 right</p>" in page
+    assert "help used" not in view.text(COURSE, attempts)  # no column until help is used

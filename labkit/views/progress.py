@@ -17,6 +17,13 @@ class AttemptLike(Protocol):
     problems: int
 
 
+class HelpLike(Protocol):
+    kind: str  # hint, solution, predict
+    name: str
+    detail: str
+    ok: bool | None
+
+
 @dataclass(frozen=True)
 class Notebook:
     """One notebook of the course and its exercises, in order."""
@@ -36,18 +43,41 @@ class Row:
     first_done: str | None  # the time of the first check that said ok
     attempts: int  # how many times it was checked
     last_problems: int | None  # what the latest check found (None: never checked)
+    help_used: str = ""  # "2 hints, solution": the help revealed for it
 
 
-def rows(notebooks: Sequence[Notebook], attempts: Sequence[AttemptLike]) -> list[Row]:
-    """Every exercise of the course, in course order, with what the attempts say of it."""
+def rows(notebooks: Sequence[Notebook], attempts: Sequence[AttemptLike],
+         used: Sequence[HelpLike] = ()) -> list[Row]:
+    """Every exercise of the course, in course order, with what the attempts say of it and
+    the help revealed for it."""
     out = []
     for nb in notebooks:
         for exercise in nb.exercises:
             mine = [a for a in attempts if a.exercise == exercise]
             first = next((a.time for a in mine if a.ok), None)
             out.append(Row(nb.name, exercise, first is not None, first, len(mine),
-                           mine[-1].problems if mine else None))
+                           mine[-1].problems if mine else None, help_of(exercise, used)))
     return out
+
+
+def help_of(exercise: str, used: Sequence[HelpLike]) -> str:
+    """The help revealed for `exercise`: "2 hints", "1 hint, solution", or ""."""
+    hints = len({u.detail for u in used if u.kind == "hint" and u.name == exercise})
+    parts = [f"{hints} hint{'s' if hints != 1 else ''}"] if hints else []
+    if any(u.kind == "solution" and u.name == exercise for u in used):
+        parts.append("solution")
+    return ", ".join(parts)
+
+
+def predictions(used: Sequence[HelpLike]) -> str:
+    """"Predictions: 3 made, 2 right" (the first answer of each question), or ""."""
+    first: dict[str, bool | None] = {}
+    for u in used:
+        if u.kind == "predict":
+            first.setdefault(u.name, u.ok)
+    if not first:
+        return ""
+    return f"Predictions: {len(first)} made, {sum(ok is True for ok in first.values())} right"
 
 
 def summary(table: Sequence[Row]) -> str:
@@ -73,47 +103,63 @@ def _last(row: Row) -> str:
 HEADINGS = ("notebook", "exercise", "done", "first done", "attempts", "last check")
 
 
-def _cells(row: Row) -> tuple[str, ...]:
+HELP_HEADING = "help used"  # a column only once some help was used
+
+
+def _headings(table: Sequence[Row]) -> tuple[str, ...]:
+    return HEADINGS + ((HELP_HEADING,) if any(r.help_used for r in table) else ())
+
+
+def _cells(row: Row, with_help: bool = False) -> tuple[str, ...]:
     return (row.notebook, row.exercise, "yes" if row.done else "no", _when(row.first_done),
-            str(row.attempts), _last(row))
+            str(row.attempts), _last(row)) + ((row.help_used,) if with_help else ())
 
 
 def text(notebooks: Sequence[Notebook], attempts: Sequence[AttemptLike], where: str = "",
-         notice: str | None = None) -> str:
+         notice: str | None = None, used: Sequence[HelpLike] = ()) -> str:
     """A plain table, one line per exercise, under the count of those done."""
-    table = rows(notebooks, attempts)
+    table = rows(notebooks, attempts, used)
+    headings = _headings(table)
     lines = [f"Course progress: {summary(table)}" + (f" ({where})" if where else "")]
     if notice:
         lines.append(f"labkit: {notice}")
-    body = [HEADINGS, *(_cells(r) for r in table)]
-    widths = [max(len(line[i]) for line in body) for i in range(len(HEADINGS))]
+    body = [headings, *(_cells(r, len(headings) > len(HEADINGS)) for r in table)]
+    widths = [max(len(line[i]) for line in body) for i in range(len(headings))]
     for line in body:
         lines.append("  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip())
     if not table:
         lines.append("(the course has no exercises)")
+    if predictions(used):
+        lines.append(predictions(used))
     return "\n".join(lines)
 
 
 def html_of(notebooks: Sequence[Notebook], attempts: Sequence[AttemptLike], where: str = "",
-            notice: str | None = None) -> str:
+            notice: str | None = None, used: Sequence[HelpLike] = ()) -> str:
     """The table as HTML: notebooks as group rows, done exercises in green."""
-    table = rows(notebooks, attempts)
+    table = rows(notebooks, attempts, used)
+    headings = _headings(table)
+    with_help = len(headings) > len(HEADINGS)
     titles = {nb.name: nb.title for nb in notebooks}
     out = [f"<div class='labkit-progress'><p><b>Course progress: {html.escape(summary(table))}"
            f"</b>" + (f" <small>({html.escape(where)})</small>" if where else "") + "</p>"]
     if notice:
         out.append(f"<p style='color:#c62828'>{html.escape(notice)}</p>")
-    out.append("<table><thead><tr>" + "".join(f"<th>{h}</th>" for h in HEADINGS[1:])
+    out.append("<table><thead><tr>" + "".join(f"<th>{h}</th>" for h in headings[1:])
                + "</tr></thead><tbody>")
     current = None
     for row in table:
         if row.notebook != current:
             current = row.notebook
-            out.append(f"<tr><th colspan='{len(HEADINGS) - 1}' style='text-align:left'>"
+            out.append(f"<tr><th colspan='{len(headings) - 1}' style='text-align:left'>"
                        f"{html.escape(row.notebook)}: {html.escape(titles[row.notebook])}"
                        "</th></tr>")
         colour = "#2e7d32" if row.done else ("#c62828" if row.attempts else "#616161")
         out.append(f"<tr style='color:{colour}' data-exercise='{html.escape(row.exercise)}'>"
-                   + "".join(f"<td>{html.escape(c)}</td>" for c in _cells(row)[1:]) + "</tr>")
-    out.append("</tbody></table></div>")
+                   + "".join(f"<td>{html.escape(c)}</td>" for c in _cells(row, with_help)[1:])
+                   + "</tr>")
+    out.append("</tbody></table>")
+    if predictions(used):
+        out.append(f"<p>{html.escape(predictions(used))}</p>")
+    out.append("</div>")
     return "".join(out)
