@@ -75,6 +75,14 @@ MASKS: tuple[Mask, ...] = (
                                  r"(?:ActiveConnection|Settings|Devices))/\d+"),
          r"\1/<n>", "NetworkManager numbers its D-Bus objects in creation order since it "
          "started, counting the ones it made while the recorder's machine settled"),
+    Mask("slow-vm-timer", re.compile(r"(?m)^hrtimer: interrupt took \d+ ns\n"), "",
+         "the kernel warns once per boot that a timer interrupt took long: the recorder's "
+         "emulated CPU (TCG) is slow, a fact of that machine and not of the bond",
+         commands=re.compile(r"^dmesg\b")),
+    Mask("dmesg-time", re.compile(r"(?m)^\[\s*\d+\.\d{6}\]"), "[<time>]",
+         "the kernel log's timestamps count from the machine's boot: the VM booted seconds "
+         "before the recording, the lab's clock at its own start",
+         commands=re.compile(r"^dmesg\b")),
     Mask("neigh-order", re.compile(r"(?s).+"), _sorted_lines,
          "the neighbour table is a hash keyed with a random seed per boot (neigh_hash_alloc), "
          "so `ip neigh` lists the same entries in a different order on every boot",

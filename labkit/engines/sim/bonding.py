@@ -622,9 +622,9 @@ class Bond(NetDevice):
         if slave is None or not dev.iff_slave:
             slave_msg = "Error: cannot release. Slave is not a member of the bond"
             raise KernelError(EINVAL, slave_msg)
+        self._set_inactive(slave)  # before the log line: outside TLB/ALB it says "backup"
         self.slave_info(slave, "Releasing {} interface".format(
             "backup" if slave.backup else "active"))
-        self._set_inactive(slave)
         base = slave.stats_base
         c = dev.counters
         for i, now in enumerate((c.rx_packets, c.rx_bytes, c.tx_packets, c.tx_bytes)):
