@@ -4,6 +4,10 @@
         lab.sh("ip link add bond0 type bond mode active-backup miimon 100")
 """
 
+# first: in the browser's Pyodide only, what Emscripten lacks (labkit/lite/browser.py)
+from labkit.lite import browser as _browser  # noqa: F401
+
+# isort: split
 from labkit.errors import (
     KernelError,
     LabkitError,
