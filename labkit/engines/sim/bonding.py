@@ -24,6 +24,7 @@ from labkit.engines.bond_options import (
     XOR,
     parse_value,
 )
+from labkit.engines.sim import bondlog
 from labkit.engines.sim.arpmon import ArpMonitor
 from labkit.engines.sim.clock import FOREVER
 from labkit.engines.sim.frames import Frame, is_multicast
@@ -178,7 +179,14 @@ class Bond(NetDevice):
     def slave_info(self, slave: Slave | NetDevice, text: str, level: int = 6) -> None:
         """slave_info/slave_warn/slave_err: "bond0: (slave ens37): text" in the kernel log."""
         dev = slave.dev if isinstance(slave, Slave) else slave
-        self.ns.world.klog.printk(level, f"{self.name}: (slave {dev.name}): {text}")
+        self.ns.world.klog.printk(level, bondlog.port_line(self.name, dev.name, text,
+                                                           self._legacy_log))
+
+    @property
+    def _legacy_log(self) -> bool:
+        """The driver before Linux 5.3's slave_info lines (CentOS 7's 3.7.1)."""
+        version = self.ns.world.bonding_version
+        return bool(version) and not str(version).startswith("v6")
 
     def _check_link(self, slave: Slave) -> bool:
         """bond_check_dev_link with use_carrier: running and carrier."""
@@ -745,7 +753,8 @@ class Bond(NetDevice):
         if best is not self.curr_active:
             self.change_active(best)
             if self.set_carrier_from_slaves():
-                self.netdev_info("active interface up!" if self.carrier
+                self.netdev_info(bondlog.bond_line("active interface up!", self._legacy_log)
+                                 if self.carrier
                                  else "now running without any active interface!")
 
     def change_active(self, new: Slave | None) -> None:
