@@ -134,20 +134,31 @@ def solution_text(source: str) -> str:
     return textwrap.dedent("\n".join(p for p in parts if p.strip())).strip("\n")
 
 
-def list_items(source: str) -> tuple[list[str], list[str]]:
-    """A Markdown cell's list items (continuation lines joined with a space), and the lines
-    before the list (the question of a predict cell). Text after the list is an item's."""
+def list_items(source: str) -> tuple[list[str], list[str], list[str]]:
+    """A Markdown cell's list items (continuation lines joined with a space), the lines before
+    the list (a predict cell's question) and the lines after it (prose that jupytext put in
+    the same cell because no `+++` line ended the list)."""
     items: list[str] = []
     before: list[str] = []
+    after: list[str] = []
+    blank = False
     for line in source.split("\n"):
+        if not line.strip():
+            blank = True
+            if not items:
+                before.append(line)  # a question's paragraphs stay apart
+            continue
         match = LIST_ITEM.fullmatch(line.strip()) if not line[:1].isspace() else None
-        if match:
+        if after or (items and blank and not match and not line[:1].isspace()):
+            after.append(line)
+        elif match:
             items.append(match.group(1).strip())
-        elif items and line.strip():
+        elif items:
             items[-1] += " " + line.strip()
-        elif not items:
+        else:
             before.append(line)
-    return items, before
+        blank = False
+    return items, before, after
 
 
 def hints_of(source: str) -> list[str]:
@@ -167,7 +178,7 @@ class Question:
 
 def question_of(ident: str, source: str) -> Question:
     """The question a `predict` cell asks (check_markup has said it is well-formed)."""
-    items, before = list_items(source)
+    items, before, _ = list_items(source)
     marks = [CHOICE.fullmatch(item) for item in items]
     choices = tuple(m.group(2).strip() for m in marks if m)
     answer = next((i for i, m in enumerate(m for m in marks if m)
@@ -205,9 +216,11 @@ def _help_problems(lesson: Lesson, exercises: set[str]) -> list[str]:
                                 f"{hinted[ident]}: put them all in one list")
             else:
                 hinted[ident] = cell["id"]
-            if not hints_of(cell.source):
-                problems.append(f"{where}: a hints cell lists its hints as Markdown list "
-                                f"items (- first hint), and this one has none")
+            items, before, after = list_items(cell.source)
+            if not items or any(x.strip() for x in before):
+                problems.append(f"{where}: a hints cell holds a Markdown list of hints "
+                                f"(- first hint), and nothing before it")
+            problems += _after_list(where, after)
             continue
         if not isinstance(ident, str) or not GRADE_ID.fullmatch(ident) \
                 or not ident.startswith(prefix):
@@ -218,8 +231,9 @@ def _help_problems(lesson: Lesson, exercises: set[str]) -> list[str]:
             problems.append(f"{where}: the predict question {ident} is already asked in cell "
                             f"{asked[ident]}")
         asked[ident] = cell["id"]
-        items, before = list_items(cell.source)
+        items, before, after = list_items(cell.source)
         marks = [CHOICE.fullmatch(item) for item in items]
+        problems += _after_list(where, after)
         if not "\n".join(before).strip():
             problems.append(f"{where}: a predict cell asks its question above the choices")
         if len(items) < 2 or not all(marks):
@@ -233,6 +247,13 @@ def _help_problems(lesson: Lesson, exercises: set[str]) -> list[str]:
             problems.append(f"{where}: a predict cell is followed by the code cell whose "
                             f"output answers it (not an exercise or a check)")
     return problems
+
+
+def _after_list(where: str, after: list[str]) -> list[str]:
+    if not after:
+        return []
+    return [f"{where}: text follows the list ({after[0].strip()[:40]!r}): end the help cell "
+            f"with a line +++ before it, or jupytext keeps it in the same cell"]
 
 
 def _marker(line: str) -> bool:
