@@ -11,6 +11,7 @@ import os
 import sys
 
 from labkit import __version__
+from labkit.classroom import grading as grading_command
 from labkit.course import command as course_command
 from labkit.errors import LabkitError
 from labkit.terminal import command as shell_command
@@ -55,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     rs.add_argument("--all", action="store_true", help="every notebook of the course")
     course_command.add_parser(sub)
     shell_command.add_parser(sub)
+    grading_command.add_parser(sub)
     pp = sub.add_parser("progress", help="which of the course's exercises you have done (from "
                                          "your progress record: LABKIT_PROGRESS, else "
                                          "~/.local/share/labkit/progress.json)")
@@ -88,6 +90,8 @@ def main(argv: list[str] | None = None) -> int:
             return course_command.run(args)
         if args.command == "shell":
             return shell_command.run(args)
+        if args.command == "grading":
+            return grading_command.run(args)
         if args.command == "masks":
             from labkit.replay.masks import describe
 
