@@ -1,0 +1,304 @@
+"""`labkit classroom ROSTER` sets a class up on this machine and starts its hub; `--stop` stops
+it and removes every student's labs.
+
+Set-up, all of it repeatable: the roster read (roster.py); a Python with labkit and JupyterHub
+that every account can run (this one, if every account can, else a venv of the class's own in
+/opt/labkit/class-venv, installed from this checkout as constraints.txt pins it); the proxy
+(`npm ci` in classroom/ as its lock file pins it); the accounts (accounts.py); the course's
+notebooks copied where students can read them; then the hub, in the background, its log in
+the class directory. It prints the URL and each new account's first password.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from labkit.classroom import accounts, hub, roster
+from labkit.classroom.cleanup import remove_labs
+from labkit.errors import LabkitError
+
+REPO = Path(__file__).resolve().parents[2]
+DEFAULT_DIR = Path(os.environ.get("LABKIT_CLASS_DIR", "/srv/labkit-class"))
+CLASS_JSON = "class.json"
+DEFAULT_VENV = Path(os.environ.get("LABKIT_CLASS_VENV", "/opt/labkit/class-venv"))
+PROBE_USER = "nobody"  # an account with no rights at all: what it can run, every student can
+
+
+class ClassroomError(LabkitError):
+    """The class cannot be set up, started or stopped; the message says why."""
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("classroom", help="set up and start a class's JupyterHub from a roster "
+                       "(root; --stop stops it and removes the students' labs)")
+    p.add_argument("roster", nargs="?", help="the class list: one account a line, "
+                   "`NAME teacher` for a teacher")
+    p.add_argument("--stop", action="store_true", help="stop the hub and remove every "
+                   "student's labs")
+    p.add_argument("--remove-accounts", action="store_true", help="with --stop: also remove "
+                   "the accounts labkit made (their homes too)")
+    p.add_argument("--dir", default=str(DEFAULT_DIR), help=f"the class directory (default "
+                   f"{DEFAULT_DIR}; LABKIT_CLASS_DIR)")
+    p.add_argument("--ip", default="127.0.0.1", help="the address students connect to "
+                   "(default 127.0.0.1; 0.0.0.0 for every interface)")
+    p.add_argument("--port", type=int, default=8000, help="the hub's port (default 8000; the "
+                   "next three are the proxy's API, the hub's own and the teacher's view)")
+
+
+def run(args: argparse.Namespace) -> int:
+    class_dir = Path(args.dir)
+    if args.stop:
+        for line in stop(class_dir, remove_accounts=args.remove_accounts):
+            print(line)
+        return 0
+    if not args.roster:
+        raise ClassroomError("labkit classroom needs a ROSTER (or --stop)")
+    info = start(roster.load(args.roster), class_dir, ip=args.ip, port=args.port,
+                 progress=lambda text: print(f"labkit: {text}", file=sys.stderr, flush=True))
+    print(f"the class's hub: {info['url']}")
+    for name, role, password in info["logins"]:
+        said = f"first password {password}" if password else "their own password"
+        print(f"  {role:8} {name:20} {said}")
+    print(f"stop it with: labkit classroom --stop --dir {class_dir}")
+    return 0
+
+
+# -- the pieces ------------------------------------------------------------------------------
+def _as_nobody(argv: list[str]) -> bool:
+    """Whether PROBE_USER can run `argv` (exit status 0)."""
+    try:
+        import pwd
+
+        entry = pwd.getpwnam(PROBE_USER)
+        done = subprocess.run(argv, user=entry.pw_uid, group=entry.pw_gid, extra_groups=[],
+                              cwd="/", env={"PATH": "/usr/bin:/bin", "HOME": "/nonexistent"},
+                              capture_output=True, timeout=60, check=False)
+    except (KeyError, OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0
+
+
+def class_python(venv: Path = DEFAULT_VENV,
+                 progress: callable = print) -> str:  # type: ignore[valid-type]
+    """A Python with labkit and JupyterHub that every account can run: this one if it is,
+    else the class's own venv at `venv` (made from base_python(), brought up to this
+    checkout: all of it when pyproject.toml or constraints.txt changed,
+    labkit alone when only its code did)."""
+    probe = ["-c", "import labkit.classroom.hub, jupyterhub, jupyterlab"]
+    here = str(Path(sys.prefix) / "bin" / "python")
+    if _as_nobody([here, *probe]):
+        return here
+    python = venv / "bin" / "python"
+    stamp = venv / ".labkit-installed"
+    deps, code = _digests()
+    have = stamp.read_text().split() if stamp.exists() else []
+    if python.exists() and have == [deps, code]:
+        return str(python)
+    pip = [str(python), "-m", "pip", "install", "-q", "-c", str(REPO / "constraints.txt")]
+    if python.exists() and have[:1] == [deps]:
+        progress(f"bringing labkit up to this checkout in the class's Python ({venv})")
+        subprocess.run([*pip, "--no-deps", "--force-reinstall", str(REPO)], check=True)
+    else:
+        base = base_python(venv.parent, progress)
+        progress(f"{here} is not one every account can run: making the class's own Python "
+                 f"in {venv} from {base} (a few minutes, once)")
+        venv.parent.mkdir(parents=True, exist_ok=True)
+        if not python.exists():
+            subprocess.run([base, "-m", "venv", str(venv)], check=True)
+        subprocess.run([*pip, "--upgrade", "pip"], check=True)  # the pinned one, as ./lab
+        subprocess.run([*pip, f"{REPO}[classroom]"], check=True)
+    subprocess.run(["chmod", "-R", "a+rX", str(venv)], check=True)
+    stamp.write_text(f"{deps} {code}\n")
+    if not _as_nobody([str(python), *probe]):
+        raise ClassroomError(f"{python} was made but another account cannot run it "
+                             f"(is a directory above {venv} closed to others?)")
+    return str(python)
+
+
+def base_python(where: Path, progress: callable = print) -> str:  # type: ignore[valid-type]
+    """The interpreter this checkout's venv was made from (the one constraints.txt was
+    tested with), where every account can run it: as it is, or copied into `where` (its
+    standard library and its shared library; patchelf points the copy at its own lib/)."""
+    version = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    here = Path(sys.base_prefix)
+    exe = here / "bin" / f"python{version}"
+    if _as_nobody([str(exe), "-c", "import venv"]):
+        return str(exe)
+    dest = where / f"python-{sys.version.split()[0]}"
+    copy = dest / "bin" / f"python{version}"
+    if _as_nobody([str(copy), "-c", "import venv, ensurepip"]):
+        return str(copy)
+    progress(f"{exe} is in a directory other accounts cannot enter: copying it to {dest}")
+    shutil.rmtree(dest, ignore_errors=True)
+    (dest / "bin").mkdir(parents=True)
+    (dest / "lib").mkdir()
+    shutil.copy2(exe, copy)
+    for lib in (here / "lib").glob("libpython*.so*"):
+        shutil.copy2(lib, dest / "lib" / lib.name, follow_symlinks=False)
+    shutil.copytree(here / "lib" / f"python{version}", dest / "lib" / f"python{version}",
+                    symlinks=True, dirs_exist_ok=True,
+                    ignore=lambda d, names: [n for n in names if n in
+                                             ("site-packages", "test", "__pycache__")])
+    (dest / "lib" / f"python{version}" / "site-packages").mkdir(exist_ok=True)
+    if shutil.which("patchelf"):
+        subprocess.run(["patchelf", "--set-rpath", "$ORIGIN/../lib", str(copy)], check=True)
+    subprocess.run(["chmod", "-R", "a+rX", str(where)], check=True)
+    if not _as_nobody([str(copy), "-c", "import venv, ensurepip"]):
+        raise ClassroomError(f"the copy {copy} does not run for other accounts either "
+                             "(apt install patchelf, if it is missing, lets it find its "
+                             "libpython)")
+    return str(copy)
+
+
+def _digests() -> tuple[str, str]:
+    """What the class's venv was installed from: the dependencies, labkit's own files."""
+    import hashlib
+
+    deps = hashlib.sha256()
+    for path in [REPO / "pyproject.toml", REPO / "constraints.txt"]:
+        deps.update(path.read_bytes())
+    code = hashlib.sha256()
+    for path in sorted((REPO / "labkit").rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            code.update(str(path.relative_to(REPO)).encode() + b"\0" + path.read_bytes())
+    return deps.hexdigest()[:16], code.hexdigest()[:16]
+
+
+def proxy(progress: callable = print) -> str:  # type: ignore[valid-type]
+    """configurable-http-proxy as classroom/package-lock.json pins it (npm ci, once)."""
+    here = REPO / "classroom"
+    found = here / "node_modules" / ".bin" / "configurable-http-proxy"
+    if found.exists():
+        return str(found)
+    npm = shutil.which("npm")
+    if npm is None:
+        raise ClassroomError("the hub's proxy needs Node.js and npm (apt install npm)")
+    progress("installing configurable-http-proxy (npm ci in classroom/)")
+    done = subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+                          cwd=here, capture_output=True, text=True, check=False)
+    if done.returncode or not found.exists():
+        raise ClassroomError(f"npm ci in {here} failed: {done.stderr.strip()}")
+    return str(found)
+
+
+def course(class_dir: Path) -> Path:
+    """The course's notebooks, copied where every account can read them."""
+    dest = class_dir / "course"
+    dest.mkdir(parents=True, exist_ok=True)
+    for nb in sorted((REPO / "notebooks").glob("*.ipynb")):
+        shutil.copyfile(nb, dest / nb.name)
+        os.chmod(dest / nb.name, 0o644)
+    os.chmod(dest, 0o755)
+    return dest
+
+
+def start(members: roster.Roster, class_dir: Path, *, ip: str = "127.0.0.1", port: int = 8000,
+          progress: callable = print, timeout: float = 60.0) -> dict:  # type: ignore[valid-type]
+    """Set the class up and start its hub; {"url", "logins": [(name, role, password)],
+    "python", "pid"}."""
+    if os.geteuid() != 0:
+        raise ClassroomError("a class's hub runs students as their own accounts: it needs root "
+                             "(sudo ./lab classroom ROSTER)")
+    state = class_dir / "hub"
+    if _hub_pid(class_dir) is not None:
+        raise ClassroomError(f"the class in {class_dir} is running already (labkit classroom "
+                             f"--stop --dir {class_dir} stops it)")
+    class_dir.mkdir(parents=True, exist_ok=True)
+    os.chmod(class_dir, 0o755)  # students reach course/ (and venv/); hub/ stays root's
+    state.mkdir(mode=0o700, exist_ok=True)
+    python = class_python(progress=progress)
+    made = accounts.ensure(members.names, state)
+    passwords = {a.name: a.password for a in made}
+    settings = {"class_dir": str(class_dir), "python": python, "proxy": proxy(progress),
+                "ip": ip, "port": port, "students": members.students,
+                "teachers": members.teachers, "course": str(course(class_dir))}
+    (state / CLASS_JSON).write_text(json.dumps(settings, indent=1) + "\n", encoding="utf-8")
+    progress(f"starting the hub (its log: {state / 'hub.log'})")
+    with open(state / "hub.log", "ab") as log:
+        proc = subprocess.Popen(
+            [python, "-m", "jupyterhub", "-f", str(REPO / "classroom" / "jupyterhub_config.py")],
+            cwd=state, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            env={**_hub_environment(), "LABKIT_CLASS": str(state / CLASS_JSON)},
+            start_new_session=True)
+    url = f"http://{'127.0.0.1' if ip == '0.0.0.0' else ip}:{port}/"
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc.poll() is not None:
+            tail = (state / "hub.log").read_text(errors="replace").splitlines()[-15:]
+            raise ClassroomError("the hub stopped as it started:\n  " + "\n  ".join(tail))
+        with contextlib.suppress(OSError, urllib.error.URLError):
+            with urllib.request.urlopen(url + "hub/api", timeout=2) as reply:
+                if reply.status == 200:
+                    break
+        if time.monotonic() > deadline:
+            proc.terminate()
+            raise ClassroomError(f"the hub did not answer at {url} in {timeout:.0f} s "
+                                 f"(its log: {state / 'hub.log'})")
+        time.sleep(0.3)
+    logins = [(m.name, m.role, passwords.get(m.name)) for m in members.members]
+    return {"url": url, "logins": logins, "python": python, "pid": proc.pid}
+
+
+def _hub_environment() -> dict[str, str]:
+    """The hub's environment: this one without labkit's settings and this venv's (a test's
+    LABKIT_PROGRESS=off, say, is not the class's)."""
+    drop = ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME")
+    return {k: v for k, v in os.environ.items() if not k.startswith("LABKIT_") and k not in drop}
+
+
+def _hub_pid(class_dir: Path) -> int | None:
+    """The pid of the class's running hub, or None (a stale pid file is no hub)."""
+    try:
+        pid = int((class_dir / "hub" / "hub.pid").read_text().strip())
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (OSError, ValueError):
+        return None
+    return pid if b"jupyterhub" in cmdline else None
+
+
+def stop(class_dir: Path, *, remove_accounts: bool = False, timeout: float = 90.0) -> list[str]:
+    """Stop the class's hub (which stops every server, each stop removing that user's labs),
+    then clean every roster account's labs again; what was done, a line each."""
+    out: list[str] = []
+    state = class_dir / "hub"
+    try:
+        settings = hub.settings(state / CLASS_JSON)
+    except (OSError, ValueError):
+        raise ClassroomError(f"no class set up in {class_dir}") from None
+    pid = _hub_pid(class_dir)
+    if pid is None:
+        out.append("the hub was not running")
+    else:
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        if Path(f"/proc/{pid}").exists():
+            os.kill(pid, signal.SIGKILL)
+            out.append(f"the hub (process {pid}) did not stop in {timeout:.0f} s: killed")
+        else:
+            out.append(f"the hub (process {pid}) stopped, and with it every student's server")
+    import asyncio
+
+    for user in [*settings["students"], *settings["teachers"]]:
+        try:
+            said = asyncio.run(remove_labs(user, settings["python"]))
+        except KeyError:
+            continue
+        out.append(f"{user}: {said}")
+    if remove_accounts:
+        gone = accounts.remove(state)
+        out.append("removed the accounts " + ", ".join(gone) if gone else
+                   "no account labkit made was left to remove")
+    return out

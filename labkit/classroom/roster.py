@@ -1,0 +1,102 @@
+"""The class list: one account a line, `NAME` (a student) or `NAME teacher`; `#` starts a
+comment. Names are Unix account names (lower-case letters, digits, '_' or '-', starting with a
+letter or '_', at most 32), each once; every student's lab id (labids.for_user) is their own.
+A bad roster is refused with every problem in it, each with its line number."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from labkit.classroom import labids
+from labkit.errors import LabkitError
+
+ROLES = ("student", "teacher")
+_NAME = re.compile(r"[a-z_][a-z0-9_-]{0,31}\Z")
+
+
+class RosterError(LabkitError):
+    """The roster cannot be used; the message lists each problem by line."""
+
+
+@dataclass(frozen=True)
+class Member:
+    name: str
+    role: str  # student or teacher
+
+    @property
+    def lab_id(self) -> str:
+        return labids.for_user(self.name)
+
+
+@dataclass(frozen=True)
+class Roster:
+    path: Path
+    members: tuple[Member, ...]
+
+    @property
+    def students(self) -> list[str]:
+        return [m.name for m in self.members if m.role == "student"]
+
+    @property
+    def teachers(self) -> list[str]:
+        return [m.name for m in self.members if m.role == "teacher"]
+
+    @property
+    def names(self) -> list[str]:
+        return [m.name for m in self.members]
+
+
+def parse(text: str, path: Path = Path("roster")) -> Roster:
+    """The roster in `text`; RosterError naming every bad line."""
+    problems: list[str] = []
+    members: list[Member] = []
+    seen: dict[str, int] = {}
+    ids: dict[str, str] = {}
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        words = line.split()
+        where = f"{path}:{number}"
+        if len(words) > 2:
+            problems.append(f"{where}: one name and at most a role a line, not {line!r}")
+            continue
+        name, role = words[0], (words[1].lower() if len(words) == 2 else "student")
+        if not _NAME.match(name):
+            problems.append(f"{where}: {name!r} is not a Unix account name (lower-case "
+                            "letters, digits, '_' or '-', starting with a letter, at most 32)")
+            continue
+        if role not in ROLES:
+            problems.append(f"{where}: the role is student or teacher, not {words[1]!r}")
+            continue
+        if name in seen:
+            problems.append(f"{where}: {name} is already on line {seen[name]}")
+            continue
+        lab_id = labids.for_user(name)
+        if lab_id in ids:
+            problems.append(f"{where}: {name} would share the lab id {lab_id} with "
+                            f"{ids[lab_id]}; rename one of them")
+            continue
+        seen[name] = number
+        ids[lab_id] = name
+        members.append(Member(name, role))
+    if not members and not problems:
+        problems.append(f"{path}: no one is on the roster (one account name a line)")
+    if problems:
+        raise RosterError("the roster cannot be used:\n  " + "\n  ".join(problems))
+    return Roster(path, tuple(members))
+
+
+def load(path: str | Path) -> Roster:
+    """The roster file at `path`."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise RosterError(f"no roster at {path} (one account name a line; "
+                          "`NAME teacher` for a teacher)") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RosterError(f"cannot read the roster {path}: {exc}") from None
+    return parse(text, path)
