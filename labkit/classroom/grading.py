@@ -146,7 +146,8 @@ def init(directory: Path, names: Sequence[str] = (), students: Sequence[str] = (
     import nbformat
 
     for lesson in chosen:
-        nb, tests = assignment(versions.make(lesson, "instructor"))
+        # the help cells keep their hints but not the solution: it is graded work
+        nb, tests = assignment(versions.make(lesson, "instructor", solution_button=False))
         if not tests:
             if names:
                 print(f"labkit: {lesson.name} has no exercises: it is no assignment")
