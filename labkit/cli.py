@@ -11,6 +11,7 @@ import os
 import sys
 
 from labkit import __version__
+from labkit.classroom import command as classroom_command
 from labkit.classroom import grading as grading_command
 from labkit.course import command as course_command
 from labkit.errors import LabkitError
@@ -57,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     course_command.add_parser(sub)
     shell_command.add_parser(sub)
     grading_command.add_parser(sub)
+    classroom_command.add_parser(sub)
     pp = sub.add_parser("progress", help="which of the course's exercises you have done (from "
                                          "your progress record: LABKIT_PROGRESS, else "
                                          "~/.local/share/labkit/progress.json)")
@@ -92,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
             return shell_command.run(args)
         if args.command == "grading":
             return grading_command.run(args)
+        if args.command == "classroom":
+            return classroom_command.run(args)
         if args.command == "masks":
             from labkit.replay.masks import describe
 
