@@ -440,7 +440,7 @@ def _read_ip6(sv: Shvar, p: Profile) -> None:
             method = "link-local"
         p.set("ipv6", "method", method)
         if sv.get("IPV6ADDR"):
-            p.set("ipv6", "addresses", (sv.get("IPV6ADDR"),  # type: ignore[list-item]
+            p.set("ipv6", "addresses", (sv.get("IPV6ADDR"),
                                         *(sv.get("IPV6ADDR_SECONDARIES") or "").split()))
     mode = sv.get("IPV6_ADDR_GEN_MODE")
     p.set("ipv6", "addr-gen-mode", "stable-privacy" if mode == "stable-privacy" else "eui64")

@@ -239,7 +239,7 @@ class _Session:
     def _run(self, line: str) -> None:
         backend = self.backend
         assert backend is not None
-        interrupted = {"op": "interrupted", "prompt": ""}
+        interrupted: dict[str, object] = {"op": "interrupted", "prompt": ""}
         try:
             try:
                 output, status = backend.run(line)

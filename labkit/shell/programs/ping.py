@@ -412,14 +412,16 @@ def route_to(snap: HostSnapshot, address: str) -> tuple[str, str] | None:
     if best is None:
         return None
     route = best[1]
+    out_dev = route.dev
+    assert out_dev is not None  # routes without a device were skipped above
     if route.prefsrc:
-        return route.dev, route.prefsrc
+        return out_dev, route.prefsrc
     near = ipaddress.IPv4Address(route.gateway) if route.gateway else dst
-    mine = [iface for dev, iface, primary in _addresses4(snap) if dev == route.dev and primary]
+    mine = [iface for dev, iface, primary in _addresses4(snap) if dev == out_dev and primary]
     for iface in mine:
         if near in iface.network:
-            return route.dev, str(iface.ip)
-    return route.dev, str(mine[0].ip) if mine else "0.0.0.0"
+            return out_dev, str(iface.ip)
+    return out_dev, str(mine[0].ip) if mine else "0.0.0.0"
 
 
 def _mtu(snap: HostSnapshot, dev: str) -> int:

@@ -118,21 +118,21 @@ def _bracket(text: str, start: int, grep: bool = False) -> tuple[str, int]:
             i += 1
         # a range?
         if i + 1 < n and text[i] == "-" and text[i + 1] != "]":
-            end = text[i + 1]
+            last = text[i + 1]
             j = i + 2
-            if end == "[" and j < n and text[j] in ".=":
+            if last == "[" and j < n and text[j] in ".=":
                 close = text.find(text[j] + "]", j + 1)
                 if close < 0:
                     raise PosixRegexError(UNMATCHED_BRACKET)
-                end = text[j + 1:close]
-                if len(end) != 1:
+                last = text[j + 1:close]
+                if len(last) != 1:
                     raise PosixRegexError("Invalid collation character")
                 j = close + 2
-            elif end == "[" and j < n and text[j] == ":":
+            elif last == "[" and j < n and text[j] == ":":
                 raise PosixRegexError("Invalid range end")
-            if ord(end) < ord(c):
+            if ord(last) < ord(c):
                 raise PosixRegexError("Invalid range end")
-            items.append(_class_char(c) + "-" + _class_char(end))
+            items.append(_class_char(c) + "-" + _class_char(last))
             i = j
             if i + 1 < n and text[i] == "-" and text[i + 1] != "]":
                 raise PosixRegexError("Invalid range end")

@@ -14,13 +14,21 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from labkit.errors import EngineUnavailable
 from labkit.shell.session import _strerror
 
 if TYPE_CHECKING:
     from labkit.shell.session import Invocation
+
+
+class _Namespaces(Protocol):
+    """An engine whose hosts are named network namespaces (`ip -n`, `ip netns exec`)."""
+
+    def netns_list(self, host: str) -> list[str]: ...
+
+    def netns_host(self, name: str) -> str | None: ...
 
 POLL = 0.01  # seconds between looks at a running program
 
@@ -190,6 +198,7 @@ def plan(inv: Invocation, host: str, argv: list[str], stdin: str
     name = argv[0]
     if name not in ("ip", "bridge") or not hasattr(inv.engine, "netns_host"):
         return Launch(host, argv, stdin)
+    engine = cast(_Namespaces, inv.engine)
     parsed = _options(argv, IP_OPTIONS if name == "ip" else BRIDGE_OPTIONS)
     if parsed is None:  # the program stops at its options by itself (usage, -V, unknown)
         return Launch(host, argv, stdin)
@@ -197,7 +206,7 @@ def plan(inv: Invocation, host: str, argv: list[str], stdin: str
     keep = list(range(len(argv)))
     foreign = False
     for at in netns:  # -n NAME: this lab's hosts the shell enters; others the program meets
-        target = inv.engine.netns_host(argv[at + 1])
+        target = engine.netns_host(argv[at + 1])
         if target is None:
             foreign = True
         else:
@@ -229,15 +238,15 @@ def plan(inv: Invocation, host: str, argv: list[str], stdin: str
         if command is None:
             return launch
         steps: list[tuple[str, Launch]] = []
-        for netns in inv.engine.netns_list(host):
-            target = inv.engine.netns_host(netns)
+        for ns_name in engine.netns_list(host):
+            target = engine.netns_host(ns_name)
             if target is None:
                 continue
             inner = _command(inv, target, command, stdin)
             if isinstance(inner, Launch):
-                steps.append((f"\nnetns: {netns}\n", inner))
+                steps.append((f"\nnetns: {ns_name}\n", inner))
         return steps or launch
-    found = _netns_exec(inv, argv, end)
+    found = _netns_exec(engine, argv, end)
     if found is None:
         return launch
     inner = _command(inv, found[0], found[1], stdin)
@@ -300,7 +309,8 @@ def _option(opt: str, table: tuple[tuple[str, bool | None], ...]
     return None
 
 
-def _netns_exec(inv: Invocation, argv: list[str], at: int) -> tuple[str, list[str]] | None:
+def _netns_exec(engine: _Namespaces, argv: list[str], at: int
+                ) -> tuple[str, list[str]] | None:
     """(host, command) of `ip netns exec HOST CMD...` naming one of this lab's hosts."""
     if len(argv) < at + 4:
         return None  # no object, verb, name or command: ip's own words
@@ -309,7 +319,7 @@ def _netns_exec(inv: Invocation, argv: list[str], at: int) -> tuple[str, list[st
     name = argv[at + 2]
     if obj != "netns" or verb != "exec" or _invalid_name(name):
         return None
-    host = inv.engine.netns_host(name)
+    host = engine.netns_host(name)
     if host is None:
         return None
     return host, argv[at + 3:]

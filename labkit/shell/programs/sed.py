@@ -957,9 +957,9 @@ class Runner:
                 if text:
                     self.append.append(text)
             elif name == "R":
-                line = self._read_line(cmd.text)
-                if line is not None:
-                    self.append.append(line)
+                read = self._read_line(cmd.text)
+                if read is not None:
+                    self.append.append(read)
             elif name in "wW":
                 self._write(cmd.text, space if name == "w" else space.split(self.sep, 1)[0])
             if len(space) > MAX_SPACE or len(self.hold) > MAX_SPACE:
@@ -1181,9 +1181,9 @@ def sed(inv: Invocation) -> int:
         return 1  # GNU: 1 when -i has nothing to edit (4 is for I/O)
     runner = Runner(inv, commands, quiet, opts.separate, opts.sep, opts.line_length)
     for cmd in commands:  # sed opens (and empties) every w file before it reads a line
-        name = cmd.wfile or (cmd.text if cmd.name in ("w", "W") else None)
-        if name and name not in ("/dev/stdout", "/dev/stderr"):
-            runner.wfiles.setdefault(name, [])
+        wname = cmd.wfile or (cmd.text if cmd.name in ("w", "W") else None)
+        if wname and wname not in ("/dev/stdout", "/dev/stderr"):
+            runner.wfiles.setdefault(wname, [])
     try:
         return _run(inv, runner, files or ["-"], opts.in_place, opts.sep)
     except SedError as exc:
