@@ -79,7 +79,8 @@ MASKS: tuple[Mask, ...] = (
          "the kernel warns once per boot that a timer interrupt took long: the recorder's "
          "emulated CPU (TCG) is slow, a fact of that machine and not of the bond",
          commands=re.compile(r"^dmesg\b")),
-    Mask("dmesg-time", re.compile(r"(?m)^\[\s*\d+\.\d{6}\]"), "[<time>]",
+    Mask("dmesg-time", re.compile(r"(?m)^((?:\w+ *:\w+ *: )?)\[\s*\d+\.\d{6}\]"),
+         r"\1[<time>]",
          "the kernel log's timestamps count from the machine's boot: the VM booted seconds "
          "before the recording, the lab's clock at its own start",
          commands=re.compile(r"^dmesg\b")),

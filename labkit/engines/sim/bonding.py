@@ -443,8 +443,8 @@ class Bond(NetDevice):
     def _set_queue_id(self, raw: str) -> None:
         name, _, qid = raw.strip().partition(":")
         slave = next((s for s in self.slaves if s.dev.name == name), None)
-        if slave is None or not qid.isdigit():
-            raise KernelError(EPERM)
+        if slave is None or not qid.isdigit() or int(qid) > self.num_queues:
+            raise KernelError(EPERM)  # "invalid input for queue_id set" is only netdev_dbg
         slave.queue_id = int(qid)
 
     def _set_ad_actor_system(self, raw: str) -> None:
