@@ -188,10 +188,14 @@ class Settings:
         failed = []
         for path in paths:
             if not core.files.exists(core.host, path):
-                # a file that is gone: its profile goes too (no failure)
-                for sc in [c for c in self.connections if c.path == path]:
+                # a file that is gone: its profile goes too (no failure); a path that never
+                # held a profile is a failure (recorded: `nmcli c load /nonexistent`)
+                gone = [c for c in self.connections if c.path == path]
+                for sc in gone:
                     self.on_remove(sc)
                     self.connections.remove(sc)
+                if not gone:
+                    failed.append(path)
                 continue
             stored = self.store.read(path)
             if stored.profile is None:
