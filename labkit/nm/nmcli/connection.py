@@ -28,6 +28,7 @@ from labkit.nm.nmcli.values import (
     ValueError_,
     add_bond_option,
     allowed_settings,
+    is_valid,
     match_name,
     parse_bool,
     render,
@@ -482,8 +483,8 @@ def up(nmc: Nmcli, args: list[str]) -> None:
                                                            % (ifname, sc.id)))
     if sc is None:
         if device is None:
-            raise NmcliExit(USER_INPUT, tr("Error: %s.") % tr("neither a valid connection nor "
-                                                              "device given"))
+            raise NmcliExit(NOT_FOUND, tr("Error: %s.") % tr("neither a valid connection nor "
+                                                             "device given"))
         sc = nm.best_connection(device, user=True)
         if sc is None:  # labkit: the daemon's refusal, worded as `device connect` words it
             raise NmcliExit(ACTIVATION, tr("Error: Connection activation failed: %s")
@@ -616,6 +617,10 @@ class Editor:
         if setting == "connection" and prop.name == "master":
             self._master(value)
             return
+        if setting == "connection" and prop.name == "uuid" and not self.adding and \
+                value != self.profile.get("connection", "uuid"):
+            # _set_fcn_connection_uuid's words are not marked for translation
+            raise self._modify_error(setting, prop_word, "the property can't be changed")
         current = self.profile.get(setting, prop.name)
         try:
             new = set_value(setting, prop, current, value, modifier, tr, self.nmc.version)
@@ -633,10 +638,13 @@ class Editor:
 
     def _set_type(self, word: str) -> None:
         tr = self.nmc.tr
-        try:
-            name = match_name(word, list(TYPE_NAMES), tr=tr)
-        except ValueError_ as exc:
-            raise self._modify_error("connection", "type", str(exc)) from None
+        if self.adding:
+            name = _toplevel_type(word, tr)
+        else:
+            try:
+                name = match_name(word, list(TYPE_NAMES), tr=tr)
+            except ValueError_ as exc:
+                raise self._modify_error("connection", "type", str(exc)) from None
         ctype = TYPES.get(name)
         if ctype is None:
             raise NmcliExit(USER_INPUT, f"Error: labkit's nmcli does not model connections of "
@@ -729,6 +737,44 @@ class Editor:
             self.set("bond-port", "queue-id", value, "")
             return
         raise NmcliExit(USER_INPUT, tr("Error: invalid <setting>.<property> '%s'.") % name)
+
+
+SETTING_ALIASES = {"802-11-olpc-mesh": "olpc-mesh", "802-3-ethernet": "ethernet",
+                   "802-11-wireless": "wifi", "802-11-wireless-security": "wifi-sec"}
+# settings that are a type of their own (have valid_parts), in nm_meta_setting_infos' order
+BASE_TYPES = (
+    "6lowpan", "802-11-olpc-mesh", "802-11-wireless", "802-3-ethernet", "adsl", "bluetooth",
+    "bond", "bridge", "cdma", "dummy", "generic", "gsm", "infiniband", "ip-tunnel", "loopback",
+    "macsec", "macvlan", "ovs-bridge", "ovs-dpdk", "ovs-interface", "ovs-patch", "ovs-port",
+    "pppoe", "team", "tun", "veth", "vlan", "vpn", "vrf", "vxlan", "wifi-p2p", "wimax",
+    "wireguard", "wpan")
+
+
+def _toplevel_type(word: str, tr: Callable[[str], str]) -> str:
+    """check_valid_name_toplevel: `type` of `connection add` among every setting's name and
+    alias and the three slave types (unique prefixes, any case); the setting's name, or
+    'bond-slave'."""
+    names: list[str] = []
+    for name in ALL_SETTING_NAMES:
+        names.append(name)
+        if name in SETTING_ALIASES:
+            names.append(SETTING_ALIASES[name])
+    names += ["bond-slave", "bridge-slave", "team-slave"]
+    hit = is_valid(word, names)
+    if hit is None:
+        low = word.lower()
+        hits = [n for n in names if low and n.lower().startswith(low)]
+        if len(hits) > 1:
+            why = tr("'%s' is ambiguous: %s") % (word, ", ".join(hits))
+        else:
+            listed = ", ".join(f"{n} ({SETTING_ALIASES[n]})" if n in SETTING_ALIASES else n
+                               for n in BASE_TYPES)
+            why = tr("'%s' not among [%s]") % (word, listed + ", bond-slave, bridge-slave, "
+                                                             "team-slave")
+        raise NmcliExit(USER_INPUT, tr("Error: bad connection type: %s") % why)
+    if hit == "bond-slave":
+        return hit
+    return next((n for n, a in SETTING_ALIASES.items() if a == hit), hit)
 
 
 def _mode_prefix(value: str) -> str | None:
@@ -838,7 +884,7 @@ def delete(nmc: Nmcli, args: list[str]) -> None:
     nm = nmc.daemon
     tr = nmc.tr
     if not args:
-        raise NmcliExit(USER_INPUT, tr("Error: No connection specified."))
+        raise NmcliExit(NOT_FOUND, tr("Error: No connection specified."))
     unknown: list[str] = []
     found: list[SettingsConnection] = []
     while args:

@@ -75,6 +75,8 @@ def state_text(nmc: Nmcli, dev: Device) -> str:
 
 def status(nmc: Nmcli, args: list[str]) -> None:
     nm = nmc.daemon
+    if args:
+        raise NmcliExit(USER_INPUT, nmc.tr("Error: invalid extra argument '%s'.") % args[0])
     try:
         fields = nmc.table_fields(STATUS_FIELDS, STATUS_COMMON)
     except FieldSelection as exc:
@@ -123,6 +125,8 @@ def _find(nmc: Nmcli, nm: NetworkManager, name: str) -> Device:
 
 def show(nmc: Nmcli, args: list[str]) -> None:
     nm = nmc.daemon
+    if len(args) > 1:
+        raise NmcliExit(USER_INPUT, nmc.tr("Error: invalid extra argument '%s'.") % args[1])
     devices = [_find(nmc, nm, a) for a in args] if args else sorted_devices(nm)
     only = _fields(nmc.fields)
     first = True
@@ -207,7 +211,20 @@ def disconnect(nmc: Nmcli, args: list[str]) -> None:
     nm = nmc.daemon
     if not args:
         raise NmcliExit(USER_INPUT, nmc.tr("Error: No interface specified."))
-    devices = [_find(nmc, nm, a) for a in args]
+    devices: list[Device] = []
+    missing = False
+    nm.sync()
+    for name in args:  # get_device_list: each one found, or named on stderr
+        dev = nm.device(name)
+        if dev is None:
+            nmc.call.err(nmc.tr("Error: Device '%s' not found.\n") % name)
+            missing = True
+        elif dev in devices:
+            nmc.call.err(nmc.tr("Warning: argument '%s' is duplicated.\n") % name)
+        else:
+            devices.append(dev)
+    if missing and not devices:
+        raise NmcliExit(NOT_FOUND, nmc.tr("Error: not all devices found."))
     for dev in devices:
         if dev.ac is None:
             raise NmcliExit(DISCONNECT, nmc.tr("Error: Device '%s' (%s) disconnecting failed: "
@@ -215,6 +232,8 @@ def disconnect(nmc: Nmcli, args: list[str]) -> None:
                                                         "This device is not active"))
         nm.disconnect(dev)
         nmc.out(nmc.tr("Device '%s' successfully disconnected.\n") % dev.iface)
+    if missing:
+        raise NmcliExit(NOT_FOUND, nmc.tr("Error: not all devices found."))
 
 
 def reapply(nmc: Nmcli, args: list[str]) -> None:

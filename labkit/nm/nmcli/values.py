@@ -168,31 +168,31 @@ def c_integer(text: str) -> int | None:
     return None
 
 
-def _parse_int(prop: Prop, text: str) -> int:
+def _parse_int(prop: Prop, text: str, tr: Translate = str) -> int:
     for number, name in prop.names.items():
         if text.lower() == name.lower():
             return number
     try:
         return int(text, 0)
     except ValueError:
-        raise ValueError_(f"'{text}' is not a valid number") from None
+        raise ValueError_(tr("'%s' is not a valid number") % text) from None
 
 
-def _parse_address(text: str, family: int) -> str:
-    addr, slash, plen = text.partition("/")
+def _parse_address(text: str, family: int, tr: Translate = str) -> str:
+    """_parse_ip_address: the prefix is checked first (0 to 32 or 128), then the address
+    (nm_ip_address_new's message inside "invalid IP address: %s")."""
+    addr, slash, plen = text.strip().partition("/")
+    top = 32 if family == 4 else 128
+    if slash and (not plen.isdigit() or int(plen) > top):
+        raise ValueError_(tr("invalid prefix '%s'; <0-%d> allowed") % (plen, top))
     try:
         ip = ipaddress.ip_address(addr)
         if ip.version != family:
             raise ValueError(addr)
     except ValueError:
-        raise ValueError_(f"invalid IP address: Invalid IPv{family} address '{addr}'") \
-            from None
-    top = 32 if family == 4 else 128
-    if slash:
-        if not plen.isdigit() or int(plen) > top:
-            raise ValueError_(f"invalid prefix '{plen}'; <0-{top}> allowed")
-        return f"{ip}/{int(plen)}"
-    return f"{ip}/{top}"
+        inner = tr(f"Invalid IPv{family} address '%s'") % addr
+        raise ValueError_(tr("invalid IP address: %s") % inner) from None
+    return f"{ip}/{int(plen) if slash else top}"
 
 
 def _split_list(text: str) -> list[str]:
@@ -289,18 +289,19 @@ def set_value(setting: str, prop: Prop, current: Any, text: str | None, modifier
     if kind in ("int", "info", "enum", "flags"):
         if modifier == "-":
             return prop.default
-        return _parse_int(prop, text)
+        return _parse_int(prop, text, tr)
     if kind == "mtu":
-        return 0 if text == "auto" else _parse_int(prop, text)
+        return 0 if text == "auto" else _parse_int(prop, text, tr)
     if kind in ("addrs", "iplist", "strlist") and modifier == "-" and text.strip().isdigit():
         index = int(text.strip())
         cur = tuple(current or ())
         return cur[:index] + cur[index + 1:]
     if kind == "addrs":
-        items = [_parse_address(t, family) for t in _split_list(text)]
+        items = [_parse_address(t, family, tr) for t in _split_list(text)]
         return _list_update(tuple(current or ()), items, text, modifier)
     if kind == "iplist":
-        items = [_ip(t, family, f"invalid IPv{family} address '{t}'") for t in _split_list(text)]
+        items = [_ip(t, family, tr(f"invalid IPv{family} address '%s'") % t)
+                 for t in _split_list(text)]
         return _list_update(tuple(current or ()), items, text, modifier)
     if kind == "strlist":
         return _list_update(tuple(current or ()), _split_list(text), text, modifier)
@@ -311,7 +312,7 @@ def set_value(setting: str, prop: Prop, current: Any, text: str | None, modifier
             add_bond_option(opts, name, value, tr)
         return tuple(sorted(opts.items()))
     if setting in ("ipv4", "ipv6") and prop.name == "gateway":
-        return _ip(text, family, f"invalid gateway address '{text}'")
+        return _ip(text, family, tr("invalid gateway address '%s'") % text)
     if modifier == "-":
         return prop.default
     return text
