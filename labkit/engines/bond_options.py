@@ -7,13 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-MODES = ("balance-rr", "active-backup", "balance-xor", "broadcast", "802.3ad", "balance-tlb",
-         "balance-alb")
+from labkit.model.bonding import MODE_DESCRIPTIONS as MODE_DESCRIPTIONS  # for the engines
+from labkit.model.bonding import MODES, VALUE_NAMES
+
 RR, AB, XOR, BROADCAST, AD, TLB, ALB = range(7)
-MODE_DESCRIPTIONS = ("load balancing (round-robin)", "fault-tolerance (active-backup)",
-                     "load balancing (xor)", "fault-tolerance (broadcast)",
-                     "IEEE 802.3ad Dynamic link aggregation", "transmit load balancing",
-                     "adaptive load balancing")
 ALL_MODES = frozenset(range(7))
 INT_MAX = 2**31 - 1
 
@@ -58,6 +55,12 @@ class Option:
         return str(value)
 
 
+def _named(option: str, default: int | None) -> tuple[Value, ...]:
+    """The table of an option whose values are names (model/bonding.py), `default` flagged."""
+    return tuple(Value(name, i, frozenset({DEFAULT}) if i == default else frozenset())
+                 for i, name in enumerate(VALUE_NAMES[option]))
+
+
 def _except(*modes: int) -> frozenset[int]:
     return ALL_MODES - frozenset(modes)
 
@@ -68,14 +71,10 @@ OPTIONS: dict[str, Option] = {o.name: o for o in (
            noslaves=True, ifdown=True),
     Option("packets_per_slave", _tbl(("default", 1, DEFAULT), ("maxval", 65535, MAX)),
            unsupp_modes=_except(RR)),
-    Option("xmit_hash_policy", _tbl(("layer2", 0, DEFAULT), ("layer3+4", 1), ("layer2+3", 2),
-                                    ("encap2+3", 3), ("encap3+4", 4), ("vlan+srcmac", 5))),
-    Option("arp_validate", _tbl(("none", 0, DEFAULT), ("active", 1), ("backup", 2), ("all", 3),
-                                ("filter", 4), ("filter_active", 5), ("filter_backup", 6)),
-           unsupp_modes=frozenset({AD, TLB, ALB})),
-    Option("arp_all_targets", _tbl(("any", 0, DEFAULT), ("all", 1))),
-    Option("fail_over_mac", _tbl(("none", 0, DEFAULT), ("active", 1), ("follow", 2)),
-           noslaves=True),
+    Option("xmit_hash_policy", _named("xmit_hash_policy", 0)),
+    Option("arp_validate", _named("arp_validate", 0), unsupp_modes=frozenset({AD, TLB, ALB})),
+    Option("arp_all_targets", _named("arp_all_targets", 0)),
+    Option("fail_over_mac", _named("fail_over_mac", 0), noslaves=True),
     Option("arp_interval", INTMAX, unsupp_modes=frozenset({AD, TLB, ALB})),
     Option("arp_missed_max",
            _tbl(("minval", 1, MIN), ("maxval", 255, MAX), ("default", 2, DEFAULT)),
@@ -84,17 +83,16 @@ OPTIONS: dict[str, Option] = {o.name: o for o in (
     Option("ns_ip6_target", rawval=True),
     Option("downdelay", INTMAX),
     Option("updelay", INTMAX),
-    Option("lacp_active", _tbl(("off", 0), ("on", 1, DEFAULT)), unsupp_modes=_except(AD),
-           ifdown=True),
-    Option("lacp_rate", _tbl(("slow", 0), ("fast", 1)), unsupp_modes=_except(AD), ifdown=True),
+    Option("lacp_active", _named("lacp_active", 1), unsupp_modes=_except(AD), ifdown=True),
+    Option("lacp_rate", _named("lacp_rate", None), unsupp_modes=_except(AD), ifdown=True),
     Option("min_links", INTMAX),
-    Option("ad_select", _tbl(("stable", 0, DEFAULT), ("bandwidth", 1), ("count", 2)), ifdown=True),
+    Option("ad_select", _named("ad_select", 0), ifdown=True),
     Option("num_unsol_na", _tbl(("off", 0), ("maxval", 255, MAX), ("default", 1, DEFAULT))),
     Option("num_grat_arp", _tbl(("off", 0), ("maxval", 255, MAX), ("default", 1, DEFAULT))),
     Option("miimon", INTMAX),
     Option("prio", rawval=True, unsupp_modes=_except(AB, TLB, ALB)),
     Option("primary", rawval=True, unsupp_modes=_except(AB, TLB, ALB)),
-    Option("primary_reselect", _tbl(("always", 0, DEFAULT), ("better", 1), ("failure", 2))),
+    Option("primary_reselect", _named("primary_reselect", 0)),
     Option("use_carrier", _tbl(("off", 0), ("on", 1, DEFAULT))),
     Option("active_slave", rawval=True, unsupp_modes=_except(AB, TLB, ALB)),
     Option("queue_id", rawval=True),

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from labkit.model.bonding import MODES
+
 V118, V142 = (1, 18), (1, 42)
 
 
@@ -106,8 +108,7 @@ class BondOption:
     words: tuple[str, ...] = ()
 
 
-BOND_MODES = ("balance-rr", "active-backup", "balance-xor", "broadcast", "802.3ad",
-              "balance-tlb", "balance-alb")
+BOND_MODES = MODES  # the kernel's names, at their numbers
 BOND_OPTIONS: dict[str, BondOption] = {
     "mode": BondOption("both", "balance-rr", 0, 6, BOND_MODES),
     "miimon": BondOption("int", "100"),

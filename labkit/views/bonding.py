@@ -6,29 +6,13 @@ bond_sysfs_slave.c, including the blank line after the version line and the per-
 
 from __future__ import annotations
 
+from labkit.model.bonding import MODE_DESCRIPTIONS as _DESCRIPTIONS
+from labkit.model.bonding import MODES, VALUE_NAMES
 from labkit.model.snapshot import BondInfo, BondSlaveInfo, HostSnapshot, Link
 
-MODE_DESCRIPTIONS = {
-    "balance-rr": "load balancing (round-robin)",
-    "active-backup": "fault-tolerance (active-backup)",
-    "balance-xor": "load balancing (xor)",
-    "broadcast": "fault-tolerance (broadcast)",
-    "802.3ad": "IEEE 802.3ad Dynamic link aggregation",
-    "balance-tlb": "transmit load balancing",
-    "balance-alb": "adaptive load balancing",
-}
-MODE_NUMBERS = {m: i for i, m in enumerate(MODE_DESCRIPTIONS)}
-ENUM_NUMBERS = {
-    "xmit_hash_policy": ("layer2", "layer3+4", "layer2+3", "encap2+3", "encap3+4", "vlan+srcmac"),
-    "arp_validate": ("none", "active", "backup", "all", "filter", "filter_active",
-                     "filter_backup"),
-    "arp_all_targets": ("any", "all"),
-    "fail_over_mac": ("none", "active", "follow"),
-    "primary_reselect": ("always", "better", "failure"),
-    "lacp_active": ("off", "on"),
-    "lacp_rate": ("slow", "fast"),
-    "ad_select": ("stable", "bandwidth", "count"),
-}
+MODE_DESCRIPTIONS = dict(zip(MODES, _DESCRIPTIONS, strict=True))
+MODE_NUMBERS = {m: i for i, m in enumerate(MODES)}
+ENUM_NUMBERS = VALUE_NAMES
 MII_TEXT = {"UP": "up", "GOING_DOWN": "going down", "DOWN": "down", "GOING_BACK": "going back"}
 BOND_SYSFS_FILES = (
     "active_slave", "ad_actor_key", "ad_actor_sys_prio", "ad_actor_system", "ad_aggregator",

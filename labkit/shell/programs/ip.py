@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from labkit.engines.base import UNSET
 from labkit.errors import KernelError
+from labkit.model import bonding
 from labkit.model.snapshot import HostSnapshot
 from labkit.shell.programs import ipjson
 from labkit.shell.session import Invocation
@@ -81,20 +82,8 @@ OBJECTS = ("address", "addrlabel", "maddress", "route", "rule", "neighbor", "nei
            "tap", "token", "tcpmetrics", "tcp_metrics", "monitor", "xfrm", "mroute", "mrule",
            "netns", "netconf", "vrf", "sr", "nexthop", "mptcp", "ioam", "help", "stats")
 SUPPORTED_KINDS = ("bond", "bridge", "veth")
-MODES = ("balance-rr", "active-backup", "balance-xor", "broadcast", "802.3ad", "balance-tlb",
-         "balance-alb")
-ENUMS = {
-    "arp_validate": ("none", "active", "backup", "all", "filter", "filter_active",
-                     "filter_backup"),
-    "arp_all_targets": ("any", "all"),
-    "primary_reselect": ("always", "better", "failure"),
-    "fail_over_mac": ("none", "active", "follow"),
-    "xmit_hash_policy": ("layer2", "layer3+4", "layer2+3", "encap2+3", "encap3+4",
-                         "vlan+srcmac"),
-    "lacp_rate": ("slow", "fast"),
-    "lacp_active": ("off", "on"),
-    "ad_select": ("stable", "bandwidth", "count"),
-}
+MODES = bonding.MODES
+ENUMS = bonding.VALUE_NAMES
 NUMBERS = {"miimon": 2**32 - 1, "updelay": 2**32 - 1, "downdelay": 2**32 - 1,
            "peer_notify_delay": 2**32 - 1, "arp_interval": 2**32 - 1,
            "resend_igmp": 2**32 - 1, "min_links": 2**32 - 1, "lp_interval": 2**32 - 1,
