@@ -73,6 +73,10 @@ def dmesg(inv: Invocation) -> int:
     while i < len(args):
         a = args[i]
         i += 1
+        if a in ("-w", "-W", "--follow", "--follow-new"):
+            inv.err("labkit: dmesg --follow waits for new lines forever, which a lab command "
+                    "line cannot; run dmesg again (or dmesg -c) after the change\n")
+            return 1
         if a.startswith("--"):
             name, eq, value = a.partition("=")
             if name in LONG_OPTIONS and not eq:
