@@ -84,7 +84,7 @@ class FakeHub:
     """The hub's REST API as far as the service uses it: whose token is it, and servers."""
 
     def __init__(self) -> None:
-        self.running = {"alice": True, "bob": True, "carol": False}
+        self.running = {"alice": True, "bob": True, "carol": False, "dave": True}
         self.calls: list[tuple[str, str, str]] = []  # method, path, token
         self.port = free_port()
 
@@ -117,6 +117,9 @@ class FakeHub:
                 up = hub.running.get(name)
                 if up is None:
                     raise web.HTTPError(404)
+                if name == "dave":  # as a hub shows a token without read:servers
+                    self.finish({"name": name, "kind": "user"})
+                    return
                 self.finish({"name": name, "server": f"/user/{name}/" if up else None,
                              "pending": None, "servers": {"": {}} if up else {}})
 
@@ -181,7 +184,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     hub = FakeHub()
     threading.Thread(target=hub.serve, daemon=True).start()
     root = tmp_path_factory.mktemp("homes")
-    homes = {u: root / u for u in ("alice", "bob", "carol")}
+    homes = {u: root / u for u in ("alice", "bob", "carol", "dave")}
     for home in homes.values():
         home.mkdir()
     # the students' records, written by labkit's own writer as their checks write them
@@ -273,11 +276,15 @@ def test_reset(service: Service) -> None:
     assert service.hub.running["bob"]
 
 
-def test_reset_without_a_server_and_of_a_stranger(service: Service) -> None:
+def test_reset_without_a_server_without_scopes_and_of_a_stranger(service: Service) -> None:
     service.hub.calls.clear()
     code, body = call(service.url + "api/reset/carol", TEACHER_TOKEN, "POST")
     assert code == 200 and "no server running" in json.loads(body)["message"]
     assert [m for m, _, _ in service.hub.calls] == ["GET"]
+    code, body = call(service.url + "api/reset/dave", TEACHER_TOKEN, "POST")
+    assert code == 502 and "read:servers" in json.loads(body)["message"]
+    assert ("DELETE", "/hub/api/users/dave/server") not in [(m, p) for m, p, _ in
+                                                           service.hub.calls]
     code, body = call(service.url + "api/reset/mallory", TEACHER_TOKEN, "POST")
     assert code == 404 and "not a student" in json.loads(body)["message"]
 

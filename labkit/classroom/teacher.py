@@ -17,9 +17,10 @@ from `HOME/.local/share/labkit/progress.json` (a student's server sets no XDG_DA
 own), read afresh at every request: a record is a small file, a class a few dozen of them.
 
 A reset is the hub's own stop and start of that student's server (the service's token needs the
-`servers` scope on the class's users): every engine's lab lives in the student's kernel (the sim)
-or is removed with it by the hub's post-stop cleanup (netns, vm), so a fresh server is a fresh lab,
-and no process of the service touches a student's files.
+scopes `read:users`, `read:servers` and `servers` on the class's users): every engine's lab
+lives in the student's kernel (the sim) or is removed with it by the hub's post-stop cleanup
+(netns, vm), so a fresh server is a fresh lab, and no process of the service touches a
+student's files.
 """
 
 from __future__ import annotations
@@ -117,6 +118,9 @@ class Hub:
         code, model = await self.request("GET", where)
         if code != 200:
             raise LabkitError(f"the hub does not know {user!r} ({code})")
+        if not isinstance(model, dict) or "servers" not in model:
+            raise LabkitError(f"the hub shows this service none of {user}'s servers: its role "
+                              "needs the scopes read:servers and servers")
         if not _running(model):
             return (f"{user} has no server running: no lab of theirs is left; their next start "
                     "gives them a fresh one")
