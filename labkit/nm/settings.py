@@ -13,7 +13,7 @@ from collections.abc import Callable
 from labkit.nm.core import NMCore
 from labkit.nm.objects import Blocked, SettingsConnection
 from labkit.nm.profile import Profile, ProfileInvalid
-from labkit.nm.storage import ProfileStore, StoredProfile
+from labkit.nm.storage import IFCFG_DIR, KEYFILE_DIR, ProfileStore, StoredProfile
 
 
 def _nothing(*_args: object) -> None:
@@ -188,13 +188,12 @@ class Settings:
         failed = []
         for path in paths:
             if not core.files.exists(core.host, path):
-                # a file that is gone: its profile goes too (no failure); a path that never
-                # held a profile is a failure (recorded: `nmcli c load /nonexistent`)
-                gone = [c for c in self.connections if c.path == path]
-                for sc in gone:
+                # a file that is gone: its profile goes too (no failure); a path outside the
+                # plugins' directories is a failure (recorded: `nmcli c load /nonexistent`)
+                for sc in [c for c in self.connections if c.path == path]:
                     self.on_remove(sc)
                     self.connections.remove(sc)
-                if not gone:
+                if not path.startswith((KEYFILE_DIR + "/", IFCFG_DIR + "/")):
                     failed.append(path)
                 continue
             stored = self.store.read(path)
