@@ -153,8 +153,11 @@ def _running(model: Any) -> bool:
 def make_app(class_homes: Mapping[str, Path], prefix: str, hub: Hub,
              notebooks: Path | None = None) -> Any:
     """The tornado application serving the page and the API under `prefix`."""
-    from jupyterhub.services.auth import HubOAuthCallbackHandler, HubOAuthenticated
-    from jupyterhub.utils import url_path_join
+    from jupyterhub.services.auth import (  # type: ignore[import-untyped]
+        HubOAuthCallbackHandler,
+        HubOAuthenticated,
+    )
+    from jupyterhub.utils import url_path_join  # type: ignore[import-untyped]
     from tornado import web
 
     known = dict(class_homes)
