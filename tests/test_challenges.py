@@ -26,7 +26,7 @@ RECORDED = {"05-miimon-zero": ("nm", "30-challenge-miimon-zero"),
 SYMPTOM = {  # what the learner must be shown: the trouble the user reported
     "05-miimon-zero": "3 packets transmitted, 0 received",
     "06-port-on-its-own-profile": "Slave Interface: ens37\n",
-    "07-mode-typo": "+3 duplicates",
+    "07-mode-typo": "icmp_seq=1 ttl=64 time=0.050 ms (DUP!)",
 }
 WRONG = {  # repairs a learner might try, each leaving something the check must see
     "05-miimon-zero": [
