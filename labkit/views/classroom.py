@@ -123,7 +123,7 @@ def _td(c: Cell) -> str:
              f"<small>{c.problem_count} problem{'s' if c.problem_count != 1 else ''}</small>")
     return (f"<td class='labkit-{c.state.replace(' ', '-')}' style='color:{COLOURS[c.state]}' "
             f"title='{html.escape(_title(c))}' data-state='{c.state}'>"
-            f"<b>{SYMBOLS[c.state]}</b> {c.state}"
+            f"<span style='white-space:nowrap'><b>{SYMBOLS[c.state]}</b> {c.state}</span>"
             + (f"<ul>{said}</ul>" if said else count) + "</td>")
 
 
