@@ -106,8 +106,10 @@ def served_lab(repo: Path, workdir: Path, timeout: float = 120) -> Iterator[Serv
 
 
 @contextlib.contextmanager
-def chromium(width: int = 1400, height: int = 1100) -> Iterator[object]:
-    """Debian's Chromium, headless, driven by Debian's chromedriver (nothing downloaded)."""
+def chromium(width: int = 1400, height: int = 1100, args: tuple[str, ...] = ()
+             ) -> Iterator[object]:
+    """Debian's Chromium, headless, driven by Debian's chromedriver (nothing downloaded);
+    `args` are more of Chromium's switches."""
     from selenium import webdriver
     from selenium.webdriver.chrome.options import Options
     from selenium.webdriver.chrome.service import Service
@@ -115,7 +117,7 @@ def chromium(width: int = 1400, height: int = 1100) -> Iterator[object]:
     options = Options()
     options.binary_location = CHROMIUM
     for arg in ("--headless=new", "--disable-gpu", "--disable-dev-shm-usage",
-                f"--window-size={width},{height}"):
+                f"--window-size={width},{height}", *args):
         options.add_argument(arg)
     if os.geteuid() == 0:
         options.add_argument("--no-sandbox")  # Chromium refuses root with its sandbox on
