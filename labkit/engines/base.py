@@ -79,6 +79,7 @@ class _Unset:
         return "UNSET"
 
 
+Unset = _Unset  # the type of UNSET, for annotations of arguments that may be left out
 UNSET = _Unset()
 
 

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from labkit.engines.base import UNSET
+from labkit.engines.base import UNSET, Unset
 from labkit.errors import KernelError
 from labkit.model import bonding
 from labkit.model.snapshot import HostSnapshot
@@ -353,7 +353,7 @@ class LinkRequest:
     dev: str | None = None
     name: str | None = None
     up: bool | None = None
-    master: object = UNSET
+    master: str | Unset | None = UNSET  # None: nomaster
     address: str | None = None
     mtu: int | None = None
     kind: str | None = None
