@@ -17,6 +17,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -130,3 +131,44 @@ def test_graded_source_wraps_the_last_expression() -> None:
 def test_graded_refuses_a_cell_that_checks_nothing() -> None:
     with pytest.raises(grading.LabkitError, match=r"does not end with its checks\.check"):
         grading.graded_source("report = 1")
+
+
+def test_formgrader_shows_the_course(graded_course: Path) -> None:
+    """The teacher's Jupyter server, started in the course directory, serves formgrader with
+    the assignment, its two submissions and their scores (nbgrader's own server extension)."""
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "jupyter_server", "--no-browser", "--allow-root",
+         "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.token=teacher"],
+        cwd=graded_course, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def get(path: str) -> Any:
+        req = urllib.request.Request(f"http://127.0.0.1:{port}{path}",
+                                     headers={"Authorization": "token teacher"})
+        with urllib.request.urlopen(req, timeout=30) as reply:
+            return json.loads(reply.read())
+
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                assignments = get("/formgrader/api/assignments")
+                break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, "no formgrader"
+                time.sleep(0.5)
+        mine = [a for a in assignments if a["name"] == ASSIGNMENT]
+        assert [(a["num_submissions"], a["max_score"]) for a in mine] == [(2, 1.0)]
+        submissions = get(f"/formgrader/api/submissions/{ASSIGNMENT}")
+        assert sorted((s["student"], s["score"]) for s in submissions) == [("alice", 1.0),
+                                                                         ("bob", 0.0)]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
