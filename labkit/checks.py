@@ -248,8 +248,11 @@ def active_slave(bond_name: str, expected: str, host: str = "server") -> Expecta
         current = info.active_slave
         if current == expected:
             return []
-        ways = (f"`ifenslave -c {bond_name} {expected}`, `echo {expected} > "
-                f"/sys/class/net/{bond_name}/bonding/active_slave`")
+        ways = (f"`echo {expected} > /sys/class/net/{bond_name}/bonding/active_slave`, "
+                f"`ip link set {bond_name} type bond active_slave {expected}`")
+        system = lab.systems.get(host)
+        if system is not None and system.has_program("ifenslave"):  # CentOS 7's machine
+            ways = f"`ifenslave -c {bond_name} {expected}`, " + ways
         if current:
             ways += f", or pull the cable of {current} (lab.unplug(\"{current}\"))"
         return [f"the active slave of {bond_name} is {current or 'none'}, the exercise wants "

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import atexit
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,6 +22,7 @@ from labkit.engines.base import LONGEST_SLEEP
 from labkit.engines.select import choose, make_engine
 from labkit.errors import LabkitError, TopologyError, quote
 from labkit.files import LabFiles
+from labkit.model import packages as pkgs
 from labkit.model.flavours import check_locale, get_flavour
 from labkit.model.snapshot import HostSnapshot
 from labkit.model.topology import Nic, Topology, load_topology
@@ -42,6 +43,20 @@ STABLE_EPOCH = 1795564800.0  # 2026-11-25 00:00 UTC: when a reproducible lab's c
 _running_labs: list[Lab] = []  # started and not yet closed, oldest first
 
 
+def _packages(packages: Sequence[str], flavour: str) -> tuple[str, ...]:
+    """`packages` as the lab installs them; a LabkitError naming what the flavour offers for
+    a name it has no package of."""
+    if isinstance(packages, str) or not all(isinstance(p, str) for p in packages):
+        raise usage.UsageTypeError("packages must be a list of package names, e.g. "
+                                   "packages=['ifenslave']")
+    unknown = pkgs.unknown(flavour, list(packages))
+    if unknown:
+        offered = ", ".join(sorted(pkgs.PACKAGES.get(flavour, {})))
+        raise LabkitError(f"the {flavour} machine has no package {quote(unknown[0])} to "
+                          f"install (it offers: {offered})")
+    return tuple(dict.fromkeys(packages))
+
+
 def current_lab() -> Lab:
     """The lab started last and still running (what %lab types into)."""
     if not _running_labs:
@@ -56,14 +71,16 @@ class Lab:
     `flavour` picks the imitated machine (nm142, centos7) and `locale` its language (C, ja);
     `networkmanager=False` leaves NetworkManager out (kernel-level lessons); `stable_uuids`
     derives NetworkManager's UUIDs from `seed` and fixes the lab's calendar, so notebooks print
-    the same text every run.
+    the same text every run. `packages` installs more of the flavour's packages on the
+    NetworkManager hosts (nm142: `ifenslave`, whose udev rule leaves a bond's MAC alone; see
+    labkit/model/packages.py).
     """
 
     def __init__(self, topology: str | Path | dict[str, Any] | Topology = "centos7-bond",
                  engine: str = "auto", *, flavour: str = "nm142", locale: str | None = None,
                  lab_id: str | None = None, seed: int = 0, workdir: str | Path | None = None,
                  progress: Progress | None = None, networkmanager: bool = True,
-                 stable_uuids: bool = False) -> None:
+                 stable_uuids: bool = False, packages: Sequence[str] = ()) -> None:
         if lab_id is None:  # LABKIT_LAB_ID, else the hub user's own (a class), else "labkit"
             lab_id = labids.from_environment()
         usage.lab_arguments(topology, engine, flavour, locale, lab_id, seed, workdir, progress,
@@ -72,6 +89,7 @@ class Lab:
         self._topology_given = self.topology  # add_nic() changes self.topology; reset() not
         self.flavour = get_flavour(flavour)
         self.locale = check_locale(locale)
+        self.packages = _packages(packages, self.flavour.name)
         if (not lab_id.isascii() or not lab_id.replace("-", "").isalnum() or len(lab_id) > 12
                 or not lab_id[0].isalpha()):
             raise TopologyError([f"lab_id {quote(lab_id)} must start with a letter and hold at "
@@ -131,7 +149,8 @@ class Lab:
                         self._progress(f"starting NetworkManager on {host.name}")
                 self.systems[host.name] = boot(engine, self.files, host if host.name in managed
                                                else replace(host, networkmanager=False),
-                                               self.flavour.name, self.locale, uuids, epoch)
+                                               self.flavour.name, self.locale, uuids, epoch,
+                                               packages=self.packages)
         except BaseException:
             self.systems = {}
             self._teardown_twice()

@@ -156,9 +156,9 @@ def test_a_learner_types_the_answer_and_the_check_says_well_done(server, driver)
         hints = page.wait_for(lambda: shown.find_elements(by.CSS_SELECTOR, ".labkit-hint"), 30,
                               "clicking 'Show a hint' revealed no hint")
         assert len(hints) == 1 and "/proc/net/bonding/bond0" in hints[0].text, hints[0].text
-        page.type_into(exercise, "ifenslave -c bond0 ens37")
+        page.type_into(exercise, "ip link set bond0 type bond active_slave ens37")
         typed = "".join(o["text"] for o in page.run_cell(exercise))
-        assert "[root@server ~]# ifenslave -c bond0 ens37" in typed
+        assert "[root@server ~]# ip link set bond0 type bond active_slave ens37" in typed
         shown = "".join(o["text"] for o in page.run_cell(check))
         assert WELL_DONE in shown, shown
         assert page.errors() == []
@@ -199,7 +199,7 @@ def test_a_learner_opens_a_terminal_and_the_dashboard_follows_what_they_type(ser
                           + _terminal_text(driver))
             screen.click()
             driver.find_element(by.CSS_SELECTOR, ".jp-Terminal .xterm-helper-textarea"
-                                ).send_keys("ifenslave -c bond0 ens38\n")
+                                ).send_keys("ip link set bond0 type bond active_slave ens38\n")
             page.wait_for(lambda: _terminal_text(driver).count("~]#") >= 2, 30,
                           "the command typed in the terminal did not finish:\n"
                           + _terminal_text(driver))
@@ -210,7 +210,7 @@ def test_a_learner_opens_a_terminal_and_the_dashboard_follows_what_they_type(ser
             driver.switch_to.window(notebook_tab)
         page.wait_for(lambda: page.panel().find_element(
             by.CSS_SELECTOR, ".labkit-active").text == "ens38", 30,
-            "the dashboard did not follow the terminal's ifenslave -c bond0 ens38")
+            "the dashboard did not follow the terminal's ip link set ... active_slave ens38")
         assert "Currently Active Slave: ens38" in page.panel().find_element(
             by.CSS_SELECTOR, "pre.labkit-bonding").text
         assert page.errors() == []

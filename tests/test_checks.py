@@ -56,8 +56,8 @@ def test_the_walkthrough_exercise_reports_each_missing_piece_then_passes(lab: La
     assert report.text() == "Well done: everything the exercise asks for is in place."
     assert checks.check(lab, checks.active_slave("bond0", "ens38")).problems == (
         "the active slave of bond0 is ens37, the exercise wants ens38: make it active with "
-        "`ifenslave -c bond0 ens38`, `echo ens38 > /sys/class/net/bond0/bonding/active_slave`, "
-        "or pull the cable of ens37 (lab.unplug(\"ens37\"))",)
+        "`echo ens38 > /sys/class/net/bond0/bonding/active_slave`, `ip link set bond0 type "
+        "bond active_slave ens38`, or pull the cable of ens37 (lab.unplug(\"ens37\"))",)
     assert checks.check(lab, checks.only_address("bond0", "192.168.1.62/24")).problems == (
         "bond0 does not hold 192.168.1.62/24 (it holds 192.168.1.61/24): NetworkManager gives "
         "bond0 the address of its profile bond0: set it there and apply it with `nmcli "

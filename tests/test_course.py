@@ -88,7 +88,7 @@ def test_an_edited_lesson_disagrees_naming_notebook_and_cell(lessons_copy):
                                  NOTEBOOKS / "03-one-mac-for-all.ipynb", "learner")
     assert found is not None
     assert "notebooks/03-one-mac-for-all.ipynb does not agree with" in found
-    assert "cell 03-11's source differs" in found
+    assert "cell 03-18's source differs" in found
     assert "labkit course build 03" in found
 
 

@@ -69,7 +69,7 @@ WRONG_WORK = {  # what a learner might do instead, which each check must refuse
     "01-the-machine": ['address = "192.168.1.60"', 'gateway = "192.168.1.1"'],  # no prefix
     "02-build-the-bond": ["nmcli c mod bond0 connection.autoconnect yes"],  # no restart, ...
     "03-one-mac-for-all": ['lab.unplug("ens38")'],
-    "04-who-is-active": ["ifenslave -c bond0 ens38"],
+    "04-who-is-active": ["echo ens38 > /sys/class/net/bond0/bonding/active_slave"],
     "05-pull-the-cable": ['lab.plug("ens37")', 'lab.plug("ens38")',
                           "lab.sh('nmcli connection modify bond0 +bond.options miimon=100')",
                           'lab.sh("nmcli connection up bond0")'],

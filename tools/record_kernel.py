@@ -158,6 +158,7 @@ def replay(path: str, topology: str, nm: bool = False) -> dict:
     ENV["LC_ALL"] = "C"
     if locale != "C":
         ENV.update(LANGUAGE=locale, LC_ALL="C.UTF-8")
+    installed = install_packages(lab_options(items).get("packages", ()))
     build_lab(topology, nm)
     state = {"topology": load_topology(topology)}
     steps: list[dict] = []
@@ -203,13 +204,39 @@ def replay(path: str, topology: str, nm: bool = False) -> dict:
         steps.append({"host": host, "cmd": "wait", "rc": 0, "out": collect(host),
                       "implicit": True})
     destroy_lab()
+    for path in installed:
+        path.unlink()
+    if installed:
+        sh("udevadm control --reload")
     meta = {"engine": "kernel", "scenario": Path(path).name, "topology": topology,
             "kernel": os.uname().release, "iproute2": _version(["ip", "-V"])}
     if nm:
         meta["networkmanager"] = _version(["NetworkManager", "--version"])
     if locale != "C":
         meta["locale"] = locale
+    if installed:
+        meta["packages"] = list(lab_options(items).get("packages", ()))
     return {**meta, "steps": steps}
+
+
+def install_packages(names) -> list[Path]:
+    """`@packages`: what labkit's model of each package ships that the recording depends on,
+    put where it acts in the VM. The VM's /lib is the host's, read-only; udevd reads
+    /etc/systemd/network first, in the same file-name order, so a .link file is placed there
+    (then udevd reloads)."""
+    from labkit.model.packages import LINK_DIR, installed
+
+    placed = []
+    for package in installed("nm142", tuple(names)):
+        for path, text in package.files:
+            if path.startswith(LINK_DIR + "/") and not Path(path).exists():
+                target = Path("/etc/systemd/network") / Path(path).name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(text)
+                placed.append(target)
+    if placed:
+        sh("udevadm control --reload")
+    return placed
 
 
 def _version(argv: list[str]) -> str:

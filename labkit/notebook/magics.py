@@ -90,5 +90,9 @@ class _Message:
 
 
 def register(ipython: Any) -> None:
-    """Make %lab and %%lab available in `ipython`."""
+    """Make %lab, %%lab and %%predict (a lesson's predict-then-check cell, labkit.notebook.
+    help) available in `ipython`, so a predict cell runs in any order and after a restart."""
+    from labkit.notebook import help as lesson_help
+
     ipython.register_magics(LabMagics)
+    lesson_help.register(ipython)

@@ -261,6 +261,9 @@ class Shell:
         program = self.programs.get(name)
         if name in self.engine.real_programs:
             program = REAL_PROGRAM
+        system = self.systems.get(inv.host) if self.systems else None
+        if program is not None and system is not None and not system.has_program(name):
+            program = None  # a program of a package this machine has not got
         if program is None:
             inv.err(f"bash: {name}: command not found\n")
             return 127

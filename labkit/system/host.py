@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from labkit.model import packages as pkgs
 from labkit.nm import config as nmconf
 from labkit.nm import keyfile
 from labkit.nm.daemon import CONF_PATH, NetworkManager
@@ -40,6 +41,12 @@ class HostSystem:
     udev: Udev | None = None
     iproute2: str = "6.1"
     hostname: str | None = None
+    packages: tuple[pkgs.Package, ...] = ()  # what the machine has installed
+
+    def has_program(self, name: str) -> bool:
+        """Whether `name` is a command here: a program no package brings always is; one a
+        package brings (ifenslave) only with that package."""
+        return name not in pkgs.PACKAGED_PROGRAMS or name in pkgs.programs(self.packages)
 
 
 def install_files(files: LabFiles, host: Host, flavour: str, uuids: UuidSource) -> None:
@@ -69,21 +76,35 @@ def install_files(files: LabFiles, host: Host, flavour: str, uuids: UuidSource) 
                 files.write(host.name, path, ifcfg.write(p, None))
 
 
+def install_packages(files: LabFiles, host: str, packages: tuple[pkgs.Package, ...]) -> None:
+    """The files the packages ship (kept when already there: a lab directory may be reused,
+    and a learner may have edited one)."""
+    for package in packages:
+        for path, text in package.files:
+            if not files.exists(host, path):
+                files.local(host, path).parent.mkdir(parents=True, exist_ok=True)  # as dpkg
+                files.write(host, path, text)
+
+
 def boot(engine: Engine, files: LabFiles, host: Host, flavour: str, locale: str,
-         uuids: UuidSource, epoch: float | None = None) -> HostSystem:
-    """Bring up the host's userspace and let NetworkManager settle."""
+         uuids: UuidSource, epoch: float | None = None, packages: tuple[str, ...] = ()
+         ) -> HostSystem:
+    """Bring up the host's userspace and let NetworkManager settle; `packages` are installed
+    beside the flavour's own (on the NetworkManager hosts: the machines labkit imitates)."""
     from labkit.model.flavours import get_flavour
 
     facts = get_flavour(flavour)
     system = HostSystem(host.name, flavour, locale, iproute2=facts.iproute2,
                         hostname=(facts.hostname or host.name) if host.networkmanager
                         else host.name)
+    system.packages = pkgs.installed(flavour, packages)  # the programs of every host
     if not host.networkmanager:
         return system
     version = BY_FLAVOUR[flavour]
     install_files(files, host, flavour, uuids)
-    if version.udev_persistent_mac:
-        system.udev = Udev(engine, host.name, MACHINE_ID)
+    install_packages(files, host.name, system.packages)
+    if any(path.startswith(pkgs.LINK_DIR) for p in system.packages for path, _ in p.files):
+        system.udev = Udev(engine, host.name, MACHINE_ID, files)  # its .link files apply
         system.udev.start()
     system.nm = NetworkManager(engine, host.name, files, version, uuids, epoch=epoch)
     system.nm.start()
