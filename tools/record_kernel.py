@@ -204,8 +204,8 @@ def replay(path: str, topology: str, nm: bool = False) -> dict:
         steps.append({"host": host, "cmd": "wait", "rc": 0, "out": collect(host),
                       "implicit": True})
     destroy_lab()
-    for path in installed:
-        path.unlink()
+    for placed in installed:
+        placed.unlink()
     if installed:
         sh("udevadm control --reload")
     meta = {"engine": "kernel", "scenario": Path(path).name, "topology": topology,
