@@ -46,6 +46,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                    "`NAME teacher` for a teacher")
     p.add_argument("--stop", action="store_true", help="stop the hub and remove every "
                    "student's labs")
+    p.add_argument("--prepare", action="store_true", help="only install what a class needs "
+                   "(the Python every account can run, the proxy), as ./lab test does")
     p.add_argument("--remove-accounts", action="store_true", help="with --stop: also remove "
                    "the accounts labkit made (their homes too)")
     p.add_argument("--dir", default=str(DEFAULT_DIR), help=f"the class directory (default "
@@ -62,10 +64,15 @@ def run(args: argparse.Namespace) -> int:
         for line in stop(class_dir, remove_accounts=args.remove_accounts):
             print(line)
         return 0
+    say = lambda text: print(f"labkit: {text}", file=sys.stderr, flush=True)  # noqa: E731
+    if args.prepare:
+        print(f"the class's Python: {class_python(progress=say)}")
+        print(f"the proxy: {proxy(say)}")
+        return 0
     if not args.roster:
-        raise ClassroomError("labkit classroom needs a ROSTER (or --stop)")
+        raise ClassroomError("labkit classroom needs a ROSTER (or --stop, or --prepare)")
     info = start(roster.load(args.roster), class_dir, ip=args.ip, port=args.port,
-                 progress=lambda text: print(f"labkit: {text}", file=sys.stderr, flush=True))
+                 progress=say)
     print(f"the class's hub: {info['url']}")
     for name, role, password in info["logins"]:
         said = f"first password {password}" if password else "their own password"
@@ -92,9 +99,9 @@ def _as_nobody(argv: list[str]) -> bool:
 def class_python(venv: Path = DEFAULT_VENV,
                  progress: callable = print) -> str:  # type: ignore[valid-type]
     """A Python with labkit and JupyterHub that every account can run: this one if it is,
-    else the class's own venv at `venv` (made from base_python(), brought up to this
-    checkout: all of it when pyproject.toml or constraints.txt changed,
-    labkit alone when only its code did)."""
+    else the class's own venv at `venv` (made from base_python()), with labkit installed
+    editable from a copy of this checkout beside it (class-source: its code, lessons and
+    notebooks, which the teacher's view reads), copied again when they change."""
     probe = ["-c", "import labkit.classroom.hub, jupyterhub, jupyterlab"]
     here = str(Path(sys.prefix) / "bin" / "python")
     if _as_nobody([here, *probe]):
@@ -105,10 +112,15 @@ def class_python(venv: Path = DEFAULT_VENV,
     have = stamp.read_text().split() if stamp.exists() else []
     if python.exists() and have == [deps, code]:
         return str(python)
-    pip = [str(python), "-m", "pip", "install", "-q", "-c", str(REPO / "constraints.txt")]
+    source = venv.parent / "class-source"
+    pip = [str(python), "-m", "pip", "install", "-q", "-c", str(source / "constraints.txt")]
+    _copy_source(source)  # labkit editable from a copy every account can read
     if python.exists() and have[:1] == [deps]:
-        progress(f"bringing labkit up to this checkout in the class's Python ({venv})")
-        subprocess.run([*pip, "--no-deps", "--force-reinstall", str(REPO)], check=True)
+        where = subprocess.run([str(python), "-c", "import labkit; print(labkit.__file__)"],
+                               capture_output=True, text=True, check=False).stdout.strip()
+        if not where.startswith(f"{source}/"):  # not yet the editable one from the copy
+            subprocess.run([*pip, "--no-deps", "-e", str(source)], check=True)
+        progress(f"brought labkit up to this checkout for the class ({source})")
     else:
         base = base_python(venv.parent, progress)
         progress(f"{here} is not one every account can run: making the class's own Python "
@@ -117,7 +129,7 @@ def class_python(venv: Path = DEFAULT_VENV,
         if not python.exists():
             subprocess.run([base, "-m", "venv", str(venv)], check=True)
         subprocess.run([*pip, "--upgrade", "pip"], check=True)  # the pinned one, as ./lab
-        subprocess.run([*pip, f"{REPO}[classroom]"], check=True)
+        subprocess.run([*pip, "-e", f"{source}[classroom]"], check=True)
     subprocess.run(["chmod", "-R", "a+rX", str(venv)], check=True)
     stamp.write_text(f"{deps} {code}\n")
     if not _as_nobody([str(python), *probe]):
@@ -161,6 +173,24 @@ def base_python(where: Path, progress: callable = print) -> str:  # type: ignore
     return str(copy)
 
 
+SOURCE_PARTS = ("labkit", "lessons", "notebooks", "pyproject.toml", "README.md",
+                "constraints.txt")  # what an editable labkit needs (its course included)
+
+
+def _copy_source(dest: Path) -> None:
+    """This checkout's labkit, lessons and notebooks, copied afresh to `dest`, readable by all."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for part in SOURCE_PARTS:
+        src, dst = REPO / part, dest / part
+        if dst.is_dir() and not dst.is_symlink():
+            shutil.rmtree(dst)
+        if src.is_dir():
+            shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        else:
+            shutil.copy2(src, dst)
+    subprocess.run(["chmod", "-R", "a+rX", str(dest)], check=True)
+
+
 def _digests() -> tuple[str, str]:
     """What the class's venv was installed from: the dependencies, labkit's own files."""
     import hashlib
@@ -169,7 +199,9 @@ def _digests() -> tuple[str, str]:
     for path in [REPO / "pyproject.toml", REPO / "constraints.txt"]:
         deps.update(path.read_bytes())
     code = hashlib.sha256()
-    for path in sorted((REPO / "labkit").rglob("*")):
+    files = [p for part in ("labkit", "lessons", "notebooks", "README.md")
+             for p in sorted((REPO / part).rglob("*") if (REPO / part).is_dir() else [REPO / part])]
+    for path in files:
         if path.is_file() and "__pycache__" not in path.parts:
             code.update(str(path.relative_to(REPO)).encode() + b"\0" + path.read_bytes())
     return deps.hexdigest()[:16], code.hexdigest()[:16]

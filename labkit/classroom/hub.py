@@ -15,11 +15,11 @@ calls `configure(c, CLASS_JSON)`; command.py writes the JSON).
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import json
 import os
 import pwd
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -114,18 +114,22 @@ def _copy_notebooks(python: str, course: str | None) -> Any:
     """The pre-spawn hook: the user's own copy of the course's notebooks, made as the user
     (labkit notebooks: added the first time, never written over after)."""
 
-    def hook(spawner: Any) -> None:
+    async def hook(spawner: Any) -> None:
         if not course:
             return
         entry = pwd.getpwnam(spawner.user.name)
         home = entry.pw_dir
-        subprocess.run(
-            [python, "-m", "labkit", "notebooks", "--course", course],
-            cwd=home, capture_output=True, check=False, timeout=60,
+        proc = await asyncio.create_subprocess_exec(
+            python, "-m", "labkit", "notebooks", "--course", course, cwd=home,
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
             env={"HOME": home, "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8",
                  "LABKIT_NOTEBOOKS": f"{home}/labkit-notebooks"},
             user=entry.pw_uid, group=entry.pw_gid,
             extra_groups=os.getgrouplist(entry.pw_name, entry.pw_gid))
+        _, err = await proc.communicate()
+        if proc.returncode:
+            spawner.log.warning("labkit notebooks for %s: %s", spawner.user.name,
+                                err.decode(errors="replace").strip())
 
     return hook
 

@@ -1,0 +1,248 @@
+"""A class on the real JupyterHub: three students and a teacher from a roster, real Unix
+accounts, PAM login through the hub's HTTP API, notebook 02's exercise run in two students'
+own servers (one right, one wrong), the teacher's view read, each student confined to their
+own lab, and nothing of theirs left once their servers stop.
+
+Needs root (accounts, a spawner that changes uid), npm's proxy (./lab test installs it) and the
+class's Python (./lab test makes it where the checkout's is not one every account can run).
+Every account the test makes is removed after it, and only those.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pwd
+import secrets
+import shutil
+import socket
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from labkit.classroom import command, labids, roster
+from labkit.classroom.client import Hub, Kernel
+
+REPO = Path(__file__).resolve().parent.parent
+LESSON = REPO / "lessons" / "02-build-the-bond.md"
+NOTEBOOK = REPO / "notebooks" / "02-build-the-bond.ipynb"
+
+pytestmark = pytest.mark.skipif(
+    os.geteuid() != 0 or not shutil.which("useradd") or not shutil.which("npm"),
+    reason="a class's hub needs root, useradd and npm")
+
+
+# -- the hub ------------------------------------------------------------------------------
+def _free_port_base() -> int:
+    """Four consecutive free ports (the hub uses port .. port+3)."""
+    for _ in range(50):
+        base = 20000 + secrets.randbelow(20000)
+        socks = []
+        try:
+            for p in range(base, base + 4):
+                s = socket.socket()
+                s.bind(("127.0.0.1", p))
+                socks.append(s)
+            return base
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+    raise RuntimeError("no four free ports")
+
+
+class Class(Hub):
+    """The test's class: its hub, its first passwords."""
+
+    def __init__(self, url: str, logins: dict[str, str | None], class_dir: Path) -> None:
+        super().__init__(url)
+        self.logins = logins
+        self.class_dir = class_dir
+
+    def login_as(self, name: str) -> str:
+        password = self.logins[name]
+        assert password
+        return self.login(name, password)
+
+
+@pytest.fixture(scope="module")
+def hub() -> Iterator[Class]:
+    tag = secrets.token_hex(2)
+    names = [f"lkt{tag}a", f"lkt{tag}b", f"lkt{tag}c"]
+    teacher = f"lkt{tag}t"
+    for name in [*names, teacher]:
+        with pytest.raises(KeyError):  # never an account the test did not make
+            pwd.getpwnam(name)
+    class_dir = Path(tempfile.mkdtemp(prefix="labkit-class-"))
+    os.chmod(class_dir, 0o755)
+    (class_dir / "roster").write_text("\n".join(names) + f"\n{teacher} teacher\n")
+    members = roster.load(class_dir / "roster")
+    info: dict[str, Any] | None = None
+    try:
+        info = command.start(members, class_dir, port=_free_port_base(),
+                             progress=lambda text: None)
+        yield Class(info["url"], {n: p for n, _, p in info["logins"]}, class_dir)
+    finally:
+        command.stop(class_dir, remove_accounts=True)
+        shutil.rmtree(class_dir, ignore_errors=True)
+    for name in [*names, teacher]:
+        with pytest.raises(KeyError):
+            pwd.getpwnam(name)
+
+
+# -- notebook 02 and what a user leaves ---------------------------------------------------
+def _lesson_solution() -> list[str]:
+    text = LESSON.read_text()
+    body = text.split("### BEGIN SOLUTION\n", 1)[1].split("### END SOLUTION", 1)[0]
+    return [line for line in body.splitlines() if line.strip()]
+
+
+def _notebook_02(solution: list[str]) -> list[str]:
+    """Notebook 02's code cells as a student runs them, `solution` typed into the exercise;
+    the cells after the check (looking around, closing the lab) left out."""
+    cells = json.loads(NOTEBOOK.read_text())["cells"]
+    out = []
+    for cell in cells:
+        if cell["cell_type"] != "code":
+            continue
+        source = "".join(cell["source"])
+        meta = cell["metadata"].get("nbgrader", {})
+        if meta.get("solution"):
+            source = "%%lab\n" + "\n".join(solution)
+        out.append(source)
+        if meta.get("grade"):
+            return out
+    raise AssertionError("notebook 02 has no graded check cell")
+
+
+def _processes_of(uid: int) -> list[str]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+            cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("Uid:") and int(line.split()[1]) == uid:
+                found.append(f"{entry.name} {cmd}")
+    return found
+
+
+# -- the test ---------------------------------------------------------------------------------
+def test_two_students_one_lab_each_the_teacher_sees_both_nothing_left(hub: Class) -> None:
+    names = sorted(n for n in hub.logins if not n.endswith("t"))
+    right, wrong = names[0], names[1]
+    teacher = next(n for n in hub.logins if n.endswith("t"))
+    assert all(hub.logins[n] for n in hub.logins)  # made by the test: a first password each
+
+    # a wrong password is refused, and a student cannot act for another
+    status, _ = hub.api("POST", f"/hub/api/users/{right}/tokens",
+                        body={"auth": {"username": right, "password": "not-it"}})
+    assert status == 403
+    tokens = {n: hub.login_as(n) for n in (right, wrong)}
+    status, _ = hub.api("POST", f"/hub/api/users/{wrong}/server", tokens[right])
+    assert status in (403, 404)
+
+    urls = {n: hub.spawn(n, tokens[n]) for n in (right, wrong)}
+    kernels = {n: Kernel(hub, urls[n], tokens[n]) for n in (right, wrong)}
+    solution = _lesson_solution()
+    forgotten = "nmcli c mod ens38 connection.autoconnect no"
+    assert forgotten in solution
+    typed = {right: solution, wrong: [line for line in solution if line != forgotten]}
+
+    seen: dict[str, dict[str, Any]] = {}
+    for name, kernel in kernels.items():
+        for cell in _notebook_02(typed[name])[:-1]:
+            kernel.run(cell)
+        _, data = kernel.run(_notebook_02(typed[name])[-1])
+        check = next(d["application/vnd.labkit.check+json"] for d in data
+                     if "application/vnd.labkit.check+json" in d)
+        text, _ = kernel.run(
+            "import os, json, pwd\n"
+            "from labkit.engines import records\n"
+            "print(json.dumps({'lab_id': lab.lab_id, 'engine': lab.engine_name, "
+            "'uid': os.geteuid(), 'user': pwd.getpwuid(os.geteuid()).pw_name, "
+            "'workdir': str(lab.workdir), 'run_dir': str(records.RUN_DIR), "
+            "'records': [r.lab_id for r in records.all_records()]}))")
+        seen[name] = {**json.loads(text.strip().splitlines()[-1]), "check": check}
+
+    # each server runs as its student, on the sim (not root), with the student's own lab id
+    for name in (right, wrong):
+        entry = pwd.getpwnam(name)
+        assert seen[name]["uid"] == entry.pw_uid and seen[name]["user"] == name
+        assert seen[name]["engine"] == "sim"
+        assert seen[name]["lab_id"] == labids.for_user(name)
+        assert seen[name]["records"] == [labids.for_user(name)]
+    assert seen[right]["lab_id"] != seen[wrong]["lab_id"]
+    assert seen[right]["check"] == {"exercise": "02-bond", "ok": True, "problems": []}
+    assert seen[wrong]["check"]["ok"] is False
+    assert any("ens38" in p and "autoconnect" in p for p in seen[wrong]["check"]["problems"])
+
+    # neither reaches the other's lab: its records, its working directory, its cleanup
+    other = seen[wrong]
+    probe = "\n".join([
+        "import os, subprocess, sys",
+        f"for path in ({other['run_dir']!r}, {other['workdir']!r}):",
+        "    try:",
+        "        os.listdir(path); print('OPEN', path)",
+        "    except PermissionError:",
+        "        print('DENIED', path)",
+        f"r = subprocess.run([sys.executable, '-m', 'labkit', 'cleanup', {other['lab_id']!r}],",
+        "                   capture_output=True, text=True)",
+        "print('CLEANUP', r.returncode, r.stdout.strip(), r.stderr.strip())"])
+    text, _ = kernels[right].run(probe)
+    assert f"DENIED {other['run_dir']}" in text and f"DENIED {other['workdir']}" in text, text
+    assert "CLEANUP 1" in text and "no record of a lab" in text, text
+    assert Path(other["workdir"]).is_dir()  # still there: the attempt removed nothing
+
+    # a lab whose process was killed (-9) is left for the hub's post-stop hook to remove
+    text, _ = kernels[wrong].run(
+        "import subprocess, sys\n"
+        "r = subprocess.run([sys.executable, '-c', 'import labkit, os; "
+        "l = labkit.Lab(engine=\"sim\", lab_id=\"crashed\").start(); "
+        "print(l.workdir, flush=True); os.kill(os.getpid(), 9)'], capture_output=True, "
+        "text=True)\n"
+        "print(r.stdout.strip())")
+    crashed = text.strip().splitlines()[-1]
+    assert Path(crashed).is_dir(), text
+
+    # the teacher's view: one done, one trying with the problem
+    teacher_token = hub.login_as(teacher)
+    status, progress = hub.api("GET", "/services/teacher/api/progress", teacher_token)
+    assert status == 200, (status, progress)
+    assert progress["students"][right]["02-bond"]["state"] == "done"
+    assert progress["students"][wrong]["02-bond"]["state"] == "trying"
+    said = progress["students"][wrong]["02-bond"]
+    assert said["problem_count"] == len(seen[wrong]["check"]["problems"]) == 1
+    # the sentences where the progress record keeps them (it keeps the count alone so far)
+    assert said["problems"] in ([], seen[wrong]["check"]["problems"])
+    status, _ = hub.api("GET", "/services/teacher/api/progress", tokens[right])
+    assert status in (302, 403, 404)  # a student is not let in
+
+    # stopping the servers leaves nothing of theirs
+    for kernel in kernels.values():
+        kernel.close()
+    for name in (right, wrong):
+        hub.stop(name, tokens[name])
+    deadline = time.monotonic() + 30  # the hub's stop returns before the last kernel exits
+    while time.monotonic() < deadline and any(
+            _processes_of(pwd.getpwnam(n).pw_uid) for n in (right, wrong)):
+        time.sleep(0.5)
+    mounts = Path("/proc/mounts").read_text()
+    netns = os.listdir("/run/netns") if os.path.isdir("/run/netns") else []
+    for name in (right, wrong):
+        info = seen[name]
+        assert _processes_of(pwd.getpwnam(name).pw_uid) == []
+        assert not Path(info["workdir"]).exists()
+        assert not list(Path(info["run_dir"]).glob("*.json"))  # no lab record of theirs
+        assert info["lab_id"] not in mounts and pwd.getpwnam(name).pw_dir not in mounts
+        assert not any(ns.startswith(info["lab_id"]) for ns in netns)
+    assert not Path(crashed).exists()  # removed by the post-stop hook, as the student
