@@ -254,7 +254,7 @@ def _show_cell(nmc: Nmcli, nm: NetworkManager, sc: SettingsConnection,
 
 
 def _profile_items(nmc: Nmcli, nm: NetworkManager, sc: SettingsConnection,
-                   settings: list[str], only: dict[str, set[str] | None]
+                   settings: list[str], only: dict[str, list[str] | None]
                    ) -> list[tuple[str, str]]:
     items: list[tuple[str, str]] = []
     profile = sc.profile
@@ -285,7 +285,7 @@ DISPLAY_ORDER = ("connection", "802-3-ethernet", "ipv4", "ipv6", "bond", "bond-p
 
 
 def _active_items(nmc: Nmcli, nm: NetworkManager, ac: ActiveConnection,
-                  only: dict[str, set[str] | None]) -> list[tuple[str, str | list[str]]]:
+                  only: dict[str, list[str] | None]) -> list[tuple[str, str | list[str]]]:
     general: list[tuple[str, str | list[str]]] = [
         ("GENERAL.NAME", ac.sc.id), ("GENERAL.UUID", ac.sc.uuid),
         ("GENERAL.DEVICES", ac.device.iface), ("GENERAL.IP-IFACE", ac.device.iface),
@@ -305,16 +305,19 @@ def _active_items(nmc: Nmcli, nm: NetworkManager, ac: ActiveConnection,
 
 
 def select_groups(groups: dict[str, list[tuple[str, str | list[str]]]], order: tuple[str, ...],
-                  only: dict[str, set[str] | None]) -> list[tuple[str, str | list[str]]]:
-    """The items of a multi-line view that -f selects (GROUP, or GROUP.FIELD), in `order`."""
+                  only: dict[str, list[str] | None]) -> list[tuple[str, str | list[str]]]:
+    """The items of a multi-line view that -f selects (GROUP, or GROUP.FIELD): groups in
+    `order`, a group's chosen fields in the order they were typed."""
     items: list[tuple[str, str | list[str]]] = []
     for group in order:
         if group not in groups or (only and group not in only):
             continue
         wanted = only.get(group) if only else None
-        for name, value in groups[group]:
-            if wanted is None or name.split(".", 1)[1].split("[")[0] in wanted:
-                items.append((name, value))
+        chosen = [(name, value) for name, value in groups[group]
+                  if wanted is None or name.split(".", 1)[1].split("[")[0] in wanted]
+        if wanted is not None:
+            chosen.sort(key=lambda item: wanted.index(item[0].split(".", 1)[1].split("[")[0]))
+        items += chosen
     return items
 
 
@@ -369,14 +372,14 @@ ALL_SETTING_NAMES = (
 
 
 def _parse_detail_fields(nmc: Nmcli, spec: str | None, settings: list[str]
-                         ) -> dict[str, set[str] | None]:
+                         ) -> dict[str, list[str] | None]:
     """split_required_fields_for_con_show: -f for `connection show ID` takes any setting's
     name (any case, never its alias), setting.property, the active groups (GENERAL, IP4 ...,
     GENERAL.STATE) and the pseudo-groups `profile` and `active`, each alone."""
     if spec is None or spec.strip().lower() in ("all", "common"):
         return {}
     tr = nmc.tr
-    out: dict[str, set[str] | None] = {}
+    out: dict[str, list[str] | None] = {}
     profile = active = False
     named_setting = named_active = False
     for item in spec.split(","):
@@ -409,10 +412,17 @@ def _parse_detail_fields(nmc: Nmcli, spec: str | None, settings: list[str]
         if not dot:
             out[group] = None
         else:
-            current = out.get(group, set())
-            if current is not None:
-                current.add(tail.upper() if group in ACTIVE_GROUPS else tail.lower())
-                out[group] = current
+            field = tail.upper() if group in ACTIVE_GROUPS else tail.lower()
+            if group in SETTINGS:
+                names = [pr.name for pr in SETTINGS[group].props_for(nmc.version)]
+                if field not in names:
+                    why = tr("invalid field '%s%s%s%s%s'; %s%s%s") % (
+                        "", "", item, "", "", "allowed fields: ",
+                        ",".join(f"{group}.{n}" for n in names), "")
+                    raise NmcliExit(USER_INPUT, tr("Error: 'connection show': %s") % why)
+            current = out.setdefault(group, [])
+            if current is not None and field not in current:
+                current.append(field)
     if profile:
         if named_setting:
             raise NmcliExit(USER_INPUT, tr("Error: %s.") % (tr("'%s' has to be alone")
@@ -436,6 +446,9 @@ def _show_details(nmc: Nmcli, nm: NetworkManager, sc: SettingsConnection) -> Non
         items += _active_items(nmc, nm, acs[0], only)
     if nmc.get_values:
         nmc.out(output.values_only(nmc.mode, items))
+        return
+    if nmc.mode.multiline is False:
+        nmc.out(output.per_field_tables(nmc.mode, items))
         return
     sections = []
     prev = None

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from labkit.model.flavours import RECORDED_KERNEL
 from labkit.nm.daemon import NMError
 from labkit.nm.nmcli import activation, output
-from labkit.nm.nmcli.connection import ac_sort_key, ip_items, select_groups
+from labkit.nm.nmcli.connection import ac_sort_key, ip_items
 from labkit.nm.nmcli.main import (
     ACTIVATION,
     DISCONNECT,
@@ -19,7 +20,7 @@ from labkit.nm.nmcli.main import (
     matches,
 )
 from labkit.nm.nmcli.values import ValueError_, parse_bool
-from labkit.nm.objects import Device, DeviceState
+from labkit.nm.objects import Device, DeviceState, Reason, SettingsConnection
 
 if TYPE_CHECKING:
     from labkit.nm.daemon import NetworkManager
@@ -112,7 +113,12 @@ def _connectivity(dev: Device) -> str:
         return "unknown"
     if dev.state != DeviceState.ACTIVATED or dev.applied is None:
         return "none"
-    return "limited" if dev.applied.is_port else "full"
+    if dev.applied.is_port:
+        return "limited"
+    # with checking off, a device without a default route is limited (concheck_update_state)
+    gateway = any(dev.applied.get(f, "gateway") for f in ("ipv4", "ipv6")
+                  if dev.applied.has_setting(f))
+    return "full" if gateway else "limited"
 
 
 def _find(nmc: Nmcli, nm: NetworkManager, name: str) -> Device:
@@ -123,12 +129,43 @@ def _find(nmc: Nmcli, nm: NetworkManager, name: str) -> Device:
     return dev
 
 
+# nmc_fields_dev_show_sections and each section's fields (devices.c), nmcli 1.42's order
+SECTIONS: dict[str, tuple[str, ...]] = {
+    "GENERAL": ("DEVICE", "TYPE", "NM-TYPE", "DBUS-PATH", "VENDOR", "PRODUCT", "DRIVER",
+                "DRIVER-VERSION", "FIRMWARE-VERSION", "HWADDR", "MTU", "STATE", "REASON",
+                "IP4-CONNECTIVITY", "IP6-CONNECTIVITY", "UDI", "PATH", "IP-IFACE",
+                "IS-SOFTWARE", "NM-MANAGED", "AUTOCONNECT", "FIRMWARE-MISSING",
+                "NM-PLUGIN-MISSING", "PHYS-PORT-ID", "CONNECTION", "CON-UUID", "CON-PATH",
+                "METERED"),
+    "CAPABILITIES": ("CARRIER-DETECT", "SPEED", "IS-SOFTWARE", "SRIOV"),
+    "INTERFACE-FLAGS": ("UP", "LOWER-UP", "CARRIER", "PROMISC"),
+    "WIFI-PROPERTIES": (), "AP": (), "WIRED-PROPERTIES": ("CARRIER",),
+    "WIMAX-PROPERTIES": (), "NSP": (),
+    "IP4": ("ADDRESS", "GATEWAY", "ROUTE", "DNS", "DOMAIN", "SEARCHES", "WINS"),
+    "DHCP4": ("OPTION",),
+    "IP6": ("ADDRESS", "GATEWAY", "ROUTE", "DNS", "DOMAIN", "SEARCHES"),
+    "DHCP6": ("OPTION",), "BOND": ("SLAVES",), "TEAM": (), "BRIDGE": ("SLAVES",), "VLAN": (),
+    "BLUETOOTH": (), "CONNECTIONS": ("AVAILABLE-CONNECTION-PATHS", "AVAILABLE-CONNECTIONS"),
+}
+# NMC_FIELDS_DEV_SHOW_SECTIONS_COMMON
+COMMON = {"GENERAL": {"DEVICE", "TYPE", "HWADDR", "MTU", "STATE", "CONNECTION", "CON-PATH"},
+          "WIRED-PROPERTIES": None, "IP4": None, "IP6": None}
+CONNECTIVITY_NUMBER = {"unknown": 0, "none": 1, "portal": 2, "limited": 3, "full": 4}
+REASON_TEXT = {0: "No reason given", 1: "Unknown error", 2: "Device is now managed",
+               4: "The device could not be readied for configuration",
+               5: "IP configuration could not be reserved (no available address, timeout, "
+                  "etc.)",
+               36: "The device was removed", 39: "Device disconnected by user or client",
+               40: "Carrier/link changed", 41: "The device's existing connection was assumed",
+               50: "A dependency of the connection failed"}
+
+
 def show(nmc: Nmcli, args: list[str]) -> None:
     nm = nmc.daemon
     if len(args) > 1:
         raise NmcliExit(USER_INPUT, nmc.tr("Error: invalid extra argument '%s'.") % args[1])
+    only = _fields(nmc, nmc.fields)
     devices = [_find(nmc, nm, a) for a in args] if args else sorted_devices(nm)
-    only = _fields(nmc.fields)
     first = True
     for dev in devices:
         items = _device_items(nmc, nm, dev, only)
@@ -137,48 +174,152 @@ def show(nmc: Nmcli, args: list[str]) -> None:
         first = False
         if nmc.get_values:
             nmc.out(output.values_only(nmc.mode, items))
-            continue
-        nmc.out(output.multiline(nmc.mode, items, title="Device details"))
-
-
-def _fields(spec: str | None) -> dict[str, set[str] | None]:
-    if spec in (None, "all", "common"):
-        return {}
-    out: dict[str, set[str] | None] = {}
-    for item in spec.split(","):
-        head, dot, tail = item.strip().partition(".")
-        head = head.upper()
-        if not dot:
-            out[head] = None
+        elif nmc.mode.multiline is False:
+            nmc.out(output.per_field_tables(nmc.mode, items))
         else:
-            cur = out.get(head, set())
-            if cur is not None:
-                cur.add(tail.upper())
-                out[head] = cur
+            title = nmc.tr("Device details") + f" ({dev.iface})"
+            nmc.out(output.multiline(nmc.mode, items, title=title,
+                                     sections=list(range(len(items)))))
+
+
+def _fields(nmc: Nmcli, spec: str | None) -> dict[str, list[str] | None]:
+    """-f of `device show`: sections and SECTION.FIELD in any case, "all" or "common"; the
+    order typed is the order printed. nm_meta_selection's refusal names every section or
+    every field of the section."""
+    if spec is None or spec.strip().lower() == "common":
+        return {k: (sorted(v, key=SECTIONS[k].index) if v else None) for k, v in COMMON.items()}
+    if spec.strip().lower() == "all":
+        return {}
+    out: dict[str, list[str] | None] = {}
+    for item in spec.split(","):
+        item = item.strip()
+        head, dot, tail = item.partition(".")
+        section = head.upper()
+        if section not in SECTIONS:
+            why = nmc.tr("invalid field '%s%s%s%s%s'; %s%s%s") % (
+                "", "", item, "", "", "allowed fields: ", ",".join(SECTIONS), "")
+            raise NmcliExit(USER_INPUT, nmc.tr("Error: 'device show': %s") % why)
+        if not dot:
+            out[section] = None
+            continue
+        name = tail.upper()
+        if name not in SECTIONS[section]:
+            allowed = ",".join(f"{section}.{f}" for f in SECTIONS[section])
+            why = nmc.tr("invalid field '%s%s%s%s%s'; %s%s%s") % (
+                "", "", item, "", "", "allowed fields: ", allowed, "")
+            raise NmcliExit(USER_INPUT, nmc.tr("Error: 'device show': %s") % why)
+        current = out.setdefault(section, [])
+        if current is not None and name not in current:
+            current.append(name)
     return out
 
 
-def _device_items(nmc: Nmcli, nm: NetworkManager, dev: Device, only: dict[str, set[str] | None]
-                  ) -> list[tuple[str, str | list[str]]]:
+def _yes(nmc: Nmcli, flag: bool) -> str:
+    return nmc.tr("yes") if flag else nmc.tr("no")
+
+
+def _general(nmc: Nmcli, nm: NetworkManager, dev: Device) -> list[tuple[str, str]]:
     link = nm.kernel.link(dev.iface)
-    hwaddr = link.address.upper() if link else ""
+    ac = dev.ac
+    conn = _connectivity(dev)
+    number = CONNECTIVITY_NUMBER.get(conn, 0)
+    nm_type, driver, version, firmware = {
+        "ethernet": ("NMDeviceVeth", "veth", "1.0", ""),
+        "bond": ("NMDeviceBond", "bond",
+                 RECORDED_KERNEL if nmc.version >= (1, 42) else "3.7.1", "2"),
+        "bridge": ("NMDeviceBridge", "bridge", "2.3", "N/A"),
+        "loopback": ("NMDeviceLoopback", "unknown", "", ""),
+    }.get(dev.dtype, ("NMDeviceGeneric", "unknown", "", ""))
+    activated = dev.state == DeviceState.ACTIVATED
+    reason = int(dev.reason)
+    if dev.state == DeviceState.DISCONNECTED and dev.reason in (
+            Reason.IP_CONFIG_UNAVAILABLE, Reason.CONFIG_FAILED, Reason.DEPENDENCY_FAILED):
+        reason = 0  # the last transition is failed -> disconnected, which gives no reason
+    values = {
+        "DEVICE": dev.iface, "TYPE": dev.dtype, "NM-TYPE": nm_type,
+        "DBUS-PATH": dev.dbus_path, "VENDOR": "", "PRODUCT": "", "DRIVER": driver,
+        "DRIVER-VERSION": version, "FIRMWARE-VERSION": firmware,
+        "HWADDR": link.address.upper() if link else "",
+        "MTU": str(link.mtu) if link else "",
+        "STATE": f"{int(dev.state)} ({state_text(nmc, dev)})",
+        "REASON": f"{reason} ({nmc.tr(REASON_TEXT.get(reason, 'Unknown error'))})",
+        "IP4-CONNECTIVITY": f"{number} ({nmc.tr(conn)})",
+        "IP6-CONNECTIVITY": f"{number} ({nmc.tr(conn)})",
+        "UDI": f"/sys/devices/virtual/net/{dev.iface}", "PATH": "",
+        "IP-IFACE": dev.iface if ac is not None else "",
+        "IS-SOFTWARE": _yes(nmc, dev.dtype != "loopback"),
+        "NM-MANAGED": _yes(nmc, dev.managed), "AUTOCONNECT": _yes(nmc, dev.autoconnect_allowed),
+        "FIRMWARE-MISSING": _yes(nmc, False), "NM-PLUGIN-MISSING": _yes(nmc, False),
+        "PHYS-PORT-ID": "", "CONNECTION": ac.sc.id if ac else "",
+        "CON-UUID": ac.sc.uuid if ac else "", "CON-PATH": ac.dbus_path if ac else "",
+        "METERED": nmc.tr("no (guessed)") if activated else nmc.tr("unknown"),
+    }
+    return [(f"GENERAL.{k}", values[k]) for k in SECTIONS["GENERAL"]]
+
+
+def _device_items(nmc: Nmcli, nm: NetworkManager, dev: Device,
+                  only: dict[str, list[str] | None]) -> list[tuple[str, str | list[str]]]:
+    link = nm.kernel.link(dev.iface)
+    flags = set(link.flags) if link else set()
+    carrier = link is not None and link.has_carrier
     groups: dict[str, list[tuple[str, str | list[str]]]] = {
-        "GENERAL": [
-            ("GENERAL.DEVICE", dev.iface), ("GENERAL.TYPE", dev.dtype),
-            ("GENERAL.HWADDR", hwaddr), ("GENERAL.MTU", str(link.mtu) if link else ""),
-            ("GENERAL.STATE", f"{int(dev.state)} ({state_text(nmc, dev)})"),
-            ("GENERAL.CONNECTION", dev.ac.sc.id if dev.ac else ""),
-            ("GENERAL.CON-PATH", dev.ac.dbus_path if dev.ac else ""),
-        ],
+        "GENERAL": list(_general(nmc, nm, dev)),
+        "CAPABILITIES": [
+            ("CAPABILITIES.CARRIER-DETECT", _yes(nmc, dev.dtype != "loopback")),
+            ("CAPABILITIES.SPEED", "10000 Mb/s" if dev.dtype == "ethernet"
+             else nmc.tr("unknown")),
+            ("CAPABILITIES.IS-SOFTWARE", _yes(nmc, dev.dtype != "loopback")),
+            ("CAPABILITIES.SRIOV", _yes(nmc, False))],
+        "INTERFACE-FLAGS": [
+            ("INTERFACE-FLAGS.UP", _yes(nmc, "UP" in flags)),
+            ("INTERFACE-FLAGS.LOWER-UP", _yes(nmc, "LOWER_UP" in flags)),
+            ("INTERFACE-FLAGS.CARRIER", _yes(nmc, carrier)),
+            ("INTERFACE-FLAGS.PROMISC", _yes(nmc, "PROMISC" in flags))],
     }
     if dev.dtype == "ethernet":
-        carrier = link is not None and link.has_carrier
         groups["WIRED-PROPERTIES"] = [("WIRED-PROPERTIES.CARRIER",
                                        nmc.tr("on") if carrier else nmc.tr("off"))]
     if dev.managed and dev.state != DeviceState.UNMANAGED:
         groups["IP4"] = ip_items(nmc, nm, dev.iface, 4, dev.ac)
         groups["IP6"] = ip_items(nmc, nm, dev.iface, 6, dev.ac)
-    return select_groups(groups, ("GENERAL", "WIRED-PROPERTIES", "IP4", "IP6"), only)
+    if dev.dtype in ("bond", "bridge"):
+        ports = sorted(d.iface for d in nm.devices
+                       if (lk := nm.kernel.link(d.iface)) is not None and lk.master == dev.iface)
+        groups[dev.dtype.upper()] = [(f"{dev.dtype.upper()}.SLAVES", " ".join(ports))]
+    if dev.managed and dev.state != DeviceState.UNMANAGED:
+        available = [sc for sc in nm.connections if _available(sc, dev)]
+        groups["CONNECTIONS"] = [
+            ("CONNECTIONS.AVAILABLE-CONNECTION-PATHS",
+             ",".join(sc.dbus_path for sc in available)),
+            ("CONNECTIONS.AVAILABLE-CONNECTIONS",
+             [f"{sc.uuid} | {sc.id}" for sc in available])]
+    return _select(groups, only)
+
+
+def _available(sc: SettingsConnection, dev: Device) -> bool:
+    """A profile the device could activate: its type and interface name fit."""
+    p = sc.profile
+    kind = {"802-3-ethernet": "ethernet"}.get(p.type or "", p.type)
+    return kind == dev.dtype and p.interface_name in (None, "", dev.iface)
+
+
+def _select(groups: dict[str, list[tuple[str, str | list[str]]]],
+            only: dict[str, list[str] | None]) -> list[tuple[str, str | list[str]]]:
+    """The chosen sections in nmcli's order; a section's chosen fields in the order typed."""
+    items: list[tuple[str, str | list[str]]] = []
+    for section in SECTIONS:
+        if section not in groups or (only and section not in only):
+            continue
+        wanted = only.get(section) if only else None
+        if wanted is None:
+            items += groups[section]
+            continue
+        by_name = {}
+        for name, value in groups[section]:
+            by_name.setdefault(name.split(".", 1)[1], []).append((name, value))
+        for field in wanted:
+            items += by_name.get(field, [])
+    return items
 
 
 def connect(nmc: Nmcli, args: list[str]) -> None:

@@ -62,8 +62,11 @@ def banner(title: str, table_width: int = 0, multiline: bool = False) -> tuple[l
 
 
 def table(mode: Mode, titles: list[str], rows: list[list[str]], title: str | None = None) -> str:
-    """A tabular view; empty cells show as `--` unless terse."""
+    """A tabular view; empty cells show as `--` unless terse. With `-m multiline` each row is
+    printed as `TITLE: value` lines, one after the other."""
     out: list[str] = []
+    if mode.multiline:
+        return "".join(multiline(mode, list(zip(titles, row, strict=True))) for row in rows)
     if mode.terse:
         for row in rows:
             cells = [_escape(c) if mode.escape else c for c in row]
@@ -114,3 +117,15 @@ def multiline(mode: Mode, items: list[tuple[str, str | list[str]]], title: str |
         if mode.pretty and sections is not None and index in sections:
             out.append("-" * ML_HEADER_WIDTH)
     return "".join(line + "\n" for line in out)
+
+
+def per_field_tables(mode: Mode, items: list[tuple[str, str | list[str]]]) -> str:
+    """A multi-line view under `-m tabular`: each field a table of its own, titled with its
+    name after the section (`id`, `DEVICE`), blank lines between them."""
+    parts = []
+    for name, value in items:
+        values = value if isinstance(value, list) else [value]
+        label = name.split(".", 1)[-1]
+        parts.append(table(Mode(terse=mode.terse, pretty=mode.pretty, escape=mode.escape),
+                           [label], [[v] for v in values]))
+    return "\n".join(parts)
