@@ -353,8 +353,8 @@ def ip_items(nmc: Nmcli, nm: NetworkManager, iface: str, family: int,
     for i, a in enumerate(addrs, start=1):
         items.append((f"{tag}.ADDRESS[{i}]", a))
     items.append((f"{tag}.GATEWAY", gateway or ""))
-    for i, r in enumerate(routes, start=1):
-        items.append((f"{tag}.ROUTE[{i}]", r))
+    for i, route_text in enumerate(routes, start=1):
+        items.append((f"{tag}.ROUTE[{i}]", route_text))
     for i, d in enumerate(dns, start=1):
         items.append((f"{tag}.DNS[{i}]", d))
     return items

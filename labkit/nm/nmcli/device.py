@@ -314,7 +314,7 @@ def _select(groups: dict[str, list[tuple[str, str | list[str]]]],
         if wanted is None:
             items += groups[section]
             continue
-        by_name = {}
+        by_name: dict[str, list[tuple[str, str | list[str]]]] = {}
         for name, value in groups[section]:
             by_name.setdefault(name.split(".", 1)[1], []).append((name, value))
         for field in wanted:
