@@ -417,7 +417,7 @@ def monitored(bond_name: str, host: str = "server") -> Expectation:
                        f"never notices a pulled cable: {fix}")
         profile = next((sc for sc in nm.connections if sc.profile.interface_name == bond_name
                         and sc.profile.get("connection", "type") == "bond"), None) if nm else None
-        if profile is not None:
+        if profile is not None and nm is not None:
             from labkit.nm.states import states
 
             row = next((r for r in states(nm, profile.id).rows if r[0] == "bond.options"), None)

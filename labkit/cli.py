@@ -210,7 +210,7 @@ def _replay(args: argparse.Namespace) -> int:
     items = load_scenario(args.scenario)
     options = {"locale": args.locale, **lab_options(items)}  # a scenario's @locale wins
     lab = Lab(args.topology, engine=args.engine, flavour=args.flavour, seed=args.seed,
-              stable_uuids=args.stable_uuids, **options)  # type: ignore[arg-type]
+              stable_uuids=args.stable_uuids, **options)
     with lab:
         try:
             transcript = replay(items, lab, source=args.scenario)

@@ -168,7 +168,7 @@ class LabFiles:
             mode = target.stat().st_mode & 0o7777 if target.exists() else 0o644
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
         try:
-            with os.fdopen(fd, "w", **ENCODING) as fh:
+            with os.fdopen(fd, "w", encoding="utf-8", errors="surrogateescape") as fh:
                 fh.write(text)
             os.chmod(tmp, mode)
             os.replace(tmp, target)

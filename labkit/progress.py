@@ -49,6 +49,7 @@ class Attempt:
     ok: bool
     time: str  # when, ISO 8601 in UTC to the second: 2026-12-03T11:50:02Z
     problems: int  # how many problems the check found (0 when ok)
+    said: tuple[str, ...] = ()  # the check's sentences (what the teacher's view shows)
 
 
 HELP_KINDS = ("hint", "solution", "predict")
@@ -146,9 +147,10 @@ def attempt_of(result: Any, now: float | None = None) -> Attempt | None:
         return None
     problems = get("problems")
     count = problems if isinstance(problems, int) else len(problems or ())
+    said = () if isinstance(problems, int) else tuple(str(p) for p in problems or ())
     ok = get("ok")
     return Attempt(exercise, bool(ok) if ok is not None else count == 0,
-                   _stamp(time.time() if now is None else now), count)
+                   _stamp(time.time() if now is None else now), count, said)
 
 
 # -- the course ---------------------------------------------------------------------------------
@@ -284,7 +286,11 @@ def _parse(raw: bytes) -> tuple[tuple[Attempt, ...], str | None]:
                 and isinstance(item.get("ok"), bool) and isinstance(item.get("time"), str)
                 and type(item.get("problems")) is int):
             return (), f"attempt {i + 1} is not an exercise, ok, time and problems"
-        attempts.append(Attempt(item["exercise"], item["ok"], item["time"], item["problems"]))
+        said = item.get("said", [])  # absent in records written before it was kept
+        said = tuple(said) if isinstance(said, list) and all(
+            isinstance(x, str) for x in said) else ()
+        attempts.append(Attempt(item["exercise"], item["ok"], item["time"], item["problems"],
+                                said))
     return tuple(attempts), None
 
 
@@ -318,7 +324,7 @@ def _locked(directory: Path) -> Iterator[None]:
 def _write(path: Path, attempts: Sequence[Attempt], used: Sequence[HelpUsed] = ()) -> None:
     """The whole record to a temp file beside `path`, flushed to disk, then renamed over it."""
     data: dict[str, Any] = {"format": FORMAT, "version": VERSION,
-                            "attempts": [asdict(a) for a in attempts]}
+                            "attempts": [_attempt_json(a) for a in attempts]}
     if used:  # no "help" key until some help is used: the file stays as version 1 wrote it
         data["help"] = [asdict(u) for u in used]
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -333,6 +339,16 @@ def _write(path: Path, attempts: Sequence[Attempt], used: Sequence[HelpUsed] = (
         with contextlib.suppress(OSError):
             os.unlink(temp)
         raise
+
+
+def _attempt_json(attempt: Attempt) -> dict[str, Any]:
+    """An attempt as the file keeps it: "said" only when the check said something."""
+    data = asdict(attempt)
+    if attempt.said:
+        data["said"] = list(attempt.said)
+    else:
+        del data["said"]
+    return data
 
 
 def _aside(path: Path) -> Path:

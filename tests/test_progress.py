@@ -58,7 +58,17 @@ def test_a_check_report_is_recorded_with_its_time_and_problem_count(lab: Lab, wh
     assert saved["format"] == "labkit-progress" and saved["version"] == 1
     assert [(a["exercise"], a["ok"], a["problems"]) for a in saved["attempts"]] == [
         ("02-bond", False, got.problems)] * 3
-    assert progress.load().attempts[1:] == (got, progress.Attempt(**saved["attempts"][2]))
+    # the check's sentences are kept (the teacher's view shows them), as said
+    assert [a["said"] for a in saved["attempts"]] == [list(failed.problems)] * 3
+    third = saved["attempts"][2]
+    assert progress.load().attempts[1:] == (got, progress.Attempt(
+        **{**third, "said": tuple(third["said"])}))
+    # a record written before sentences were kept reads as before, with none
+    for attempt in saved["attempts"]:
+        del attempt["said"]
+    where.write_text(json.dumps(saved))
+    assert {a.said for a in progress.load().attempts} == {()}
+    assert progress.load().attempts[0].problems == got.problems
     assert sorted(p.name for p in where.parent.iterdir()) == ["progress.json"]  # no temp left
 
 

@@ -135,7 +135,7 @@ class Engine(ABC):
     """What labkit needs from something that can run a lab."""
 
     name: ClassVar[str]
-    real_programs: ClassVar[frozenset[str]] = frozenset()
+    real_programs: frozenset[str] = frozenset()  # an engine's own, found when it is made
 
     topology: Topology
     lab_id: str

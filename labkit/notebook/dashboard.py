@@ -58,7 +58,7 @@ class Dashboard:
 
         display(self.widget)
 
-    def _snapshots(self) -> dict[str, object]:
+    def _snapshots(self) -> dict[str, HostSnapshot]:
         return {h: self.lab.snapshot(h) for h in self.lab.topology.host_names()}
 
     def refresh(self) -> None:
@@ -70,8 +70,8 @@ class Dashboard:
             self.status.value = "<i>the lab is closed</i>"
             return
         snaps = self._snapshots()
-        self.drawing.value = diagram.svg(self.lab.topology, snaps)  # type: ignore[arg-type]
-        cables = diagram.cable_states(self.lab.topology, snaps)  # type: ignore[arg-type]
+        self.drawing.value = diagram.svg(self.lab.topology, snaps)
+        cables = diagram.cable_states(self.lab.topology, snaps)
         for cable in cables:
             key = (cable.host, cable.nic)
             button = self.buttons.get(key)
@@ -83,7 +83,7 @@ class Dashboard:
             button.description = f"{'unplug' if cable.plugged else 'plug'} {where}"
             button.button_style = "" if cable.plugged else "danger"
         self.button_row.children = tuple(self.buttons[c.host, c.nic] for c in cables)
-        active = self._active_in(snaps[self.host])  # type: ignore[arg-type]
+        active = self._active_in(snaps[self.host])
         self.status.value = (f"<b>{html.escape(self.bond)}</b> active slave: "
                              f"<b class='labkit-active'>{html.escape(active or '(none)')}</b>")
         try:

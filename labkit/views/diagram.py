@@ -46,7 +46,8 @@ def cable_states(topology: Topology, snaps: dict[str, HostSnapshot]) -> list[Cab
         link = snap.find_link(nic.name)
         port = switch.find_link(nic.port)
         master = link.master if link else None
-        bond = snap.find_link(master).bond if master and snap.find_link(master) else None
+        master_link = snap.find_link(master) if master else None
+        bond = master_link.bond if master_link is not None else None
         out.append(CableState(host.name, nic.name, nic.port,
                               plugged=bool(port and port.is_up),
                               mac=link.address if link else nic.mac, master=master,

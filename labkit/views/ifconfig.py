@@ -19,6 +19,7 @@ from __future__ import annotations
 import ipaddress
 import struct
 from collections.abc import Iterable
+from typing import TypeVar
 
 from labkit.model.snapshot import Address, HostSnapshot, Link
 
@@ -77,7 +78,10 @@ def _atoi(text: str) -> int:
     return int(digits) if digits else 0
 
 
-def _cmp(a: str, b: str) -> int:
+_Ordered = TypeVar("_Ordered", str, int)
+
+
+def _cmp(a: _Ordered, b: _Ordered) -> int:
     return (a > b) - (a < b)
 
 

@@ -10,18 +10,26 @@ from dataclasses import dataclass
 from typing import Protocol
 
 
-class AttemptLike(Protocol):
-    exercise: str
-    ok: bool
-    time: str
-    problems: int
+class AttemptLike(Protocol):  # read-only members: frozen dataclasses satisfy it
+    @property
+    def exercise(self) -> str: ...
+    @property
+    def ok(self) -> bool: ...
+    @property
+    def time(self) -> str: ...
+    @property
+    def problems(self) -> int: ...
 
 
 class HelpLike(Protocol):
-    kind: str  # hint, solution, predict
-    name: str
-    detail: str
-    ok: bool | None
+    @property
+    def kind(self) -> str: ...  # hint, solution, predict
+    @property
+    def name(self) -> str: ...
+    @property
+    def detail(self) -> str: ...
+    @property
+    def ok(self) -> bool | None: ...
 
 
 @dataclass(frozen=True)

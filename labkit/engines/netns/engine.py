@@ -13,6 +13,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import errno
+import functools
 import ipaddress
 import os
 import posixpath
@@ -571,7 +572,7 @@ class NetnsEngine(Engine):
             ns.known.add(msg["index"])
             name = msg.get("IFLA_IFNAME")
             for cb in callbacks:
-                self.clock.call_later(0.0, lambda cb=cb, name=name: cb(name))
+                self.clock.call_later(0.0, functools.partial(cb, name))
 
     # -- processes --------------------------------------------------------------------------
     def spawn(self, host: str, argv: list[str], stdin: str = "") -> RealProcess:

@@ -17,12 +17,11 @@ import subprocess
 import tempfile
 import threading
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any
 
 from labkit.engines.netns.sandbox import ENV, NETNS_DIR, Sandbox, SandboxError, spec
 from labkit.errors import EngineUnavailable
 
-T = TypeVar("T")
 
 
 class RealProcess:
@@ -87,7 +86,7 @@ class LabPrograms:
     """Every real program of one lab: a sandbox per host (started on the first program of that
     host), and the processes still alive, so closing the lab ends them all."""
 
-    def __init__(self, programs: frozenset[str], on_worker: Callable[[Callable[[], T]], T],
+    def __init__(self, programs: frozenset[str], on_worker: Callable[[Callable[[], Any]], Any],
                  note: Callable[[int], None], forget: Callable[[int], None]) -> None:
         self._programs = programs
         self._on_worker = on_worker  # runs a call on the lab's long-lived thread
