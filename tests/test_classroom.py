@@ -19,6 +19,7 @@ import socket
 import tempfile
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -151,18 +152,19 @@ def test_two_students_one_lab_each_the_teacher_sees_both_nothing_left(hub: Class
     status, _ = hub.api("POST", f"/hub/api/users/{wrong}/server", tokens[right])
     assert status in (403, 404)
 
-    urls = {n: hub.spawn(n, tokens[n]) for n in (right, wrong)}
-    kernels = {n: Kernel(hub, urls[n], tokens[n]) for n in (right, wrong)}
     solution = _lesson_solution()
     forgotten = "nmcli c mod ens38 connection.autoconnect no"
     assert forgotten in solution
     typed = {right: solution, wrong: [line for line in solution if line != forgotten]}
+    kernels: dict[str, Kernel] = {}
 
-    seen: dict[str, dict[str, Any]] = {}
-    for name, kernel in kernels.items():
-        for cell in _notebook_02(typed[name])[:-1]:
+    def student(name: str) -> dict[str, Any]:
+        """Their server, a kernel in it, notebook 02 up to its check; what the kernel saw."""
+        kernel = kernels[name] = Kernel(hub, hub.spawn(name, tokens[name]), tokens[name])
+        cells = _notebook_02(typed[name])
+        for cell in cells[:-1]:
             kernel.run(cell)
-        _, data = kernel.run(_notebook_02(typed[name])[-1])
+        _, data = kernel.run(cells[-1])
         check = next(d["application/vnd.labkit.check+json"] for d in data
                      if "application/vnd.labkit.check+json" in d)
         text, _ = kernel.run(
@@ -171,8 +173,12 @@ def test_two_students_one_lab_each_the_teacher_sees_both_nothing_left(hub: Class
             "print(json.dumps({'lab_id': lab.lab_id, 'engine': lab.engine_name, "
             "'uid': os.geteuid(), 'user': pwd.getpwuid(os.geteuid()).pw_name, "
             "'workdir': str(lab.workdir), 'run_dir': str(records.RUN_DIR), "
-            "'records': [r.lab_id for r in records.all_records()]}))")
-        seen[name] = {**json.loads(text.strip().splitlines()[-1]), "check": check}
+            "'records': [r.lab_id for r in records.all_records()], "
+            "'notebooks': sorted(os.listdir(os.path.expanduser('~/labkit-notebooks')))}))")
+        return {**json.loads(text.strip().splitlines()[-1]), "check": check}
+
+    with ThreadPoolExecutor(2) as pool:  # two students at once, as in a class
+        seen = dict(zip((right, wrong), pool.map(student, (right, wrong)), strict=True))
 
     # each server runs as its student, on the sim (not root), with the student's own lab id
     for name in (right, wrong):
@@ -181,6 +187,7 @@ def test_two_students_one_lab_each_the_teacher_sees_both_nothing_left(hub: Class
         assert seen[name]["engine"] == "sim"
         assert seen[name]["lab_id"] == labids.for_user(name)
         assert seen[name]["records"] == [labids.for_user(name)]
+        assert "02-build-the-bond.ipynb" in seen[name]["notebooks"]  # their own copy
     assert seen[right]["lab_id"] != seen[wrong]["lab_id"]
     assert seen[right]["check"] == {"exercise": "02-bond", "ok": True, "problems": []}
     assert seen[wrong]["check"]["ok"] is False

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from labkit.classroom import accounts, hub, roster
 from labkit.classroom.cleanup import remove_labs
+from labkit.engines import records
 from labkit.errors import LabkitError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -130,11 +131,11 @@ def class_python(venv: Path = DEFAULT_VENV,
             subprocess.run([base, "-m", "venv", str(venv)], check=True)
         subprocess.run([*pip, "--upgrade", "pip"], check=True)  # the pinned one, as ./lab
         subprocess.run([*pip, "-e", f"{source}[classroom]"], check=True)
-    subprocess.run(["chmod", "-R", "a+rX", str(venv)], check=True)
+        subprocess.run(["chmod", "-R", "a+rX", str(venv)], check=True)
+        if not _as_nobody([str(python), *probe]):
+            raise ClassroomError(f"{python} was made but another account cannot run it "
+                                 f"(is a directory above {venv} closed to others?)")
     stamp.write_text(f"{deps} {code}\n")
-    if not _as_nobody([str(python), *probe]):
-        raise ClassroomError(f"{python} was made but another account cannot run it "
-                             f"(is a directory above {venv} closed to others?)")
     return str(python)
 
 
@@ -299,6 +300,13 @@ def _hub_pid(class_dir: Path) -> int | None:
     return pid if b"jupyterhub" in cmdline else None
 
 
+def _ended(pid: int) -> bool:
+    """Whether process `pid` has exited (a child of ours is reaped: start() ran it here)."""
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
+    return records.start_time(pid) is None
+
+
 def stop(class_dir: Path, *, remove_accounts: bool = False, timeout: float = 90.0) -> list[str]:
     """Stop the class's hub (which stops every server, each stop removing that user's labs),
     then clean every roster account's labs again; what was done, a line each."""
@@ -314,9 +322,9 @@ def stop(class_dir: Path, *, remove_accounts: bool = False, timeout: float = 90.
     else:
         os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout
-        while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+        while not _ended(pid) and time.monotonic() < deadline:
             time.sleep(0.2)
-        if Path(f"/proc/{pid}").exists():
+        if not _ended(pid):
             os.kill(pid, signal.SIGKILL)
             out.append(f"the hub (process {pid}) did not stop in {timeout:.0f} s: killed")
         else:
