@@ -64,22 +64,33 @@ def test_the_committed_learner_notebook_stores_a_failing_check(name):
     assert checked and all(shown["ok"] is False for _, shown in checked), name
 
 
-WRONG_WORK = {  # what a learner might do instead, which each check must refuse
-    "00-start-here": ['lab.unplug("ens38")'],  # the backup's cable: ens37 stays active
-    "01-the-machine": ['address = "192.168.1.60"', 'gateway = "192.168.1.1"'],  # no prefix
-    "02-build-the-bond": ["nmcli c mod bond0 connection.autoconnect yes"],  # no restart, ...
-    "03-one-mac-for-all": ['lab.unplug("ens38")'],
-    "04-who-is-active": ["echo ens38 > /sys/class/net/bond0/bonding/active_slave"],
-    "05-pull-the-cable": ['lab.plug("ens37")', 'lab.plug("ens38")',
-                          "lab.sh('nmcli connection modify bond0 +bond.options miimon=100')",
-                          'lab.sh("nmcli connection up bond0")'],
-    "06-change-the-ip": ["ip addr add 192.168.1.63/24 dev bond0",  # the device, not the file
-                         "ip addr del 192.168.1.62/24 dev bond0"],
-    "07-beyond-active-backup": ["ip link add bond0 type bond mode balance-rr miimon 100",
-                                "ip link set ens37 down", "ip link set ens37 master bond0",
-                                "ip link set ens38 down", "ip link set ens38 master bond0",
-                                "ip link set bond0 up", "ip addr add 192.168.1.61/24 dev bond0"],
+WRONG_WORK = {  # by exercise: what a learner might do instead, which its check must refuse
+    "00-unplug": ['lab.unplug("ens38")'],  # the backup's cable: ens37 stays active
+    "01-route": ['address = "192.168.1.60"', 'gateway = "192.168.1.1"'],  # no prefix
+    "02-bond": ["nmcli c mod bond0 connection.autoconnect yes"],  # no restart, ...
+    "03-mac-follows": ['lab.unplug("ens38")'],
+    "04-active": ["echo ens38 > /sys/class/net/bond0/bonding/active_slave"],
+    "05-miimon": ['lab.plug("ens37")', 'lab.plug("ens38")',
+                  "lab.sh('nmcli connection modify bond0 +bond.options miimon=100')",
+                  'lab.sh("nmcli connection up bond0")'],
+    # the challenges' repairs half done (tests/test_challenges.py tries more of them)
+    "05-miimon-zero": ["nmcli connection modify bond0 +bond.options miimon=100"],  # not applied
+    "06-new-address": ["ip addr add 192.168.1.63/24 dev bond0",  # the device, not the file
+                       "ip addr del 192.168.1.62/24 dev bond0"],
+    "06-port-on-its-own-profile": ["nmcli connection modify ens38 connection.autoconnect no"],
+    "07-balance-alb": ["ip link add bond0 type bond mode balance-rr miimon 100",
+                       "ip link set ens37 down", "ip link set ens37 master bond0",
+                       "ip link set ens38 down", "ip link set ens38 master bond0",
+                       "ip link set bond0 up", "ip addr add 192.168.1.61/24 dev bond0"],
+    "07-mode-typo": ["ip link set ens38 nomaster"],  # no more duplicates, but one slave
 }
+
+
+def test_every_exercise_has_its_wrong_work() -> None:
+    exercises = {cell.metadata["nbgrader"]["grade_id"] for name in NAMES
+                 for cell in versions.make(sources.read(LESSONS / f"{name}.md"), "learner").cells
+                 if cell.metadata.get("nbgrader", {}).get("solution")}
+    assert exercises == set(WRONG_WORK)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -91,7 +102,8 @@ def test_wrong_work_fails_the_check(name, tmp_path):
         if cell.metadata.get("nbgrader", {}).get("solution"):
             lines = written[cell["id"]].split("\n")
             region = sources.regions(written[cell["id"]])[0]
-            lines[region.begin:region.end + 1] = WRONG_WORK[name]
+            lines[region.begin:region.end + 1] = WRONG_WORK[
+                cell.metadata["nbgrader"]["grade_id"]]
             cell.source = "\n".join(lines)
     build.execute(nb, tmp_path, name)
     no_errors(nb)
