@@ -118,7 +118,8 @@ def class_python(venv: Path = DEFAULT_VENV,
     _copy_source(source)  # labkit editable from a copy every account can read
     if python.exists() and have[:1] == [deps]:
         where = subprocess.run([str(python), "-c", "import labkit; print(labkit.__file__)"],
-                               capture_output=True, text=True, check=False).stdout.strip()
+                               capture_output=True, text=True, check=False,
+                               cwd="/").stdout.strip()  # not a checkout's labkit/ in cwd
         if not where.startswith(f"{source}/"):  # not yet the editable one from the copy
             subprocess.run([*pip, "--no-deps", "-e", str(source)], check=True)
         progress(f"brought labkit up to this checkout for the class ({source})")
