@@ -32,9 +32,48 @@ REPO = Path(__file__).resolve().parent.parent
 LESSON = REPO / "lessons" / "02-build-the-bond.md"
 NOTEBOOK = REPO / "notebooks" / "02-build-the-bond.ipynb"
 
-pytestmark = pytest.mark.skipif(
+needs_a_hub = pytest.mark.skipif(
     os.geteuid() != 0 or not shutil.which("useradd") or not shutil.which("npm"),
     reason="a class's hub needs root, useradd and npm")
+
+
+# -- lab ids and the roster (no hub) -----------------------------------------------------------
+def test_a_lab_id_per_user_valid_and_distinct() -> None:
+    users = ["alice", "bob", "Alice.Smith", "j_doe", "1student", "a" * 40, "a--b", "ab",
+             "x@y.z", "xyz", "jdoe", "é", "u"]
+    ids = [labids.for_user(u) for u in users]
+    assert all(labids.valid(i) for i in ids), ids
+    assert len(set(ids)) == len(ids), ids
+    assert ids[:2] == ["alice", "bob"]  # a valid name is its own id, as the teacher reads it
+    assert labids.for_user("a--b") != labids.for_user("ab") == "ab"
+
+
+def test_the_lab_id_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    import labkit
+
+    monkeypatch.delenv(labids.ENV_ID, raising=False)
+    monkeypatch.delenv(labids.ENV_USER, raising=False)
+    assert labkit.Lab(engine="sim").lab_id == "labkit"
+    monkeypatch.setenv(labids.ENV_USER, "Alice.Smith")
+    assert labkit.Lab(engine="sim").lab_id == labids.for_user("Alice.Smith")
+    monkeypatch.setenv(labids.ENV_ID, "given")
+    assert labkit.Lab(engine="sim").lab_id == "given"
+    assert labkit.Lab(engine="sim", lab_id="mine").lab_id == "mine"  # an argument wins
+
+
+def test_a_bad_roster_is_refused_line_by_line() -> None:
+    good = roster.parse("# the class\nalice\nbob  student\nmsmith teacher\n")
+    assert good.students == ["alice", "bob"] and good.teachers == ["msmith"]
+    with pytest.raises(roster.RosterError) as err:
+        roster.parse("alice\nAlice\nalice\nbob boss\ncarol x y\n", Path("r.txt"))
+    said = str(err.value)
+    for expected in ("r.txt:2: 'Alice' is not a Unix account name",
+                     "r.txt:3: alice is already on line 1",
+                     "r.txt:4: the role is student or teacher, not 'boss'",
+                     "r.txt:5: one name and at most a role a line"):
+        assert expected in said, said
+    with pytest.raises(roster.RosterError, match="no one is on the roster"):
+        roster.parse("# nobody yet\n")
 
 
 # -- the hub ------------------------------------------------------------------------------
@@ -137,7 +176,8 @@ def _processes_of(uid: int) -> list[str]:
     return found
 
 
-# -- the test ---------------------------------------------------------------------------------
+# -- the hub test -----------------------------------------------------------------------------
+@needs_a_hub
 def test_two_students_one_lab_each_the_teacher_sees_both_nothing_left(hub: Class) -> None:
     names = sorted(n for n in hub.logins if not n.endswith("t"))
     right, wrong = names[0], names[1]
