@@ -63,12 +63,14 @@ class Package:
     summary: str
     programs: frozenset[str] = frozenset()  # on the PATH only with the package
     files: tuple[tuple[str, str], ...] = field(default=())  # (path, text) it ships
+    directories: tuple[str, ...] = ()  # empty ones it ships (where admins put their own)
 
 
 PACKAGES: dict[str, dict[str, Package]] = {
     "nm142": {
         "systemd": Package("systemd", "252.39-1~deb12u2", "system and service manager",
-                           files=((f"{LINK_DIR}/99-default.link", DEFAULT_LINK),)),
+                           files=((f"{LINK_DIR}/99-default.link", DEFAULT_LINK),),
+                           directories=("/etc/systemd/network",)),
         "ifenslave": Package("ifenslave", "2.13", "configure network interfaces for "
                              "parallel routing (bonding): ifupdown's hooks, no program",
                              files=((f"{LINK_DIR}/98-net-bonding.link", BONDING_LINK),)),

@@ -80,6 +80,8 @@ def install_packages(files: LabFiles, host: str, packages: tuple[pkgs.Package, .
     """The files the packages ship (kept when already there: a lab directory may be reused,
     and a learner may have edited one)."""
     for package in packages:
+        for directory in package.directories:
+            files.local(host, directory).mkdir(parents=True, exist_ok=True)
         for path, text in package.files:
             if not files.exists(host, path):
                 files.local(host, path).parent.mkdir(parents=True, exist_ok=True)  # as dpkg
