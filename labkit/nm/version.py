@@ -18,7 +18,6 @@ class NMVersion:
     plugin: str  # keyfile | ifcfg-rh: where new profiles are written
     assume_applies_ip: bool  # restart: an assumed device gets the profile's new addresses too
     new_ipv6_addr_gen_mode: str  # what nmcli-made profiles get
-    udev_persistent_mac: bool  # the OS's udev gives new virtual links a persistent MAC
     kernel_ipv6ll: bool = False  # IPv6 auto leaves link-local and SLAAC to the kernel (1.18)
 
     @property
@@ -28,8 +27,7 @@ class NMVersion:
 
 
 NM142 = NMVersion((1, 42), "1.42.4", "keyfile", assume_applies_ip=True,
-                  new_ipv6_addr_gen_mode="default", udev_persistent_mac=True)
+                  new_ipv6_addr_gen_mode="default")
 NM118 = NMVersion((1, 18), "1.18.4", "ifcfg-rh", assume_applies_ip=False,
-                  new_ipv6_addr_gen_mode="stable-privacy", udev_persistent_mac=False,
-                  kernel_ipv6ll=True)
+                  new_ipv6_addr_gen_mode="stable-privacy", kernel_ipv6ll=True)
 BY_FLAVOUR = {"nm142": NM142, "centos7": NM118}
