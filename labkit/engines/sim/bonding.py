@@ -159,6 +159,7 @@ class Bond(NetDevice):
         self.tso_max_size = 65536
         self._mii_timer: SimTimer | None = None
         self.arpmon = ArpMonitor(self)
+        self._unregistering = False
         self._rr_counter = 0
         self.released_stats = [0, 0, 0, 0]
         self.synced: dict[int, list[str]] = {}  # slave ifindex -> addresses dev_mc_sync added
@@ -179,8 +180,13 @@ class Bond(NetDevice):
     def slave_info(self, slave: Slave | NetDevice, text: str, level: int = 6) -> None:
         """slave_info/slave_warn/slave_err: "bond0: (slave ens37): text" in the kernel log."""
         dev = slave.dev if isinstance(slave, Slave) else slave
-        self.ns.world.klog.printk(level, bondlog.port_line(self.name, dev.name, text,
+        self.ns.world.klog.printk(level, bondlog.port_line(self.log_name, dev.name, text,
                                                            self._legacy_log))
+
+    @property
+    def log_name(self) -> str:
+        """netdev_name plus netdev_reg_state: " (unregistering)" while the bond goes away."""
+        return self.name + (" (unregistering)" if self._unregistering else "")
 
     @property
     def _legacy_log(self) -> bool:
@@ -672,11 +678,22 @@ class Bond(NetDevice):
         dev.mtu = slave.original_mtu
 
     def unregister(self) -> None:
+        """bond_uninit, run as the device unregisters (every line says so)."""
+        self._unregistering = True
         for slave in list(self.slaves):
             self.release(slave.dev, all_slaves=True)
-        # bond_uninit runs as the device unregisters: netdev_reg_state says so
-        self.ns.world.klog.printk(6, f"{self.name} (unregistering): Released all slaves")
+        self.netdev_info("Released all slaves")
         self._stop_mii()
+        self.arpmon.stop()
+
+    def netdev_info(self, text: str) -> None:
+        self.ns.world.klog.printk(6, f"{self.log_name}: {text}")
+
+    def netdev_warn(self, text: str) -> None:
+        self.ns.world.klog.printk(4, f"{self.log_name}: {text}")
+
+    def netdev_err(self, text: str) -> None:
+        self.ns.world.klog.printk(3, f"{self.log_name}: {text}")
 
     # -- slave state ------------------------------------------------------------------------
     def _set_inactive(self, slave: Slave) -> None:

@@ -196,6 +196,7 @@ def _bonding_masters(ns: Namespace, data: str) -> None:
     dev = ns.find(name)
     if not isinstance(dev, Bond):
         raise KernelError(ENODEV)
+    ns.world.klog.printk(6, f"bonding: {name} is being deleted...")
     ns.unregister(dev)
 
 

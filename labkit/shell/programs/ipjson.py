@@ -64,8 +64,8 @@ def _name_and_link(snap: HostSnapshot, link: Link, obj: dict[str, Any]) -> None:
         obj["link"] = peer.name if peer is not None else None
 
 
-def link_object(snap: HostSnapshot, link: Link, do_link: bool, details: bool, stats: bool
-                ) -> dict[str, Any]:
+def link_object(snap: HostSnapshot, link: Link, do_link: bool, details: bool, stats: bool,
+                family: int | None = None) -> dict[str, Any]:
     """print_linkinfo's JSON object for one link."""
     obj: dict[str, Any] = {"ifindex": link.ifindex}
     _name_and_link(snap, link, obj)
@@ -80,9 +80,10 @@ def link_object(snap: HostSnapshot, link: Link, do_link: bool, details: bool, st
     obj["group"] = link.group
     if link.txqlen:
         obj["txqlen"] = link.txqlen
-    obj["link_type"] = link.link_type
-    obj["address"] = link.address
-    obj["broadcast"] = link.broadcast
+    if family is None or details:  # -4/-6 leave out the link/ether part, as the text does
+        obj["link_type"] = link.link_type
+        obj["address"] = link.address
+        obj["broadcast"] = link.broadcast
     if link.link_netns is not None:
         obj["link_netnsid"] = _netnsids(snap).get(link.link_netns, 0)
     if details:
@@ -180,7 +181,7 @@ def addresses(snap: HostSnapshot, selected: list[Link], family: int | None, deta
             obj["operstate"] = link.operstate
             obj["addr_info"] = [{"local": a.local, "prefixlen": a.prefixlen} for a in addrs]
         else:
-            obj = link_object(snap, link, False, details, False)
+            obj = link_object(snap, link, False, details, False, family)
             obj["addr_info"] = [addr_object(a) for a in addrs]
         out.append(obj)
     return out
@@ -197,7 +198,7 @@ def routes(snap: HostSnapshot, dev: str | None) -> list[dict[str, Any]]:
         obj["dst"] = r.dst
         if r.gateway:
             obj["gateway"] = r.gateway
-        if r.dev:
+        if r.dev and dev is None:  # a `dev` filter leaves the key out, as in the text
             obj["dev"] = r.dev
         if r.proto != "boot":
             obj["protocol"] = r.proto
@@ -217,7 +218,9 @@ def neighbours(snap: HostSnapshot, dev: str | None) -> list[dict[str, Any]]:
     for n in snap.neighbours:
         if dev is not None and n.dev != dev:
             continue
-        obj: dict[str, Any] = {"dst": n.dst, "dev": n.dev}
+        obj: dict[str, Any] = {"dst": n.dst}
+        if dev is None:
+            obj["dev"] = n.dev
         if n.lladdr:
             obj["lladdr"] = n.lladdr
         obj["state"] = [n.state]
