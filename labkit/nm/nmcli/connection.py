@@ -213,8 +213,9 @@ def _show_table(nmc: Nmcli, nm: NetworkManager, active_only: bool) -> None:
     rows.sort(key=lambda r: (ac_key(r[1]), r[0].id.encode("utf-8", "surrogateescape"), r[0].number))
     terse = nmc.mode.terse
     table_rows = [[_show_cell(nmc, nm, sc, ac, f, terse) for f in fields] for sc, ac in rows]
-    nmc.out(output.table(nmc.mode, list(fields), table_rows,
-                         title="NetworkManager connection profiles"))
+    title = (nmc.tr("NetworkManager active profiles") if active_only
+             else nmc.tr("NetworkManager connection profiles"))
+    nmc.out(output.table(nmc.mode, list(fields), table_rows, title=title))
 
 
 def _show_cell(nmc: Nmcli, nm: NetworkManager, sc: SettingsConnection,

@@ -124,8 +124,9 @@ def _connectivity(dev: Device) -> str:
 def _find(nmc: Nmcli, nm: NetworkManager, name: str) -> Device:
     nm.sync()
     dev = nm.device(name)
-    if dev is None:
-        raise NmcliExit(NOT_FOUND, nmc.tr("Error: Device '%s' not found.") % name)
+    if dev is None:  # get_device's error inside "Error: %s."
+        raise NmcliExit(NOT_FOUND, nmc.tr("Error: %s.") % (nmc.tr("Device '%s' not found")
+                                                           % name))
     return dev
 
 
@@ -366,13 +367,18 @@ def disconnect(nmc: Nmcli, args: list[str]) -> None:
             devices.append(dev)
     if missing and not devices:
         raise NmcliExit(NOT_FOUND, nmc.tr("Error: not all devices found."))
-    for dev in devices:
+    failed = False
+    for dev in devices:  # disconnect_device_cb: each failure on stderr, the last word after
         if dev.ac is None:
-            raise NmcliExit(DISCONNECT, nmc.tr("Error: Device '%s' (%s) disconnecting failed: "
-                                               "%s") % (dev.iface, dev.dbus_path,
-                                                        "This device is not active"))
+            # the daemon's D-Bus error text, which nmcli does not translate
+            nmc.call.err(nmc.tr("Error: Device '%s' (%s) disconnecting failed: %s\n")
+                         % (dev.iface, dev.dbus_path, "This device is not active"))
+            failed = True
+            continue
         nm.disconnect(dev)
         nmc.out(nmc.tr("Device '%s' successfully disconnected.\n") % dev.iface)
+    if failed:
+        raise NmcliExit(DISCONNECT, nmc.tr("Error: not all devices disconnected."))
     if missing:
         raise NmcliExit(NOT_FOUND, nmc.tr("Error: not all devices found."))
 
