@@ -13,6 +13,7 @@ NOTEBOOKS_HELP = "notebooks/ beside the lessons directory"
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Add `course build` to the labkit command's subcommands."""
+    from labkit.course.translations import LANGS, SOURCE_LANG
     from labkit.course.versions import NOTEBOOKS_VERSION, VERSIONS
 
     cp = sub.add_parser("course", help="build the notebooks from their lessons (lessons/*.md)",
@@ -38,24 +39,46 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                     "solution text (for a graded nbgrader release)")
     bp.add_argument("--check", action="store_true",
                     help="run nothing: exit 1, naming the notebook, if one in DIR does not "
-                    "agree with its lesson")
+                    "agree with its lesson (or, --lang ja, a translation is stale)")
+    bp.add_argument("--lang", choices=LANGS, default=SOURCE_LANG,
+                    help="the course's language: en (lessons/ into notebooks/) or ja "
+                    "(lessons/ja/ into notebooks/ja/); default: en")
+    hp = csub.add_parser("hashes", help="list an English lesson's cells by the hash a "
+                         "translation names them with",
+                         description="One line per cell of each English lesson: the hash a "
+                         "translated cell puts in its metadata ({\"en\": HASH}), the cell's "
+                         "id, kind and first line.")
+    hp.add_argument("names", nargs="*", metavar="NAME",
+                    help="only the lessons whose name starts so; default: all")
+    hp.add_argument("--lessons", type=Path, default=None, metavar="DIR",
+                    help="where the English lessons are (default: lessons/ of this checkout)")
 
 
 def run(args: argparse.Namespace) -> int:
     """Carry out `labkit course ...`; LabkitError (bad input) is the caller's to print."""
-    from labkit.course import sources
+    from labkit.course import sources, translations
 
+    if args.course_command == "hashes":
+        for path in sources.select(args.lessons or sources.default_dir(), args.names):
+            print(f"{path.name}:")
+            print("\n".join(f"  {line}" for line in translations.listing(sources.read(path))))
+        return 0
     if args.course_command != "build":
-        print("usage: labkit course build [--version V] [--out DIR] [--no-solution-button] "
-              "[--check] [NAME ...]",
+        print("usage: labkit course build [--lang en|ja] [--version V] [--out DIR] "
+              "[--no-solution-button] [--check] [NAME ...]\n"
+              "       labkit course hashes [NAME ...]",
               file=sys.stderr)
         return 2
-    lessons_dir = args.lessons or sources.default_dir()
-    out = args.out or lessons_dir.parent / "notebooks"
+    lessons_dir = args.lessons or translations.lessons_dir(sources.default_dir(), args.lang)
+    out = args.out or translations.notebooks_dir(lessons_dir, args.lang)
     lessons = [sources.read(p) for p in sources.select(lessons_dir, args.names)]
+    stale = ([] if args.lang == translations.SOURCE_LANG
+             else translations.in_step(lessons, sources.read))
     if args.check:
         return _check(lessons, out, args.version, every=not args.names,
-                      solution_button=args.solution_button)
+                      solution_button=args.solution_button, stale=stale)
+    for problem in stale:  # the build goes on: the translator sees what to bring in step
+        print(f"labkit: {problem}", file=sys.stderr)
     from labkit.course.build import build
     from labkit.course.compare import show
 
@@ -69,10 +92,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _check(lessons: list, out: Path, version: str, every: bool,
-           solution_button: bool = True) -> int:
+           solution_button: bool = True, stale: list[str] | None = None) -> int:
     from labkit.course.compare import disagreement, show, strays
 
-    problems = [p for p in (disagreement(lesson, out / f"{lesson.name}.ipynb", version,
+    problems = list(stale or [])
+    problems += [p for p in (disagreement(lesson, out / f"{lesson.name}.ipynb", version,
                                          solution_button) for lesson in lessons) if p]
     problems += strays(out, lessons) if every and out.is_dir() else []
     for problem in problems:

@@ -10,6 +10,7 @@ import nbformat
 
 from labkit.course import versions
 from labkit.course.sources import LESSON_NAME, Lesson
+from labkit.course.translations import LANGS, SOURCE_LANG
 
 RUN_METADATA = ("execution",)  # cell metadata that running writes (nbclient's timing record)
 
@@ -23,7 +24,9 @@ def show(path: Path) -> str:
 def disagreement(lesson: Lesson, notebook: Path, version: str,
                  solution_button: bool = True) -> str | None:
     """One sentence naming the notebook and the first thing that differs, or None if it agrees."""
-    rebuild = f"rebuild it: labkit course build {lesson.name[:2]}"
+    lang = lesson.path.parent.name
+    option = f"--lang {lang} " if lang in LANGS and lang != SOURCE_LANG else ""
+    rebuild = f"rebuild it: labkit course build {option}{lesson.name[:2]}"
     head = f"{show(notebook)} does not agree with {show(lesson.path)}"
     if not notebook.exists():
         return f"{show(notebook)} is missing ({rebuild})"

@@ -38,6 +38,7 @@ from labkit.course.sources import (
 if TYPE_CHECKING:
     from nbformat import NotebookNode
 
+TRANSLATES = "en"  # a translated cell's English cell (labkit.course.translations.KEY)
 VERSIONS = ("learner", "instructor", "solution")
 NOTEBOOKS_VERSION = "learner"  # what notebooks/ holds (./lab, Binder, nbval)
 
@@ -54,6 +55,7 @@ def make(lesson: Lesson, version: str, solution_button: bool = True) -> Notebook
     nb.cells = help_cells(nb.cells, solution_button)
     for cell in nb.cells:
         options = {key: cell.metadata.pop(key) for key in OPTIONS if key in cell.metadata}
+        cell.metadata.pop(TRANSLATES, None)  # the lesson's bookkeeping, not the notebook's
         if cell.cell_type == "code" and version == "learner":
             cell.source = learner_source(cell.source)
         elif cell.cell_type == "code" and version == "solution":
