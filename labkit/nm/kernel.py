@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 
 # the bond options NetworkManager passes over netlink at creation and activation
 NETLINK_BOND_OPTIONS = ("mode", "miimon", "updelay", "downdelay", "peer_notif_delay",
-                        "use_carrier", "arp_interval", "arp_validate", "arp_all_targets",
+                        "use_carrier", "arp_interval", "arp_ip_target",
+                        "arp_validate", "arp_all_targets",
                         "primary_reselect", "fail_over_mac", "xmit_hash_policy", "resend_igmp",
                         "num_grat_arp", "all_slaves_active", "min_links", "lp_interval",
                         "packets_per_slave", "lacp_rate", "ad_select", "ad_actor_sys_prio",

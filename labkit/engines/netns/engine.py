@@ -329,8 +329,8 @@ class NetnsEngine(Engine):
             if peer_address:
                 request["peer"]["address"] = peer_address
         self._nl(host, "link", "add", **request)
-        for option, value in later.items():
-            self.write_file(host, f"/sys/class/net/{name}/bonding/{option}", f"{value}\n")
+        for option, text in _sysfs_writes(later):
+            self.write_file(host, f"/sys/class/net/{name}/bonding/{option}", text)
         self._notify_new(host)
 
     def link_del(self, host: str, name: str) -> None:
@@ -359,8 +359,8 @@ class NetnsEngine(Engine):
             attrs, later = _bond_attrs(options, lambda n: self._index(host, n))
             if attrs:
                 self._nl(host, "link", "set", index=index, kind="bond", **attrs)
-            for option, value in later.items():
-                self.write_file(host, f"/sys/class/net/{name}/bonding/{option}", f"{value}\n")
+            for option, text in _sysfs_writes(later):
+                self.write_file(host, f"/sys/class/net/{name}/bonding/{option}", text)
         if slave_options:
             data = [(f"IFLA_BOND_SLAVE_{k.upper()}", int(v)) for k, v in slave_options.items()]
             self._nl(host, "link", "set", index=index, IFLA_LINKINFO={"attrs": [
@@ -647,6 +647,19 @@ def _destination(dst: str) -> dict[str, Any]:
         return {"dst": "0.0.0.0", "dst_len": 0}
     net = ipaddress.ip_network(dst, strict=False)
     return {"dst": str(net.network_address), "dst_len": net.prefixlen}
+
+
+def _sysfs_writes(options: Mapping[str, OptionValue]) -> list[tuple[str, str]]:
+    """(sysfs file, text) for each option netlink does not carry here: arp_ip_target's file
+    takes one `+ADDR` a write (its netlink list, "a,b", is what callers pass)."""
+    out = []
+    for option, value in options.items():
+        if option == "arp_ip_target":
+            out += [(option, f"+{target.strip()}\n") for target in str(value).split(",")
+                    if target.strip()]
+        else:
+            out.append((option, f"{value}\n"))
+    return out
 
 
 def _bond_attrs(options: Mapping[str, OptionValue],
