@@ -31,6 +31,7 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from labkit.classroom import command, roster
 from labkit.classroom.client import Hub, Kernel
@@ -57,34 +58,50 @@ def pss_of(uid: int) -> int:
     return total
 
 
-def one_student(hub: Hub, name: str, password: str) -> dict[str, float]:
+def one_student(hub: Hub, name: str, password: str) -> dict[str, Any]:
+    """Log in, start the server, start a sim lab in a kernel: the times, or what failed."""
     token = hub.login(name, password)
     t0 = time.monotonic()
-    url = hub.spawn(name, token, timeout=600)
-    ready = time.monotonic() - t0
-    kernel = Kernel(hub, url, token)
-    said, _ = kernel.run(START_LAB)
-    lab_ready = time.monotonic() - t0
-    assert said.split()[0] == "sim", said
-    return {"ready": ready, "lab": lab_ready, "token": token, "kernel": kernel}  # type: ignore[dict-item]
+    out: dict[str, Any] = {"name": name, "token": token, "kernel": None}
+    try:
+        url = hub.spawn(name, token, timeout=600)
+        out["ready"] = time.monotonic() - t0
+        out["kernel"] = Kernel(hub, url, token)
+        said, _ = out["kernel"].run(START_LAB)
+        out["lab"] = time.monotonic() - t0
+        if said.split()[:1] != ["sim"]:
+            out["error"] = f"the lab said {said!r}"
+    except Exception as exc:  # one student's failure is counted, the class goes on
+        out["error"] = f"{type(exc).__name__}: {exc}"
+    return out
 
 
-def measure(hub: Hub, names: list[str], logins: dict[str, str]) -> list[dict[str, float]]:
+def measure(hub: Hub, names: list[str], logins: dict[str, str]) -> list[dict[str, Any]]:
     with ThreadPoolExecutor(max_workers=len(names)) as pool:
         results = list(pool.map(lambda n: one_student(hub, n, logins[n]), names))
-    for name, result in zip(names, results, strict=True):
-        result["pss"] = pss_of(pwd.getpwnam(name).pw_uid)
+    for result in results:
+        result["pss"] = pss_of(pwd.getpwnam(result["name"]).pw_uid)
+
+    def stop(result: dict[str, Any]) -> None:
+        if result["kernel"] is not None:
+            result["kernel"].close()
+        hub.stop(result["name"], result["token"])
+
     with ThreadPoolExecutor(max_workers=len(names)) as pool:
-        list(pool.map(lambda nr: (nr[1]["kernel"].close(),  # type: ignore[union-attr]
-                                  hub.stop(nr[0], nr[1]["token"])),  # type: ignore[arg-type]
-                      zip(names, results, strict=True)))
+        list(pool.map(stop, results))
+    for result in results:
+        if "error" in result:
+            print(f"  {result['name']}: {result['error']}")
     return results
 
 
-def summary(label: str, results: list[dict[str, float]]) -> dict[str, float]:
-    ready = [r["ready"] for r in results]
-    lab = [r["lab"] for r in results]
-    pss = [r["pss"] / 2**20 for r in results]
+def summary(label: str, results: list[dict[str, Any]]) -> dict[str, float]:
+    done = [r for r in results if "error" not in r] or [{"ready": 0, "lab": 0, "pss": 0}]
+    ready = [r["ready"] for r in done]
+    lab = [r["lab"] for r in done]
+    pss = [r["pss"] / 2**20 for r in done]
+    print(f"{label}: {len(results) - len(done if 'name' in done[0] else [])} of "
+          f"{len(results)} failed")
     out = {"ready": statistics.median(ready), "ready_max": max(ready),
            "lab": statistics.median(lab), "lab_max": max(lab),
            "pss": statistics.median(pss), "pss_max": max(pss)}
@@ -128,6 +145,10 @@ def main() -> int:
         for line in command.stop(class_dir, remove_accounts=True):
             if not line.split(":", 1)[-1].strip().startswith("nothing to clean up"):
                 print(f"  {line}")
+        log = class_dir / "hub" / "hub.log"
+        if log.exists():
+            shutil.copyfile(log, "/tmp/labkit-bench-classroom-hub.log")
+            print("  the hub's log: /tmp/labkit-bench-classroom-hub.log")
         shutil.rmtree(class_dir, ignore_errors=True)
     return 0
 
