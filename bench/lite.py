@@ -84,7 +84,9 @@ def browser_round(url: str) -> tuple[float, float, float]:
 
 def native() -> tuple[float, float]:
     done = subprocess.run([sys.executable, "-c", TIMED], capture_output=True, text=True,
-                          check=True, timeout=120)
+                          check=False, timeout=120)
+    if done.returncode != 0:
+        raise SystemExit(f"the CPython baseline failed:\n{done.stderr[-2000:]}")
     imported, started = map(float, done.stdout.split())
     return imported, started
 
@@ -107,6 +109,8 @@ def main() -> None:
         with serve.serving(site.out) as url:
             for _ in range(args.runs):
                 rounds.append(browser_round(url))
+                print("round: first output {:.1f} s, import {:.2f} s, start {:.2f} s".format(
+                    *rounds[-1]), flush=True)
     base = [native() for _ in range(3)]
     first = statistics.median(r[0] for r in rounds)
     imp, start = (statistics.median(r[i] for r in rounds) for i in (1, 2))

@@ -104,12 +104,25 @@ def proxy() -> Iterator[RefusingProxy]:
 
 @pytest.fixture(scope="module")
 def page_of(site: Path, proxy: RefusingProxy):
+    from selenium.webdriver.support.ui import WebDriverWait
+
     from labkit.lite.serve import serving
 
     with serving(site) as url, browser.chromium(args=proxy.args()) as driver:
         def open_page(name: str) -> browser.NotebookPage:
             driver.get(f"{url}/lab/index.html?path={name}")
             return browser.NotebookPage(driver, name, timeout=240)
+
+        def home():
+            """The site's JupyterLab, loaded afresh, once its contents manager answers."""
+            driver.get(f"{url}/lab/index.html")
+            WebDriverWait(driver, 120, poll_frequency=0.25).until(lambda d: d.execute_script(
+                "const app = window.jupyterapp;"
+                "return !!(app && app.serviceManager && app.serviceManager.contents"
+                " && app.serviceManager.isReady);"))
+            return driver
+
+        open_page.home = home
         yield open_page
 
 
@@ -132,7 +145,7 @@ def output(page: browser.NotebookPage, index: int) -> str:
     return "".join(o["error"] or o["text"] for o in page.cells()[index]["outputs"])
 
 
-def _contents(page: browser.NotebookPage, action: str, path: str):
+def _contents(driver, action: str, path: str):
     """JupyterLite's contents manager (the browser's storage): get `path`'s content (a
     notebook as a dict, a file as its text; None if there is none) or delete it."""
     js = ("const done = arguments[arguments.length - 1];"
@@ -141,12 +154,12 @@ def _contents(page: browser.NotebookPage, action: str, path: str):
           " : c.delete(arguments[1]))"
           ".then(m => done(m ? JSON.stringify(m.content) : '\"deleted\"'),"
           " e => done('null'))")
-    return json.loads(page.driver.execute_async_script(js, action, path))
+    return json.loads(driver.execute_async_script(js, action, path))
 
 
-def sources(page: browser.NotebookPage, name: str) -> list[str]:
+def sources(driver, name: str) -> list[str]:
     """The cells' sources of notebook `name` as the browser's storage holds it."""
-    content = _contents(page, "get", name)
+    content = _contents(driver, "get", name)
     return [c["source"] if isinstance(c["source"], str) else "".join(c["source"])
             for c in content["cells"]] if content else []
 
@@ -168,9 +181,9 @@ def test_notebook_runs_and_its_check_works(name: str, page_of, proxy: RefusingPr
     assert proxy.from_the_page() == [], "requests outside localhost"
     # the learner's work stays in the browser: the notebook saved, the progress record
     page.menu("File", "docmanager:save")
-    page.wait_for(lambda: typed in sources(page, name)[index], 30,
+    page.wait_for(lambda: typed in sources(page.driver, name)[index], 30,
                   f"{name} was not saved into the browser's storage")
-    stored = _contents(page, "get", ".labkit/progress.json")  # DriveFS writes it as base64
+    stored = _contents(page.driver, "get", ".labkit/progress.json")  # DriveFS writes it as base64
     record = json.loads(base64.b64decode(stored)) if stored else {}
     grade_id = json.loads((REPO / "notebooks" / name).read_text())["cells"][index][
         "metadata"]["nbgrader"]["grade_id"]
@@ -179,13 +192,12 @@ def test_notebook_runs_and_its_check_works(name: str, page_of, proxy: RefusingPr
 
 def test_reload_keeps_the_work_and_delete_resets(page_of) -> None:
     name = NOTEBOOKS[1]
-    _, typed = exercise(name)
-    page = page_of(name)  # a new page load: only the browser's storage remembers
-    index, _ = exercise(name)
-    assert typed in sources(page, name)[index]
-    assert _contents(page, "delete", name) == "deleted"
+    index, typed = exercise(name)
+    driver = page_of.home()  # a new page load: only the browser's storage remembers
+    assert typed in sources(driver, name)[index]
+    assert _contents(driver, "delete", name) == "deleted"
     course = json.loads((REPO / "notebooks" / name).read_text())
-    assert sources(page, name) == ["".join(c["source"]) for c in course["cells"]]
+    assert sources(driver, name) == ["".join(c["source"]) for c in course["cells"]]
 
 
 def test_the_sites_lock_names_its_own_files(site: Path) -> None:

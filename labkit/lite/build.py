@@ -46,6 +46,8 @@ EXTRA_ENTRIES = {
     "ipywidgets": (["ipywidgets"], ["comm", "ipython", "traitlets"]),
     "labkit": (["labkit"], ["ipywidgets", "ipython", "traitlets", "comm", "pygments"]),
 }
+# what the kernel would piplite.install one by one at start, and labkit: all from the lock
+PRELOAD = ("micropip", "comm", "jedi", "ipython", "labkit")
 KERNEL_SETTINGS = "@jupyterlite/pyodide-kernel-extension:kernel"
 SITE_MARK = "labkit-lite.json"  # written into every site built here: what may be replaced
 
@@ -226,7 +228,10 @@ def build(out: Path = DEFAULT_OUT, notebooks: Path = REPO / "notebooks",
             shutil.copy2(page, dest)
         config = {"jupyter-lite-schema-version": 0, "jupyter-config-data": {
             "appName": "labkit", "exposeAppInBrowser": True,
-            "litePluginSettings": {KERNEL_SETTINGS: {"disablePyPIFallback": True}}}}
+            "litePluginSettings": {KERNEL_SETTINGS: {
+                "disablePyPIFallback": True,
+                # loaded with Pyodide, in parallel, not one piplite.install after another
+                "loadPyodideOptions": {"packages": list(PRELOAD)}}}}}
         (lite_dir / "jupyter-lite.json").write_text(json.dumps(config, indent=1))
         staged = Path(tmp) / "site"
         log(f"jupyter lite build: {len(pages)} notebooks, {len(wheels)} wheels")
