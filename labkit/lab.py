@@ -23,7 +23,7 @@ from labkit.engines.select import choose, make_engine
 from labkit.errors import LabkitError, TopologyError, quote
 from labkit.files import LabFiles
 from labkit.model import packages as pkgs
-from labkit.model.flavours import check_locale, get_flavour
+from labkit.model.flavours import FLAVOURS, check_locale, get_flavour
 from labkit.model.snapshot import HostSnapshot
 from labkit.model.topology import Nic, Topology, load_topology
 from labkit.nm.uuids import UuidSource
@@ -57,6 +57,10 @@ def _packages(packages: Sequence[str], flavour: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(packages))
 
 
+FLAVOUR_ENV = "LABKIT_FLAVOUR"  # the machine a Lab() that names none imitates
+DEFAULT_FLAVOUR = "nm142"
+
+
 def current_lab() -> Lab:
     """The lab started last and still running (what %lab types into)."""
     if not _running_labs:
@@ -68,7 +72,8 @@ def current_lab() -> Lab:
 class Lab:
     """One lab: hosts, cables, a switch, and a shell on each host.
 
-    `flavour` picks the imitated machine (nm142, centos7) and `locale` its language (C, ja);
+    `flavour` picks the imitated machine (nm142, centos7; by default $LABKIT_FLAVOUR, else
+    nm142) and `locale` its language (C, ja);
     `networkmanager=False` leaves NetworkManager out (kernel-level lessons); `stable_uuids`
     derives NetworkManager's UUIDs from `seed` and fixes the lab's calendar, so notebooks print
     the same text every run. `packages` installs more of the flavour's packages on the
@@ -77,12 +82,17 @@ class Lab:
     """
 
     def __init__(self, topology: str | Path | dict[str, Any] | Topology = "centos7-bond",
-                 engine: str = "auto", *, flavour: str = "nm142", locale: str | None = None,
+                 engine: str = "auto", *, flavour: str | None = None, locale: str | None = None,
                  lab_id: str | None = None, seed: int = 0, workdir: str | Path | None = None,
                  progress: Progress | None = None, networkmanager: bool = True,
                  stable_uuids: bool = False, packages: Sequence[str] = ()) -> None:
         if lab_id is None:  # LABKIT_LAB_ID, else the hub user's own (a class), else "labkit"
             lab_id = labids.from_environment()
+        if flavour is None:  # the course's machine switch: LABKIT_FLAVOUR=centos7, else nm142
+            flavour = os.environ.get(FLAVOUR_ENV) or DEFAULT_FLAVOUR
+            if flavour not in FLAVOURS:
+                raise LabkitError(f"{FLAVOUR_ENV}={quote(flavour)} names no flavour (known: "
+                                  f"{', '.join(FLAVOURS)}): unset it, or pick one of those")
         usage.lab_arguments(topology, engine, flavour, locale, lab_id, seed, workdir, progress,
                             networkmanager, stable_uuids)
         self.topology = load_topology(topology)

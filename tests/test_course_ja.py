@@ -203,3 +203,18 @@ def test_the_restart_does_not_apply_the_edited_ipaddr_and_reload_down_up_does() 
     shows = [text(c) for c in code if c.source.strip() == "%%lab\nip -br address show bond0"]
     assert len(shows) == 1
     assert "192.168.1.62/24" in shows[0] and "192.168.1.61" not in shows[0]
+
+
+def test_lab_takes_its_machine_from_labkit_flavour_when_it_names_none(monkeypatch) -> None:
+    """The switch between the courses' machines: LABKIT_FLAVOUR, unless the lesson names one."""
+    from labkit import Lab
+    from labkit.errors import LabkitError
+
+    monkeypatch.delenv("LABKIT_FLAVOUR", raising=False)
+    assert Lab(engine="sim").flavour.name == "nm142"
+    monkeypatch.setenv("LABKIT_FLAVOUR", "centos7")
+    assert Lab(engine="sim").flavour.name == "centos7"
+    assert Lab(engine="sim", flavour="nm142").flavour.name == "nm142"
+    monkeypatch.setenv("LABKIT_FLAVOUR", "centos8")
+    with pytest.raises(LabkitError, match="LABKIT_FLAVOUR='centos8' names no flavour"):
+        Lab(engine="sim")

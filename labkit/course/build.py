@@ -33,7 +33,9 @@ def execute(nb: NotebookNode, cwd: Path, name: str) -> None:
     try:
         # the sim, and no record in the builder's home (an instructor build would mark every
         # exercise done there)
-        client.execute(env={**os.environ, "LABKIT_ENGINE": "sim", "LABKIT_PROGRESS": "off"})
+        # the lesson's own machine: LABKIT_FLAVOUR (a learner's switch) is not the build's
+        env = {k: v for k, v in os.environ.items() if k != "LABKIT_FLAVOUR"}
+        client.execute(env={**env, "LABKIT_ENGINE": "sim", "LABKIT_PROGRESS": "off"})
     except (CellControlSignal, DeadKernelError) as exc:
         raise LabkitError(f"{name}: a cell failed, so nothing was written:\n{exc}") from None
 
