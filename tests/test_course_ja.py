@@ -88,7 +88,7 @@ def test_a_changed_english_cell_makes_its_translation_stale(copied) -> None:
     changed = translations.cell_hash(
         sources.read(LESSONS / "06-change-the-ip.md").notebook.cells[17].source)
     assert len(problems) == 1, problems
-    assert problems[0].startswith("06-change-the-ip.md, cell 06-")
+    assert problems[0].startswith("ja/06-change-the-ip.md, cell 06-")
     assert "stale translation" in problems[0] and changed in problems[0]
 
 
@@ -134,8 +134,14 @@ def test_cli_check_lang_ja_names_the_stale_cell(copied, capsys) -> None:
                        str(copied / "ja"), "--out", str(NOTEBOOKS_JA)])
     err = capsys.readouterr().err.splitlines()
     assert status == 1
-    assert len(err) == 1 and err[0].startswith("labkit: 00-start-here.md, cell 00-")
+    assert len(err) == 1 and err[0].startswith("labkit: ja/00-start-here.md, cell 00-")
     assert "stale translation" in err[0]
+    # the English check passes on the English lessons, and notes the translation left behind
+    assert cli.main(["course", "build", "--check", "00", "--lessons", str(copied),
+                     "--out", str(ROOT / "notebooks")]) == 1  # notebooks/00 is the old text
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith("labkit: note: ja/00-start-here.md, cell 00-")
+    assert "00-start-here.ipynb does not agree with" in err[1]
 
 
 def test_cli_hashes_lists_what_the_translations_name(capsys) -> None:

@@ -52,7 +52,7 @@ def english_path(translated: Path) -> Path:
 def stale(translated: Lesson, english: Lesson | None) -> list[str]:
     """Every translated cell that names no current English cell, one sentence each naming the
     file and cell; an empty list when the translation is in step with `english`."""
-    where_file = translated.path.name
+    where_file = f"{translated.path.parent.name}/{translated.path.name}"  # ja/06-....md
     if english is None:
         return [f"{translated.path}: no English lesson {english_path(translated.path)} to "
                 f"translate"]
@@ -86,6 +86,18 @@ def in_step(translated: list[Lesson], read) -> list[str]:
     for lesson in translated:
         path = english_path(lesson.path)
         problems += stale(lesson, read(path) if path.exists() else None)
+    return problems
+
+
+def behind(english: list[Lesson], read) -> list[str]:
+    """stale() for every translation of the `english` lessons (lessons/LANG/NN-name.md beside
+    them): what an edit of the English text has left behind, one sentence each."""
+    problems: list[str] = []
+    for lang in LANGS:
+        for lesson in english if lang != SOURCE_LANG else []:
+            path = lesson.path.parent / lang / lesson.path.name
+            if path.exists():
+                problems += stale(read(path), lesson)
     return problems
 
 
