@@ -34,6 +34,7 @@ def pytest_configure(config: pytest.Config) -> None:
         # nbval's kernels inherit it: the notebooks' stored outputs come from the sim
         os.environ.setdefault("LABKIT_ENGINE", "sim")
     os.environ["LABKIT_PROGRESS"] = "off"  # no test, nbval kernel or browser records in a home
+    os.environ.pop("LABKIT_FLAVOUR", None)  # the notebooks' stored outputs are their own machine's
     config.addinivalue_line("markers", "bonding: needs a kernel with the bonding driver (runs "
                                        "inside the micro-VM where the host has none)")
     path = os.environ.get(vmharness.REPORT_ENV)
