@@ -39,7 +39,7 @@ def sentence(err: pytest.ExceptionInfo[BaseException]) -> str:
     ({"engine": ""}, "Lab: engine must not be empty"),
     ({"flavour": 7}, "Lab: flavour must be a name (a string), not the int 7"),
     ({"locale": b"ja"}, "Lab: locale must be a name (a string) or None, not the bytes b'ja'"),
-    ({"lab_id": None}, "Lab: lab_id must be a name (a string), not None"),
+    ({"lab_id": 7}, "Lab: lab_id must be a name (a string), not the int 7"),
     ({"seed": "1"}, "Lab: seed must be an integer, not the str '1'"),
     ({"seed": True}, "Lab: seed must be an integer, not the bool True"),
     ({"workdir": 5}, "Lab: workdir must be a path (str or pathlib.Path) or None, not the int 5"),

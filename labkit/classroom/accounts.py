@@ -66,7 +66,8 @@ def _save(class_dir: Path, data: dict[str, object]) -> None:
 
 def created(class_dir: Path) -> list[str]:
     """The accounts labkit made for this class (and has not removed)."""
-    return list(_load(class_dir)["created"])  # type: ignore[arg-type]
+    created = _load(class_dir)["created"]
+    return [str(name) for name in created] if isinstance(created, list) else []
 
 
 def _first_password() -> str:

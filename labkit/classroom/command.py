@@ -22,6 +22,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 from labkit.classroom import accounts, hub, roster
@@ -40,7 +41,7 @@ class ClassroomError(LabkitError):
     """The class cannot be set up, started or stopped; the message says why."""
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("classroom", help="set up and start a class's JupyterHub from a roster "
                        "(root; --stop stops it and removes the students' labs)")
     p.add_argument("roster", nargs="?", help="the class list: one account a line, "
@@ -98,7 +99,7 @@ def _as_nobody(argv: list[str]) -> bool:
 
 
 def class_python(venv: Path = DEFAULT_VENV,
-                 progress: callable = print) -> str:  # type: ignore[valid-type]
+                 progress: Callable[[str], object] = print) -> str:
     """A Python with labkit and JupyterHub that every account can run: this one if it is,
     else the class's own venv at `venv` (made from base_python()), with labkit installed
     editable from a copy of this checkout beside it (class-source: its code, lessons and
@@ -140,7 +141,7 @@ def class_python(venv: Path = DEFAULT_VENV,
     return str(python)
 
 
-def base_python(where: Path, progress: callable = print) -> str:  # type: ignore[valid-type]
+def base_python(where: Path, progress: Callable[[str], object] = print) -> str:
     """The interpreter this checkout's venv was made from (the one constraints.txt was
     tested with), where every account can run it: as it is, or copied into `where` (its
     standard library and its shared library; patchelf points the copy at its own lib/)."""
@@ -209,7 +210,7 @@ def _digests() -> tuple[str, str]:
     return deps.hexdigest()[:16], code.hexdigest()[:16]
 
 
-def proxy(progress: callable = print) -> str:  # type: ignore[valid-type]
+def proxy(progress: Callable[[str], object] = print) -> str:
     """configurable-http-proxy as classroom/package-lock.json pins it (npm ci, once)."""
     here = REPO / "classroom"
     found = here / "node_modules" / ".bin" / "configurable-http-proxy"
@@ -238,7 +239,7 @@ def course(class_dir: Path) -> Path:
 
 
 def start(members: roster.Roster, class_dir: Path, *, ip: str = "127.0.0.1", port: int = 8000,
-          progress: callable = print, timeout: float = 60.0) -> dict:  # type: ignore[valid-type]
+          progress: Callable[[str], object] = print, timeout: float = 60.0) -> dict:
     """Set the class up and start its hub; {"url", "logins": [(name, role, password)],
     "python", "pid"}."""
     if os.geteuid() != 0:

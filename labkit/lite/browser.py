@@ -27,13 +27,13 @@ def prepare() -> None:
     if not in_browser():
         return
     if not hasattr(os, "geteuid"):
-        os.geteuid = getattr(os, "getuid", lambda: 0)  # type: ignore[attr-defined]
+        os.geteuid = getattr(os, "getuid", lambda: 0)
     if not hasattr(os, "getuid"):
-        os.getuid = os.geteuid  # type: ignore[attr-defined]
+        os.getuid = os.geteuid
     import fcntl
 
     if not hasattr(fcntl, "flock"):  # one kernel per tab, its cells one at a time: no locking
-        fcntl.flock = lambda fd, op: None  # type: ignore[attr-defined]
+        fcntl.flock = lambda fd, op: None
         for name, value in (("LOCK_SH", 1), ("LOCK_EX", 2), ("LOCK_NB", 4), ("LOCK_UN", 8)):
             if not hasattr(fcntl, name):
                 setattr(fcntl, name, value)

@@ -9,7 +9,6 @@ import http.server
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import ClassVar
 
 from labkit.errors import LabkitError
 
@@ -18,7 +17,7 @@ TYPES = {".mjs": "text/javascript", ".js": "text/javascript", ".wasm": "applicat
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
-    extensions_map: ClassVar[dict[str, str]] = {
+    extensions_map = {  # noqa: RUF012 (an instance attribute of the base class, set per class)
         **http.server.SimpleHTTPRequestHandler.extensions_map, **TYPES}
 
     def log_message(self, format: str, *args: object) -> None:  # quiet: a learner's terminal

@@ -21,7 +21,7 @@ import heapq
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from labkit.engines.sim.clock import FOREVER, NS, to_ns
+from labkit.engines.sim.clock import FOREVER, NS, SimTimer, to_ns
 from labkit.engines.sim.frames import Frame, is_multicast
 from labkit.engines.sim.netdev import NetDevice, Veth
 from labkit.errors import KernelError
@@ -85,8 +85,7 @@ class Bridge(NetDevice):
         self._port_nos: set[int] = set()
         self._free_nos: list[int] = []  # a heap of the numbers below the highest, freed
         self.ageing_ns = to_ns(ageing_time)
-        self.max_mtu = 65535
-        self._gc = None
+        self._gc: SimTimer | None = None
         self.created_at = ns.world.clock.now_ns()
         self.tally = (0, 0)  # packets and bytes of every inert flood, passive ports' share
         self._seq = 0  # ports are numbered in the order they join (the list is newest first)
@@ -347,7 +346,7 @@ class Bridge(NetDevice):
             self._pass_up(frame)
             return
         if rec is not None:
-            if rec.port is not port and rec.port.state == "forwarding":
+            if rec.port is not None and rec.port is not port and rec.port.state == "forwarding":
                 self._xmit_port(rec.port, frame)
             return
         self._flood(frame, exclude=port)

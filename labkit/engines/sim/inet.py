@@ -417,8 +417,8 @@ class Inet:
             self._arp_send(dev, op=2, dst_mac=arp.sha, sip=tip, tip=sip, tha=arp.sha)
             return
         if arp.op == 1 and self.is_local(tip) and not self.is_local(sip) and not sip.is_unspecified:
-            n = self._neigh_event(dev, sip, arp.sha)
-            if n is not None:
+            made = self._neigh_event(dev, sip, arp.sha)
+            if made is not None:
                 self._arp_send(dev, op=2, dst_mac=arp.sha, sip=tip, tip=sip, tha=arp.sha)
             return
         n = self.neigh.get((sip, dev.ifindex))

@@ -72,7 +72,8 @@ class NetDevice:
         self._counters = Counters()
         self.ledger: Any = None  # the bridge port whose flood tally this device's counters owe
         self.mc_list: list[str] = []
-        self.port = None  # the bridge port or bond slave record when enslaved
+        # the bridge port or bond slave record when enslaved
+        self.port: Any = None  # a BridgePort or a bonding Slave
         self.tso_max_size = 524280
         self.gso_max_size = 65536
 
@@ -225,7 +226,7 @@ class Loopback(NetDevice):
 class Veth(NetDevice):
     """One end of a veth pair: carrier on both ends iff both are up (veth_open/veth_close)."""
 
-    kind = "veth"
+    kind: ClassVar[str | None] = "veth"
     is_lag_or_peer_link = True
     num_queues = 2  # veth makes one queue per possible CPU; the reference VM has 2
     speed = 10000

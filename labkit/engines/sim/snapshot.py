@@ -232,7 +232,8 @@ def link_of(ns: Namespace, dev: NetDevice) -> Link:
     bond = bond_info(dev) if isinstance(dev, Bond) else None
     slave = slave_info(dev.port, now) if isinstance(dev.port, Slave) else None
     kind_details: tuple[tuple[str, str], ...] = ()
-    slave_kind, slave_details = None, ()
+    slave_kind: str | None = None
+    slave_details: tuple[tuple[str, str], ...] = ()
     if isinstance(dev, Bridge):
         kind_details = bridge_details(dev, now)
     if isinstance(dev.port, BridgePort):
