@@ -77,7 +77,8 @@ def test_every_version_turns_the_hints_into_a_hidden_help_cell(version):
     assert isinstance(shown, helpwidgets.Hints)
     assert list(shown.hints) == sources.hints_of(markup.source)
     assert len(shown.hints) == 2 and shown.hints[0].startswith("`ens38` is active now")
-    assert shown.solution == "ip link set bond0 type bond active_slave ens37"  # the lesson's, between the markers
+    # the lesson's, between the markers
+    assert shown.solution == "ip link set bond0 type bond active_slave ens37"
     # it sits right after the check it helps with
     index = nb.cells.index(cell)
     assert nb.cells[index - 1].metadata.get("nbgrader", {}).get("grade_id") == "04-active-check" \

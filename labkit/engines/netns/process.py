@@ -23,7 +23,6 @@ from labkit.engines.netns.sandbox import ENV, NETNS_DIR, Sandbox, SandboxError, 
 from labkit.errors import EngineUnavailable
 
 
-
 class RealProcess:
     """One program running in a lab host's sandbox."""
 
