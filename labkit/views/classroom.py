@@ -16,27 +16,14 @@ import html
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
-from labkit.views.progress import Notebook
+from labkit.views.progress import AttemptLike, Notebook  # one record, one protocol
 
 NOT_STARTED, TRYING, DONE = "not started", "trying", "done"
 STATES = (NOT_STARTED, TRYING, DONE)
 COLOURS = {DONE: "#2e7d32", TRYING: "#c62828", NOT_STARTED: "#757575"}
 SYMBOLS = {DONE: "✔", TRYING: "✘", NOT_STARTED: "·"}
-
-
-class AttemptLike(Protocol):
-    """One check run, as progress.Attempt holds it (read-only: records are frozen)."""
-
-    @property
-    def exercise(self) -> str: ...
-    @property
-    def ok(self) -> bool: ...
-    @property
-    def time(self) -> str: ...
-    @property
-    def problems(self) -> int: ...
 
 
 @dataclass(frozen=True)
