@@ -1,6 +1,7 @@
-"""constraints.txt is the machine CI tested: every package labkit[test] pulls in, installed
-here, is pinned there at the version installed (so a dependency added to pyproject.toml
-without `./lab lock` fails here, not on a learner's machine), and Binder installs from it."""
+"""constraints.txt is the machine CI tested: every package labkit[test,lite,classroom] (what
+./lab test installs) pulls in, installed here, is pinned there at the version installed (so a
+dependency added to pyproject.toml without `./lab lock` fails here, not on a learner's
+machine), and Binder installs from it."""
 
 from __future__ import annotations
 
@@ -60,7 +61,7 @@ def test_the_lock_is_exact_pins_sorted_without_labkit_itself() -> None:
 
 
 def test_everything_labkit_test_pulls_in_is_installed_as_the_lock_pins_it() -> None:
-    installed = needed("labkit", frozenset({"test"}))
+    installed = needed("labkit", frozenset({"test", "lite", "classroom"}))
     del installed["labkit"]
     locked = pins()
     unpinned = sorted(set(installed) - set(locked))
