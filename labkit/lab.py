@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from labkit import usage
 from labkit.classroom import labids
 from labkit.engines import records
-from labkit.engines.base import LONGEST_SLEEP
+from labkit.engines.base import LONGEST_SLEEP, PERSON_PACE
 from labkit.engines.select import choose, make_engine
 from labkit.errors import LabkitError, TopologyError, quote
 from labkit.files import LabFiles
@@ -61,6 +61,9 @@ FLAVOUR_ENV = "LABKIT_FLAVOUR"  # the machine a Lab() that names none imitates
 DEFAULT_FLAVOUR = "nm142"
 
 
+MAX_PACE = 60.0  # seconds between typed lines at the most
+
+
 def current_lab() -> Lab:
     """The lab started last and still running (what %lab types into)."""
     if not _running_labs:
@@ -85,7 +88,8 @@ class Lab:
                  engine: str = "auto", *, flavour: str | None = None, locale: str | None = None,
                  lab_id: str | None = None, seed: int = 0, workdir: str | Path | None = None,
                  progress: Progress | None = None, networkmanager: bool = True,
-                 stable_uuids: bool = False, packages: Sequence[str] = ()) -> None:
+                 stable_uuids: bool = False, packages: Sequence[str] = (),
+                 pace: float | None = None) -> None:
         if lab_id is None:  # LABKIT_LAB_ID, else the hub user's own (a class), else "labkit"
             lab_id = labids.from_environment()
         if flavour is None:  # the course's machine switch: LABKIT_FLAVOUR=centos7, else nm142
@@ -100,6 +104,7 @@ class Lab:
         self.flavour = get_flavour(flavour)
         self.locale = check_locale(locale)
         self.packages = _packages(packages, self.flavour.name)
+        self.pace = None if pace is None else usage.seconds("Lab", "pace", pace, most=MAX_PACE)
         if (not lab_id.isascii() or not lab_id.replace("-", "").isalnum() or len(lab_id) > 12
                 or not lab_id[0].isalpha()):
             raise TopologyError([f"lab_id {quote(lab_id)} must start with a letter and hold at "
@@ -280,6 +285,29 @@ class Lab:
         return self.engine, self.shell
 
     # -- the shell --------------------------------------------------------------------------
+    @property
+    def typing_pace(self) -> float:
+        """Seconds of lab time before each line a person types: `pace`, else PERSON_PACE on
+        the sim (its clock stands still between calls) and 0 on the real engines (real time
+        passes there as the commands run; they do not yet wait for the same conditions)."""
+        if self.pace is not None:
+            return self.pace
+        return PERSON_PACE if self.engine_name == "sim" else 0.0
+
+    def typed(self, cmd: str, host: str = "server") -> ShellResult:
+        """A command line as a person types it (a `%%lab` cell's line, the terminal, a
+        replayed scenario): lab time passes first, the lab's typing pace, as it does between
+        a person's commands (udev, IPv6 DAD, the router's advertisement and NetworkManager's
+        activation move on meanwhile); then it runs as sh() runs it. sh() itself runs at
+        once: scripts and checks see the lab as it is."""
+        usage.text("Lab.typed", "cmd", cmd, what="a command line (a string)")
+        usage.name("Lab.typed", "host", host)
+        self._running()
+        self._check_host(host)
+        if self.typing_pace:
+            self.sleep(self.typing_pace)
+        return self.sh(cmd, host=host)
+
     def sh(self, cmd: str, host: str = "server") -> ShellResult:
         """Run a command line on `host` as in its terminal; the result displays like one."""
         usage.text("Lab.sh", "cmd", cmd, what="a command line (a string)")

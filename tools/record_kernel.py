@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from labkit.engines.base import PERSON_PACE  # noqa: E402
 from labkit.model.plan import as_ip_commands, build_plan, cable_steps, netns_name  # noqa: E402
 from labkit.model.topology import load_topology  # noqa: E402
 from labkit.replay.scenario import (  # noqa: E402
@@ -172,6 +173,15 @@ def replay(path: str, topology: str, nm: bool = False) -> dict:
                 background.remove((job_host, job))
         return out
 
+    def wait(seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            for _, job in background:
+                job.pump(0)
+            time.sleep(min(0.02, max(0.0, end - time.monotonic())))
+
+    # the lab time a person takes before each line: what the sim's Lab.typed lets pass
+    pace = float(lab_options(items).get("pace", PERSON_PACE))  # type: ignore[arg-type]
     compare_next = None
     for item in items:
         if isinstance(item, CompareAs):
@@ -181,11 +191,7 @@ def replay(path: str, topology: str, nm: bool = False) -> dict:
             add_nic(state, item.nic, item.host)
             continue
         if isinstance(item, Sleep):
-            end = time.monotonic() + item.seconds
-            while time.monotonic() < end:
-                for _, job in background:
-                    job.pump(0)
-                time.sleep(min(0.02, max(0.0, end - time.monotonic())))
+            wait(item.seconds)
             continue
         if not isinstance(item, Command):
             continue
@@ -193,6 +199,7 @@ def replay(path: str, topology: str, nm: bool = False) -> dict:
         if compare_next:
             entry["compare"], compare_next = compare_next, None
         steps.append(entry)
+        wait(pace)  # the person's pace the sim replays at (Lab.typed)
         cmd = item.cmd
         if cmd == "wait":
             entry["out"] = collect(item.host)
@@ -214,6 +221,7 @@ def replay(path: str, topology: str, nm: bool = False) -> dict:
         meta["networkmanager"] = _version(["NetworkManager", "--version"])
     if locale != "C":
         meta["locale"] = locale
+    meta["pace"] = pace
     if installed:
         meta["packages"] = list(lab_options(items).get("packages", ()))
     return {**meta, "steps": steps}

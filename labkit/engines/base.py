@@ -51,6 +51,10 @@ NS = 1_000_000_000  # nanoseconds in a second: lab time inside the clocks
 # waits for either. A day is the most one sleep (the shell's, a scenario's @sleep, Lab.sleep)
 # lets pass.
 LONGEST_SLEEP = 86400
+# how long a person takes to type the next command line, in lab time: the sim's pace for
+# typed lines (Lab.typed) and the recorder's (the walkthrough's seed prints every output
+# settled once a second or more passes between its lines)
+PERSON_PACE = 2.0
 
 
 def to_ns(seconds: float) -> int:

@@ -55,7 +55,7 @@ def command_lines(cell: str) -> list[str]:
 def run_lines(lines: list[str], host: str) -> Terminal:
     """Type `lines` into `host` of the running lab, one after the other."""
     lab = current_lab()
-    return Terminal(tuple(lab.sh(line, host=host) for line in lines))
+    return Terminal(tuple(lab.typed(line, host=host) for line in lines))
 
 
 @magics_class

@@ -48,7 +48,7 @@ def _run_item(item: Item, lab: Lab, transcript: Transcript, compare_next: str | 
     elif isinstance(item, Sleep):
         lab.sleep(item.seconds)
     elif isinstance(item, Command):
-        result = lab.sh(item.cmd, host=item.host)
+        result = lab.typed(item.cmd, host=item.host)
         transcript.steps.append(Step(item.host, item.cmd, result.returncode, result.stdout,
                                      compare=compare_next))
         compare_next = None

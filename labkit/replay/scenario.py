@@ -26,6 +26,7 @@ _ADD_NIC_RE = re.compile(r"^@add-nic\s+(?P<nic>\S+)(\s+(?P<host>[a-z][a-z0-9_-]*
 _COMPARE_RE = re.compile(r"^@compare\s+(?P<mode>ping-loss)\s*$")
 _NM_RE = re.compile(r"^@networkmanager\s+(?P<value>on|off)\s*$")
 _LOCALE_RE = re.compile(r"^@locale\s+(?P<value>C|ja)\s*$")
+_PACE_RE = re.compile(r"^@pace\s+(?P<secs>\d+(\.\d+)?)\s*$")
 _PACKAGES_RE = re.compile(r"^@packages(?P<names>(\s+[a-z0-9][a-z0-9.+-]*)+)\s*$")
 
 
@@ -74,17 +75,19 @@ class Comment:
 @dataclass(frozen=True)
 class LabOption:
     """How the lab is built for this scenario (`@networkmanager on|off`, `@locale C|ja`,
-    `@packages NAME...`: more of the flavour's packages, labkit/model/packages.py)."""
+    `@packages NAME...`: more of the flavour's packages, labkit/model/packages.py; `@pace
+    SECONDS`: the lab time before each command line, where the scenario's timing was recorded
+    at another pace than a person's, Lab.typed)."""
 
     name: str
-    value: bool | str | tuple[str, ...]
+    value: bool | str | tuple[str, ...] | float
     lineno: int
 
 
 Item = Command | Sleep | Comment | AddNic | CompareAs | LabOption
 
 
-def lab_options(items: list[Item]) -> dict[str, bool | str | tuple[str, ...]]:
+def lab_options(items: list[Item]) -> dict[str, bool | str | tuple[str, ...] | float]:
     """The scenario's lab options, as keyword arguments for Lab()."""
     return {i.name: i.value for i in items if isinstance(i, LabOption)}
 
@@ -107,6 +110,7 @@ def parse_scenario(text: str, source: str = "scenario", default_host: str = DEFA
             nm = _NM_RE.match(line)
             loc = _LOCALE_RE.match(line)
             packages = _PACKAGES_RE.match(line)
+            pace = _PACE_RE.match(line)
             if m and float(m.group("secs")) > LONGEST_SLEEP:
                 problems.append(f"{source}:{lineno}: @sleep {m.group('secs')}: at most "
                                 f"{LONGEST_SLEEP} seconds (a day) at a time")
@@ -126,6 +130,15 @@ def parse_scenario(text: str, source: str = "scenario", default_host: str = DEFA
                     problems.append(f"{source}:{lineno}: @locale must come before the first "
                                     "command")
                 items.append(LabOption("locale", loc.group("value"), lineno))
+            elif pace:
+                if any(isinstance(i, Command | Sleep | AddNic) for i in items):
+                    problems.append(f"{source}:{lineno}: @pace must come before the first "
+                                    "command")
+                elif float(pace.group("secs")) > 60:
+                    problems.append(f"{source}:{lineno}: @pace {pace.group('secs')}: at most "
+                                    "60 seconds between lines")
+                else:
+                    items.append(LabOption("pace", float(pace.group("secs")), lineno))
             elif packages:
                 if any(isinstance(i, Command | Sleep | AddNic) for i in items):
                     problems.append(f"{source}:{lineno}: @packages must come before the first "
@@ -135,7 +148,8 @@ def parse_scenario(text: str, source: str = "scenario", default_host: str = DEFA
             else:
                 problems.append(f"{source}:{lineno}: unknown directive {line!r} (known: "
                                 "@sleep SECONDS, @add-nic NAME [HOST], @compare ping-loss, "
-                                "@networkmanager on|off, @locale C|ja, @packages NAME...)")
+                                "@networkmanager on|off, @locale C|ja, @packages NAME..., "
+                                "@pace SECONDS)")
         else:
             m = _CMD_RE.match(line)
             if m and m.group("cmd").strip():

@@ -69,7 +69,7 @@ class LabBackend:
 
     def run(self, line: str) -> tuple[str, int]:
         with self.lock:
-            result = self.lab.sh(line, host=self.host)  # tells the lab's observers (dashboard)
+            result = self.lab.typed(line, host=self.host)  # a person's line; tells the dashboard
         return result.stdout, result.returncode
 
     def complete(self, line: str, cursor: int) -> list[str]:
