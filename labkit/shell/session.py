@@ -10,12 +10,21 @@ from __future__ import annotations
 
 import traceback
 from collections.abc import Callable, Generator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Protocol
 
 from labkit import files as fs
 from labkit.errors import KernelError
-from labkit.shell.parser import AndOr, Pipeline, ShellSyntaxError, SimpleCommand, parse
+from labkit.shell import variables
+from labkit.shell.parser import (
+    AndOr,
+    Pipeline,
+    Redirect,
+    ShellSyntaxError,
+    SimpleCommand,
+    Word,
+    parse,
+)
 from labkit.shell.result import ShellResult
 
 if TYPE_CHECKING:
@@ -78,6 +87,14 @@ class Invocation:
 Program = Callable[[Invocation], "int | Pending"]
 
 
+class LineAborted(Exception):
+    """An expansion error: bash writes `text` and runs nothing more of the line."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
 @dataclass
 class Job:
     """A background job of one host: the pipeline's continuation and what it printed."""
@@ -113,6 +130,18 @@ class Shell:
         self.programs: dict[str, Program] = dict(PROGRAMS if programs is None else programs)
         self.jobs: list[Job] = []
         self.last_status: dict[str, int] = {}
+        self.variables: dict[str, variables.Variables] = {}  # each host's login shell
+        self._captures: list[list[str]] = []  # stdout of the command substitutions running
+
+    def vars(self, host: str) -> variables.Variables:
+        """The shell variables of `host`'s shell (a root login shell's, at first)."""
+        if host not in self.variables:
+            system = self.systems.get(host)
+            self.variables[host] = variables.login(
+                host, hostname=system.hostname if system and system.hostname else host,
+                locale=system.locale if system else "en",
+                flavour=system.flavour if system else "")
+        return self.variables[host]
 
     # -- entry points -----------------------------------------------------------------------
     def run(self, line: str, host: str = "server") -> ShellResult:
@@ -162,23 +191,32 @@ class Shell:
         status = self.last_status.get(host, 0)
         for andor in lists:
             if andor.background:
-                job = Job(host=host, cmd=line, steps=self._andor(andor, host))
+                job = Job(host=host, cmd=line, steps=self._andor(andor, host, track=False))
                 job.start()
                 self.jobs.append(job)
                 status = 0
+                self.last_status[host] = 0
                 continue
-            st, out = yield from self._andor(andor, host)
+            try:
+                st, out = yield from self._andor(andor, host)
+            except LineAborted as abort:
+                self.last_status[host] = 1
+                return 1, text + abort.text
             text += out
             status = st
         return status, text
 
-    def _andor(self, andor: AndOr, host: str) -> Generator[Pending, None, tuple[int, str]]:
+    def _andor(self, andor: AndOr, host: str, track: bool = True
+               ) -> Generator[Pending, None, tuple[int, str]]:
+        """One list; with `track`, each pipeline's status becomes `$?` as it ends."""
         text = ""
         status = 0
         for op, pipeline in andor.parts:
             if (op == "&&" and status != 0) or (op == "||" and status == 0):
                 continue
             status, out = yield from self._pipeline(pipeline, host)
+            if track:
+                self.last_status[host] = status
             text += out
         return status, text
 
@@ -196,8 +234,61 @@ class Shell:
     def _simple(self, cmd: SimpleCommand, host: str, stdin: str, last: bool
                 ) -> Generator[Pending, None, tuple[int, str, str]]:
         """Run one command; returns (status, stdout for the next stage, text for the terminal)."""
+        shell_vars = self.vars(host)
+        said: list[str] = []  # what command substitutions wrote to the terminal
+        subst_status: list[int] = []
+        argv: list[str] = []
+        targets_of: dict[int, str] = {}
+        try:
+            for word in cmd.argv:
+                argv += self._expand(word, host, said, subst_status)
+            for index, r in enumerate(cmd.redirects):
+                if r.word is None:
+                    continue
+                fields = self._expand(r.word, host, said, subst_status)
+                if len(fields) != 1:
+                    return 1, "", "".join(said) + f"bash: {r.target}: ambiguous redirect\n"
+                targets_of[index] = fields[0]
+            values = [(name, "".join(self._expand(value, host, said, subst_status, split=False)))
+                      for name, value in cmd.assigns]
+        except variables.ExpansionError as exc:  # bash gives up the rest of the line
+            raise LineAborted("".join(said) + f"{exc}\n") from exc
+        for name, _ in values:
+            if shell_vars.is_readonly(name):
+                return 1, "", "".join(said) + f"bash: {name}: readonly variable\n"
+        if not argv:
+            for name, value in values:
+                shell_vars.set(name, value)
+        redirects = [replace(r, target=targets_of.get(i, r.target))
+                     for i, r in enumerate(cmd.redirects)]
+        status, to_next, to_terminal = yield from self._run_simple(
+            argv, redirects, host, stdin, last, subst_status[-1] if subst_status else 0)
+        return status, to_next, "".join(said) + to_terminal
+
+    def _expand(self, word: Word, host: str, said: list[str], statuses: list[int],
+                split: bool = True) -> list[str]:
+        """The fields of one word: parameters and command substitutions made, and unquoted
+        expansions split at blanks (bash's IFS default)."""
+        def substitute(command: str) -> str:
+            self._captures.append([])
+            try:
+                text, status = self._drive(self._line(command, host), wait=True)
+            finally:
+                captured = "".join(self._captures.pop())
+            said.append(text)
+            statuses.append(status)
+            return captured.rstrip("\n")
+
+        return variables.expand(word, self.vars(host), self.last_status.get(host, 0),
+                                substitute, split=split)
+
+    def _run_simple(self, argv: list[str], redirects: list[Redirect], host: str, stdin: str,
+                    last: bool, assigned_status: int
+                    ) -> Generator[Pending, None, tuple[int, str, str]]:
+        """Run one expanded command: its redirections, then the program (none: the status of
+        the last command substitution, as bash gives for `x=$(false)`)."""
         # input redirection
-        for r in cmd.redirects:
+        for r in redirects:
             if r.op == "<":
                 try:
                     stdin = self.read_path(host, r.target)
@@ -208,7 +299,7 @@ class Shell:
         # output redirections are opened before the program runs, as bash does
         targets: dict[int, str | None] = {}
         merge_err = False
-        for r in cmd.redirects:
+        for r in redirects:
             if r.op in (">", ">>"):
                 path = fs.normalize(r.target)
                 if path == "/dev/null":
@@ -223,12 +314,12 @@ class Shell:
                     merge_err = True
                 elif r.fd == 1 and r.target == "2":
                     targets[1] = "\0stderr"
-        if not cmd.argv:
+        if not argv:
             for target in targets.values():
                 if target and not target.startswith("\0"):
                     self._write_redirect(host, target, "", "bash")
-            return 0, "", ""
-        inv = Invocation(argv=list(cmd.argv), stdin=stdin, host=host, shell=self)
+            return assigned_status, "", ""
+        inv = Invocation(argv=argv, stdin=stdin, host=host, shell=self)
         status = yield from self._exec(inv)
         # route output
         to_next, to_terminal, to_file = "", "", {1: "", 2: ""}
@@ -244,11 +335,13 @@ class Shell:
                 to_file[fd] += text
             elif fd == 1 and not last:
                 to_next += text
+            elif fd == 1 and self._captures:  # the last stage of a $(command)
+                self._captures[-1].append(text)
             else:
                 to_terminal += text
         for fd, target in targets.items():
             if target and not target.startswith("\0"):
-                err = self._write_redirect(host, target, to_file[fd], cmd.argv[0])
+                err = self._write_redirect(host, target, to_file[fd], argv[0])
                 if err:
                     to_terminal += err
                     status = 1
@@ -258,7 +351,7 @@ class Shell:
         from labkit.shell.programs import REAL_PROGRAM
 
         name = inv.argv[0]
-        program = self.programs.get(name)
+        program = self.programs.get(name) or variables.BUILTINS.get(name)
         if name in self.engine.real_programs:
             program = REAL_PROGRAM
         system = self.systems.get(inv.host) if self.systems else None
