@@ -22,7 +22,7 @@ from labkit.engines.probe import probe
 
 ROOT = Path(__file__).resolve().parent.parent
 REPORT_ENV = "LABKIT_VM_REPORT"
-VM_TIMEOUT = 900.0
+VM_TIMEOUT = 1800.0  # the bonding tests replay every recording (32) under TCG: about 17 min here
 
 
 class VmRun:
