@@ -11,7 +11,8 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from labkit.engines.base import UNSET, Unset
 from labkit.errors import KernelError
@@ -880,32 +881,78 @@ def _route_modify(inv: Invocation, args: Args, add: bool) -> int:
 
 
 # -- ip neigh -----------------------------------------------------------------------------------
+NUD_STATES = ("incomplete", "reachable", "stale", "delay", "probe", "failed", "noarp",
+              "permanent", "none")
+
+
+def _neigh_filter(inv: Invocation, args: Args, opts: Options, flush: bool = False
+                  ) -> tuple[str | None, list[Any]]:
+    """ipneigh.c's filter: `[to] PREFIX`, `dev DEV`, `nud STATE|all`, `-4`/`-6`; the device
+    named and the entries it keeps (NOARP ones only when asked for by `nud`, and never
+    PERMANENT or NOARP ones for a flush)."""
+    dev: str | None = None
+    prefix: ipaddress.IPv4Network | ipaddress.IPv6Network | None = None
+    states: set[str] | None = None
+    while args.more():
+        w = args.take()
+        if w == "dev":
+            dev = args.next_arg()
+            if _snapshot(inv).find_link(dev) is None:
+                raise IpExit(1, f'Cannot find device "{dev}"\n')
+        elif w == "nud":
+            state = args.next_arg().lower()
+            if state == "all":
+                states = set(NUD_STATES)
+            elif state in NUD_STATES:
+                states = (states or set()) | {state}
+            else:
+                raise IpExit(255, f'Error: argument "{state}" is wrong: nud state is bad\n')
+        elif w in ("proxy", "nomaster"):
+            continue
+        else:
+            target = args.next_arg() if w == "to" else w
+            try:
+                prefix = ipaddress.ip_network(target, strict=False)
+            except ValueError:
+                raise IpExit(1, 'Error: any valid prefix is expected rather than '
+                                f'"{target}".\n') from None
+    if states is None:
+        states = set(NUD_STATES) - {"noarp"}
+    if flush:
+        states -= {"noarp", "permanent"}
+    kept = []
+    for n in inv.engine.snapshot(inv.host).neighbours:
+        address = ipaddress.ip_address(n.dst)
+        if (dev is not None and n.dev != dev) or n.state.lower() not in states:
+            continue
+        if opts.family in (4, 6) and address.version != opts.family:
+            continue
+        if prefix is not None and (address.version != prefix.version or address not in prefix):
+            continue
+        kept.append(n)
+    return dev, kept
+
+
 def do_neigh(inv: Invocation, args: Args, opts: Options) -> int:
-    if not args.more():
-        if opts.json:
-            inv.out(ipjson.dumps(ipjson.neighbours(inv.engine.snapshot(inv.host), None),
-                                 opts.pretty))
-            return 0
-        inv.out(view.ip_neigh_show(inv.engine.snapshot(inv.host)))
-        return 0
-    cmd = args.take()
+    cmd = args.take() if args.more() else "show"
     if matches(cmd, "show") or matches(cmd, "list") or matches(cmd, "lst"):
-        dev = None
-        while args.more():
-            w = args.take()
-            if w == "dev":
-                dev = args.next_arg()
-                if _snapshot(inv).find_link(dev) is None:
-                    raise IpExit(1, f'Cannot find device "{dev}"\n')
+        dev, kept = _neigh_filter(inv, args, opts)
+        snap = replace(inv.engine.snapshot(inv.host), neighbours=tuple(kept))
         if opts.json:
-            inv.out(ipjson.dumps(ipjson.neighbours(inv.engine.snapshot(inv.host), dev),
-                                 opts.pretty))
+            inv.out(ipjson.dumps(ipjson.neighbours(snap, dev), opts.pretty))
             return 0
-        inv.out(view.ip_neigh_show(inv.engine.snapshot(inv.host), dev))
+        inv.out(view.ip_neigh_show(snap, dev))
         return 0
     if matches(cmd, "help"):
         raise no_help("neigh")
-    if matches(cmd, "add") or matches(cmd, "delete") or matches(cmd, "flush") \
+    if matches(cmd, "flush"):
+        if not args.more():
+            raise IpExit(1, "Flush requires arguments.\n")
+        _, kept = _neigh_filter(inv, args, opts, flush=True)
+        if not kept:
+            return 0  # nothing to flush: iproute2 says nothing
+        raise IpExit(1, f'labkit: "ip neigh {cmd}" of existing entries is not simulated\n')
+    if matches(cmd, "add") or matches(cmd, "delete") \
             or matches(cmd, "change") or matches(cmd, "replace") or matches(cmd, "get"):
         raise IpExit(1, f'labkit: "ip neigh {cmd}" is not simulated\n')
     raise IpExit(255, f'Command "{cmd}" is unknown, try "ip neigh help".\n')
