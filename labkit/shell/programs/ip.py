@@ -304,6 +304,15 @@ def _show_filters(inv: Invocation, args: Args, opts: Options, topic: str
                                  iproute2=system.iproute2 if system else "6.1")
 
 
+def _existing_device(inv: Invocation, args: Args) -> str:
+    """The DEV of `dev DEV` in a filter (route, neigh), which must exist: iproute2's
+    ll_name_to_index failing says `Cannot find device "DEV"` with status 1."""
+    dev = args.next_arg()
+    if _snapshot(inv).find_link(dev) is None:
+        raise IpExit(1, f'Cannot find device "{dev}"\n')
+    return dev
+
+
 def _snapshot(inv: Invocation) -> HostSnapshot:
     return inv.engine.snapshot(inv.host)
 
@@ -806,9 +815,7 @@ def _route_show(inv: Invocation, args: Args, opts: Options | None = None) -> int
     while args.more():
         w = args.take()
         if w == "dev":
-            dev = args.next_arg()
-            if _snapshot(inv).find_link(dev) is None:
-                raise IpExit(1, f'Cannot find device "{dev}"\n')
+            dev = _existing_device(inv, args)
         elif w in ("table",) and args.more():
             table = args.take()
             if table != "main":
@@ -896,9 +903,7 @@ def _neigh_filter(inv: Invocation, args: Args, opts: Options, flush: bool = Fals
     while args.more():
         w = args.take()
         if w == "dev":
-            dev = args.next_arg()
-            if _snapshot(inv).find_link(dev) is None:
-                raise IpExit(1, f'Cannot find device "{dev}"\n')
+            dev = _existing_device(inv, args)
         elif w == "nud":
             state = args.next_arg().lower()
             if state == "all":
