@@ -15,13 +15,14 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from labkit import usage
+from labkit import i18n, usage
 from labkit.classroom import labids
 from labkit.engines import records
 from labkit.engines.base import LONGEST_SLEEP, PERSON_PACE
 from labkit.engines.select import choose, make_engine
 from labkit.errors import LabkitError, TopologyError, quote
 from labkit.files import LabFiles
+from labkit.i18n import _
 from labkit.model import packages as pkgs
 from labkit.model.flavours import FLAVOURS, check_locale, get_flavour
 from labkit.model.snapshot import HostSnapshot
@@ -67,8 +68,8 @@ MAX_PACE = 60.0  # seconds between typed lines at the most
 def current_lab() -> Lab:
     """The lab started last and still running (what %lab types into)."""
     if not _running_labs:
-        raise LabkitError("no lab is running: start one with `lab = labkit.Lab().start()` "
-                          "(or `with labkit.Lab() as lab:`)")
+        raise LabkitError(_("no lab is running: start one with `lab = labkit.Lab().start()` "
+                            "(or `with labkit.Lab() as lab:`)"))
     return _running_labs[-1]
 
 
@@ -95,20 +96,26 @@ class Lab:
         if flavour is None:  # the course's machine switch: LABKIT_FLAVOUR=centos7, else nm142
             flavour = os.environ.get(FLAVOUR_ENV) or DEFAULT_FLAVOUR
             if flavour not in FLAVOURS:
-                raise LabkitError(f"{FLAVOUR_ENV}={quote(flavour)} names no flavour (known: "
-                                  f"{', '.join(FLAVOURS)}): unset it, or pick one of those")
+                with i18n.speaking(locale):
+                    raise LabkitError(_("{env}={flavour} names no flavour (known: {known}): "
+                                        "unset it, or pick one of those").format(
+                                            env=FLAVOUR_ENV, flavour=quote(flavour),
+                                            known=", ".join(FLAVOURS)))
         usage.lab_arguments(topology, engine, flavour, locale, lab_id, seed, workdir, progress,
                             networkmanager, stable_uuids)
         self.topology = load_topology(topology)
         self._topology_given = self.topology  # add_nic() changes self.topology; reset() not
         self.flavour = get_flavour(flavour)
         self.locale = check_locale(locale)
+        self.language = i18n.language(locale)  # of labkit's own words: en, ja (labkit.i18n)
         self.packages = _packages(packages, self.flavour.name)
         self.pace = None if pace is None else usage.seconds("Lab", "pace", pace, most=MAX_PACE)
         if (not lab_id.isascii() or not lab_id.replace("-", "").isalnum() or len(lab_id) > 12
                 or not lab_id[0].isalpha()):
-            raise TopologyError([f"lab_id {quote(lab_id)} must start with a letter and hold at "
-                                 "most 12 letters, digits or '-'"], source="Lab")
+            with i18n.speaking(self.language):
+                raise TopologyError([_("lab_id {lab_id} must start with a letter and hold at "
+                                       "most 12 letters, digits or '-'").format(
+                                           lab_id=quote(lab_id))], source="Lab")
         self.lab_id = lab_id
         self.seed = seed
         self.networkmanager = networkmanager
@@ -276,7 +283,9 @@ class Lab:
 
     def _running(self) -> tuple[Engine, Shell]:
         if self.engine is None or self.shell is None:
-            raise LabkitError("the lab is not running: use `with Lab() as lab:` or lab.start()")
+            with i18n.speaking(self.language):
+                raise LabkitError(_("the lab is not running: use `with Lab() as lab:` or "
+                                    "lab.start()"))
         if not self._ready:
             # first use: the kernel finishes its start-up work (DAD) before anyone looks,
             # so building stays fast when nobody looks (benchmarks, throw-away labs)
@@ -320,8 +329,9 @@ class Lab:
 
     def _check_host(self, host: str) -> None:
         if host not in self.topology.host_names():
-            raise LabkitError(f"no host {quote(host)} in this lab (hosts: "
-                              f"{', '.join(self.topology.host_names())})")
+            with i18n.speaking(self.language):
+                raise LabkitError(_("no host {host} in this lab (hosts: {hosts})").format(
+                    host=quote(host), hosts=", ".join(self.topology.host_names())))
 
     # -- cables and NICs --------------------------------------------------------------------
     def unplug(self, nic: str, host: str | None = None) -> None:
@@ -378,9 +388,12 @@ class Lab:
         self._check_host(host)
         system = self.systems.get(host)
         if system is None or system.nm is None:
-            raise LabkitError(f"host {quote(host)} runs no NetworkManager in this lab"
-                              + ("" if self.networkmanager else
-                                 " (the lab was built with networkmanager=False)"))
+            with i18n.speaking(self.language):
+                raise LabkitError((_("host {host} runs no NetworkManager in this lab")
+                                   if self.networkmanager else
+                                   _("host {host} runs no NetworkManager in this lab (the lab "
+                                     "was built with networkmanager=False)")).format(
+                                         host=quote(host)))
         return system.nm
 
     # -- time and state ---------------------------------------------------------------------
