@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
+from errno import EACCES, EADDRNOTAVAIL, EEXIST
 from typing import TYPE_CHECKING
 
 from labkit.engines.sim.clock import NS
@@ -179,9 +180,9 @@ class Addrconf:
 
         st = self.state(dev)
         if st.disabled:
-            raise KernelError(13, "IPv6 is disabled on this device")  # EACCES
+            raise KernelError(EACCES, "IPv6 is disabled on this device")
         if any(a.addr == addr for a in st.addrs):
-            raise KernelError(17)
+            raise KernelError(EEXIST)
         scope = "link" if addr.is_link_local else ("host" if addr.is_loopback else "global")
         self._start_address(dev, Inet6Addr(addr, prefixlen, scope, tentative=True, manual=True,
                                            noprefixroute=noprefixroute))
@@ -193,7 +194,7 @@ class Addrconf:
         st = self.state(dev)
         victim = next((a for a in st.addrs if a.addr == addr), None)
         if victim is None:
-            raise KernelError(99)
+            raise KernelError(EADDRNOTAVAIL)
         for t in victim.timers:
             t.cancel()
         dev.mc_del(solicited_node_mac(victim.addr))

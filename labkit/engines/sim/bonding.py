@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
+from errno import EACCES, EBUSY, EINVAL, ENODEV, ENOENT, ENOTEMPTY, EPERM
 from typing import TYPE_CHECKING
 
 from labkit.engines.bond_options import (
@@ -35,7 +36,6 @@ if TYPE_CHECKING:
     from labkit.engines.sim.clock import SimTimer
     from labkit.engines.sim.netns import Namespace
 
-EPERM, ENOENT, ENODEV, EBUSY, EINVAL, EACCES, ENOTEMPTY, EOPNOTSUPP = 1, 2, 19, 16, 22, 13, 39, 95
 LINK_UP, LINK_FAIL, LINK_DOWN, LINK_BACK = "UP", "GOING_DOWN", "DOWN", "GOING_BACK"
 NOCHANGE = "NOCHANGE"
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass
+from errno import EBUSY, EINVAL, ELOOP
 from typing import TYPE_CHECKING
 
 from labkit.engines.sim.clock import FOREVER, NS, SimTimer, to_ns
@@ -29,7 +30,6 @@ from labkit.errors import KernelError
 if TYPE_CHECKING:
     from labkit.engines.sim.netns import Namespace
 
-EBUSY, ELOOP, EINVAL = 16, 40, 22
 BR_MCAST_MACS = ("01:00:5e:00:00:6a", "33:33:00:00:00:6a")  # multicast router discovery
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 from collections.abc import Callable, Mapping
+from errno import EACCES, EBUSY, EEXIST, EINVAL, EOPNOTSUPP
 
 from labkit.engines.base import (
     UNSET,
@@ -37,7 +38,6 @@ from labkit.model.flavours import RECORDED_KERNEL, Flavour
 from labkit.model.snapshot import HostSnapshot
 from labkit.model.topology import Nic, Topology
 
-EPERM, ENOENT, EEXIST, ENODEV, EINVAL, EOPNOTSUPP, ENETUNREACH = 1, 2, 17, 19, 22, 95, 101
 SIM_RTT_MS = 0.050
 _iface6 = functools.lru_cache(maxsize=1024)(ipaddress.IPv6Interface)  # immutable, parsed once
 
@@ -243,7 +243,7 @@ class SimEngine(Engine):
             dev.mtu = mtu
         if new_name is not None and new_name != name:
             if dev.admin_up:
-                raise KernelError(16)  # EBUSY
+                raise KernelError(EBUSY)
             ns.rename(dev, new_name)
         if up is True:
             dev.open()
@@ -295,7 +295,7 @@ class SimEngine(Engine):
         if "prio" in options:
             opt = OPTIONS["prio"]
             if slave.bond.params.mode in opt.unsupp_modes:
-                raise KernelError(13, "option not supported in mode")
+                raise KernelError(EACCES, "option not supported in mode")
             slave.bond.set_slave_prio(slave, int(options["prio"]))
 
     # -- addresses and routes ---------------------------------------------------------------

@@ -13,6 +13,7 @@ import functools
 import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from errno import EADDRNOTAVAIL, EEXIST, EINVAL, ENETUNREACH, ENODEV, ESRCH
 from typing import TYPE_CHECKING
 
 from labkit.engines.sim.clock import NS, to_ns
@@ -27,7 +28,6 @@ if TYPE_CHECKING:
     from labkit.engines.sim.netdev import NetDevice
     from labkit.engines.sim.netns import Namespace
 
-EEXIST, ENODEV, EINVAL, ENETUNREACH, ESRCH, EADDRNOTAVAIL = 17, 19, 22, 101, 3, 99
 
 # neighbour parameters (net.ipv4.neigh.default.*), in nanoseconds of lab time
 RETRANS_TIME = 1 * NS

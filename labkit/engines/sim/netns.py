@@ -7,6 +7,7 @@ change) to whoever listens: the bridge or bond a device is enslaved to, IPv4 and
 from __future__ import annotations
 
 from collections.abc import Callable
+from errno import EEXIST, ENODEV
 from typing import TYPE_CHECKING
 
 from labkit.engines.sim.addrconf import Addrconf
@@ -16,8 +17,6 @@ from labkit.errors import KernelError
 
 if TYPE_CHECKING:
     from labkit.engines.sim.world import World
-
-EEXIST, ENODEV, EINVAL = 17, 19, 22
 
 
 class Namespace:

@@ -4,6 +4,8 @@ go through the same option code as netlink and fail with the errno write(2) woul
 
 from __future__ import annotations
 
+from errno import EEXIST, EINVAL, ENODEV, EPERM
+
 from labkit.engines.sim.bonding import Bond, Slave
 from labkit.engines.sim.netdev import NetDevice
 from labkit.engines.sim.netns import Namespace
@@ -11,7 +13,6 @@ from labkit.engines.sim.snapshot import take
 from labkit.errors import KernelError
 from labkit.views import bonding as bondview
 
-EPERM, ENOENT, EEXIST, ENODEV, EINVAL, EACCES = 1, 2, 17, 19, 22, 13
 NET_DEV_FILES = ("addr_assign_type", "address", "broadcast", "carrier", "ifindex", "mtu",
                  "operstate", "type")
 SYSCTL_IPV6 = ("disable_ipv6", "accept_ra")

@@ -12,6 +12,7 @@ import ipaddress
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from errno import EADDRNOTAVAIL, EINVAL, EOPNOTSUPP
 from typing import Any
 
 from labkit.engines.base import UNSET, Unset
@@ -485,7 +486,7 @@ def _link_modify(inv: Invocation, args: Args, create: bool) -> int:
     try:
         if create:
             if req.kind not in SUPPORTED_KINDS:
-                raise KernelError(95, "Unknown device type")
+                raise KernelError(EOPNOTSUPP, "Unknown device type")
             name = req.name or _default_name(inv, req.kind)
             eng.link_add(host, name, req.kind, address=req.address, mtu=req.mtu,
                          options=options or None, peer=peer.get("name"),
@@ -497,7 +498,7 @@ def _link_modify(inv: Invocation, args: Args, create: bool) -> int:
             if req.kind is not None and req.kind not in ("bond", "bond_slave"):
                 link = snap.find_link(req.dev)
                 if link is None or link.kind != req.kind:
-                    raise KernelError(95)
+                    raise KernelError(EOPNOTSUPP)
             new_name = req.name if req.name != req.dev else None
             eng.link_set(host, req.dev, up=req.up, master=req.master, address=req.address,
                          mtu=req.mtu, new_name=new_name, options=options or None,
@@ -761,7 +762,7 @@ def _addr_modify(inv: Invocation, args: Args, add: bool) -> int:
             if addr is None:
                 v4 = [a for a in snap.addresses if a.dev == dev and a.family == 4]
                 if not v4:
-                    raise KernelError(99)
+                    raise KernelError(EADDRNOTAVAIL)
                 addr = (v4[0].local, v4[0].prefixlen)
                 inv.err("Warning: Executing wildcard deletion to stay compatible with old "
                         "scripts.\n         Explicitly specify the prefix length "
@@ -877,7 +878,7 @@ def _route_modify(inv: Invocation, args: Args, add: bool) -> int:
     try:
         if add:
             if via is None and dev is None:
-                raise KernelError(22, "Device for nexthop is not up")
+                raise KernelError(EINVAL, "Device for nexthop is not up")
             inv.engine.route_add(inv.host, dst, gateway=via, dev=dev, metric=metric,
                                  proto=proto, src=src)
         else:
