@@ -36,6 +36,7 @@ __all__ = [
            "load_ipython_extension",
            "load_topology",
            "preset_names",
+           "reset_notebook",
 ]
 
 
@@ -44,6 +45,14 @@ def load_ipython_extension(ipython: object) -> None:
     from labkit.notebook.magics import register
 
     register(ipython)
+
+
+def reset_notebook(*names: str) -> list:
+    """A lesson's course version back, yours kept in backups/ (labkit.lite.reset: in the
+    browser's JupyterLite too, where there is no ./lab reset)."""
+    from labkit.lite.reset import reset_notebook as reset
+
+    return reset(*names)
 
 
 def _register_in_running_ipython() -> None:

@@ -1,0 +1,56 @@
+"""labkit.reset_notebook("03"): a lesson's course version back, from inside a notebook, the
+learner's own version kept in backups/ first, as `./lab reset 03` does in a checkout.
+
+It matters most in the browser (JupyterLite), where there is no `./lab` to run: there the
+learner's notebooks are the kernel's /drive (JupyterLite's browser storage) and the course's
+versions are the ones labkit's wheel carries beside the package (labkit.lite.build puts them
+there); in a checkout, the course is notebooks/ and the copy is where `./lab` serves it from
+(my-notebooks/, or $LABKIT_NOTEBOOKS). A translation's lessons are named with their folder:
+reset_notebook("ja/03").
+"""
+
+from __future__ import annotations
+
+from pathlib import Path, PurePosixPath
+
+from labkit import workcopy
+from labkit.errors import UsageValueError
+from labkit.lite import browser
+
+COURSE = Path(__file__).resolve().parents[2] / "notebooks"  # beside the package, as built
+
+
+def places(folder: str = "") -> tuple[Path, Path]:
+    """The course's notebooks and the learner's copy of them (in `folder`: a translation)."""
+    copy = Path(browser.DRIVE) if browser.in_browser() else workcopy.location(COURSE)
+    return COURSE / folder, copy / folder
+
+
+def reset_notebook(*names: str) -> list[workcopy.Reset]:
+    """Give each named lesson ("03", "03-one-mac-for-all", "ja/03") its course version
+    back; a version of the learner's that differs goes to backups/ first. Says what it did,
+    and, since an open notebook keeps what its page holds, how to see the reset one."""
+    if not names or not all(isinstance(n, str) and n.strip() for n in names):
+        raise UsageValueError('reset_notebook: which lesson? e.g. reset_notebook("03") '
+                              '(or "ja/03" for the Japanese one)')
+    done: list[workcopy.Reset] = []
+    for typed in names:
+        path = PurePosixPath(typed.strip())
+        folder = "" if path.parent == PurePosixPath(".") else path.parent.as_posix()
+        course, copy = places(folder)
+        if folder and not course.is_dir():
+            raise UsageValueError(f"reset_notebook: no course folder {folder!r} (there are: "
+                                  + ", ".join(sorted(p.name for p in COURSE.iterdir()
+                                                     if p.is_dir() and any(p.glob("*.ipynb"))))
+                                  + ")")
+        try:
+            results = workcopy.reset(course, copy, [path.name])
+        except OSError as exc:
+            raise workcopy.WorkcopyError(f"{exc.filename or copy}: {exc.strerror}") from None
+        for one in results:
+            print(f"{folder + '/' if folder else ''}{one.report()}")
+        done += results
+    if browser.in_browser() and any(d.before != "same" for d in done):
+        print("An open copy of it still shows what it showed: close it without saving and "
+              "open it again (or File > Reload Notebook from Disk).")
+    return done
