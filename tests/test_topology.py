@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from labkit.errors import TopologyError
-from labkit.model.plan import as_ip_commands, build_plan
+from labkit.model.plan import LeaveIPv6Groups, as_ip_commands, build_plan
 from labkit.model.topology import Topology, load_topology, preset_names
 
 # DESIGN.md, "The lab": every name and MAC of centos7-bond (typed from the design, not the code)
@@ -122,4 +122,29 @@ def test_build_plan_as_ip_commands_fixes_the_order() -> None:
     assert cmds.index("ip netns add labkit-server") < cmds.index(
         "ip -n labkit-server link add ens33 address 00:0c:29:89:51:ca type veth peer name "
         "sw33 address 02:00:00:00:00:33 netns labkit-switch")
-    assert cmds[-1] == "ip -n labkit-gw addr add 192.168.1.1/24 dev eth0"
+    assert "ip -n labkit-gw addr add 192.168.1.1/24 dev eth0" in cmds
+    # the switch's devices leave ff02::1 once they have carrier: each port after its NIC is
+    # up, the bridge last (IPv6 on and off again, with nothing to send: addrgenmode none)
+    port = cmds.index("ip netns exec labkit-switch sysctl -qw net.ipv6.conf.swgw.disable_ipv6=0")
+    assert cmds.index("ip -n labkit-gw link set eth0 up") < port
+    assert cmds[port - 1] == "ip -n labkit-switch link set swgw addrgenmode none"
+    assert cmds[port + 1:port + 3] == [
+        "ip netns exec labkit-switch sysctl -qw net.ipv6.conf.swgw.disable_ipv6=1",
+        "ip -n labkit-switch link set swgw addrgenmode eui64"]
+    assert cmds[-7:] == [
+        "ip netns exec labkit-switch timeout 5 sh -c 'until grep -qx up "
+        "/sys/class/net/br0/operstate; do sleep 0.05; done'",
+        "ip -n labkit-switch link set br0 type bridge mcast_snooping 0",
+        "ip -n labkit-switch link set br0 addrgenmode none",
+        "ip netns exec labkit-switch sysctl -qw net.ipv6.conf.br0.disable_ipv6=0",
+        "ip netns exec labkit-switch sysctl -qw net.ipv6.conf.br0.disable_ipv6=1",
+        "ip -n labkit-switch link set br0 addrgenmode eui64",
+        "ip -n labkit-switch link set br0 type bridge mcast_snooping 1"]
+
+
+def test_managed_hosts_ports_keep_their_group() -> None:
+    """A port whose NIC NetworkManager brings up later has no carrier while the lab is
+    built: it cannot become IPv6-ready, so the plan does not pretend to take it out."""
+    steps = build_plan(load_topology("centos7-bond"), frozenset({"server"}))
+    left = [s.dev for s in steps if isinstance(s, LeaveIPv6Groups)]
+    assert left == ["swout", "swgw", "br0"]

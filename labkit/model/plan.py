@@ -35,6 +35,28 @@ class DisableIPv6:
 
 
 @dataclass(frozen=True)
+class LeaveIPv6Groups:
+    """A switch device leaves the IPv6 all-nodes group it joined though IPv6 is disabled.
+
+    Linux 6.1 gives every new device an inet6_dev, and with it the all-nodes group ff02::1
+    (33:33:00:00:00:01 in its multicast list: a `self permanent` line in `bridge fdb show`),
+    disable_ipv6 or not. Only addrconf_ifdown of a device that IPv6 had made ready (IF_READY)
+    drops it (ipv6_mc_down). So, once the device is link-ready: addrgenmode none (no
+    link-local, so no DAD, no solicitation), IPv6 on (the device becomes ready), IPv6 off (the
+    group goes), addrgenmode eui64 again (what `ip -d link` shows). Nothing leaves the device:
+    ff02::1 is never reported. A bridge also has its snooping's ff02::6a, which would be
+    reported while IPv6 is on: its snooping is off meanwhile, and rejoins with IPv6 off (the
+    report is dropped; 33:33:00:00:00:6a stays, as after any `ip link set br0 down/up`).
+    A device without carrier cannot become ready and would keep its group: the plan takes
+    this step only for devices that have carrier by then (the engines wait for operstate up).
+    """
+
+    host: str
+    dev: str
+    bridge: bool = False
+
+
+@dataclass(frozen=True)
 class AddBridge:
     """Create the switch's bridge with a fixed MAC, STP off, and bring it up."""
 
@@ -113,18 +135,19 @@ class AddRoute:
 
 
 Step = (AddHost | DisableIPv6 | AddBridge | AddCable | LinkUp | AddAddress | AddRoute
-        | AddLibvirtNetwork | UseIfindexes | AdvertisePrefix)
+        | AddLibvirtNetwork | UseIfindexes | AdvertisePrefix | LeaveIPv6Groups)
 
 
 def cable_steps(topo: Topology, host: Host, nic: Nic, up: bool = True,
                 physical: bool = False) -> list[Step]:
-    """The steps that plug one NIC in: the cable, then (unless `up` is False) the NIC up."""
+    """The steps that plug one NIC in: the cable, then (unless `up` is False) the NIC up and
+    the switch's port, which has carrier then, out of the IPv6 group it joined."""
     sw = topo.switch
     steps: list[Step] = [AddCable(host=host.name, nic=nic.name, mac=nic.mac, switch=sw.name,
                                   port=nic.port, port_mac=nic.port_mac, bridge=sw.bridge,
                                   physical=physical)]
     if up:
-        steps.append(LinkUp(host=host.name, dev=nic.name))
+        steps += [LinkUp(host=host.name, dev=nic.name), LeaveIPv6Groups(sw.name, nic.port)]
     return steps
 
 
@@ -161,6 +184,8 @@ def build_plan(topo: Topology, nm_hosts: frozenset[str] = frozenset(),
         for nic in host.nics:
             steps += [AddAddress(host.name, nic.name, cidr) for cidr in nic.addresses]
         steps += [AddRoute(host.name, r.to, r.via) for r in host.routes]
+    if any(isinstance(s, LeaveIPv6Groups) for s in steps):  # a port has carrier: so has br0
+        steps.append(LeaveIPv6Groups(sw.name, sw.bridge, bridge=True))
     if flavour is not None and flavour.ipv6_prefix:
         steps += [AdvertisePrefix(h, dev, flavour.ipv6_prefix) for h, dev in sorted(routers)]
     return steps
@@ -212,6 +237,17 @@ def as_ip_commands(steps: list[Step], lab_id: str) -> list[str]:
                 for _ in range(step.count):
                     out += [f"ip -n {ns} link add labkit-hist type bond",
                             f"ip -n {ns} link del labkit-hist"]
+            case LeaveIPv6Groups():
+                link = f"ip -n {ns} link set {step.dev}"
+                sysctl = f"ip netns exec {ns} sysctl -qw net.ipv6.conf.{step.dev}.disable_ipv6"
+                out.append(f"ip netns exec {ns} timeout 5 sh -c 'until grep -qx up "
+                           f"/sys/class/net/{step.dev}/operstate; do sleep 0.05; done'")
+                if step.bridge:
+                    out.append(f"{link} type bridge mcast_snooping 0")
+                out += [f"{link} addrgenmode none", f"{sysctl}=0", f"{sysctl}=1",
+                        f"{link} addrgenmode eui64"]
+                if step.bridge:
+                    out.append(f"{link} type bridge mcast_snooping 1")
             case AdvertisePrefix():
                 pass  # radvd's job: the recorder's flavour (nm142) has no IPv6 router
     return out

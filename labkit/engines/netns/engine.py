@@ -19,6 +19,7 @@ import os
 import posixpath
 import shutil
 import socket
+import time
 import weakref
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -56,6 +57,7 @@ NETLINK_BOND = {"mode": "mode", "miimon": "miimon", "updelay": "updelay",
 PROTO = {"kernel": 2, "boot": 3, "static": 4, "dhcp": 16, "ra": 9}
 GEN_MODE = {"eui64": 0, "none": 1, "stable_secret": 2, "random": 3}
 IFA_F_NOPREFIXROUTE = 0x200
+LINK_READY_TIMEOUT = 5.0  # s: linkwatch runs a non-urgent change (a bridge's) within 1 s
 _LIVE: weakref.WeakValueDictionary[str, NetnsEngine] = weakref.WeakValueDictionary()
 
 
@@ -273,6 +275,10 @@ class NetnsEngine(Engine):
                     dst = _destination(step.to)
                     out.request(self.ns(step.host).sock, batch.RTM_NEWROUTE, batch.new_route(
                         dst["dst"], dst["dst_len"], step.via), batch.CREATE)
+                case plan.LeaveIPv6Groups():
+                    out.flush()
+                    indexes.clear()
+                    self._leave_ipv6_groups(step)
                 case plan.UseIfindexes():
                     out.flush()
                     for _ in range(step.count):
@@ -281,6 +287,27 @@ class NetnsEngine(Engine):
                 case _:
                     raise EngineUnavailable(f"the netns engine cannot build {step!r}")
         out.flush()
+
+    def _leave_ipv6_groups(self, step: plan.LeaveIPv6Groups) -> None:
+        """The plan's way out of ff02::1 for a switch device (see plan.LeaveIPv6Groups): wait
+        until linkwatch has made it operationally up (addrconf's link-ready), then toggle."""
+        host, dev = step.host, step.dev
+        index = self._index(host, dev)
+        deadline = time.monotonic() + LINK_READY_TIMEOUT
+        while self._nl(host, "get_links", index)[0].get("IFLA_OPERSTATE") != "UP":
+            if time.monotonic() > deadline:
+                raise EngineUnavailable(f"{dev} of the switch did not come up within "
+                                        f"{LINK_READY_TIMEOUT:g} s")
+            time.sleep(0.02)
+        sysctl = f"/proc/sys/net/ipv6/conf/{dev}/disable_ipv6"
+        if step.bridge:
+            self._nl(host, "link", "set", index=index, kind="bridge", br_mcast_snooping=0)
+        self.link_set(host, dev, addrgenmode="none")
+        self.write_file(host, sysctl, "0\n")
+        self.write_file(host, sysctl, "1\n")
+        self.link_set(host, dev, addrgenmode="eui64")
+        if step.bridge:
+            self._nl(host, "link", "set", index=index, kind="bridge", br_mcast_snooping=1)
 
     # -- helpers ----------------------------------------------------------------------------
     def ns(self, host: str) -> HostNs:

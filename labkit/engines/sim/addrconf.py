@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from errno import EACCES, EADDRNOTAVAIL, EEXIST
 from typing import TYPE_CHECKING
 
+from labkit.engines.sim.bridge import BR_MCAST_MACS
 from labkit.engines.sim.clock import NS
 from labkit.engines.sim.frames import ETH_P_IPV6, IPV6_SIZES, Frame, Ipv6Control
 from labkit.model.macs import eui64_link_local
@@ -96,8 +97,12 @@ class Addrconf:
         if st.disabled == disabled:
             return
         st.disabled = disabled
-        if disabled:
+        if disabled:  # NETDEV_DOWN to addrconf: addrconf_ifdown
             self._remove_all(dev)
+            if st.ready:  # ipv6_mc_down: a ready device leaves its groups (not otherwise)
+                dev.mc_del(ALL_NODES_MAC)
+                if dev.kind == "bridge":  # and its snooping's ff02::6a
+                    dev.mc_del(BR_MCAST_MACS[1])
             st.ready = False
         elif dev.admin_up:
             self.dev_up(dev)

@@ -25,7 +25,7 @@ from labkit.engines.bond_options import OPTIONS
 from labkit.engines.sim import pseudofs
 from labkit.engines.sim import snapshot as snap
 from labkit.engines.sim.bonding import Bond, Slave
-from labkit.engines.sim.bridge import Bridge, BridgePort
+from labkit.engines.sim.bridge import BR_MCAST_MACS, Bridge, BridgePort
 from labkit.engines.sim.clock import VirtualClock, to_ns
 from labkit.engines.sim.frames import Icmp, Ipv4
 from labkit.engines.sim.netdev import E1000, NetDevice, Tap, Veth
@@ -138,6 +138,18 @@ class SimEngine(Engine):
                     ns.register(old)
                     ns.bonds_loaded = True
                     ns.unregister(old)
+            case plan.LeaveIPv6Groups():
+                ns = self.ns(step.host)  # the kernel's way out, as the plan's step says
+                dev = ns.get(step.dev)
+                snooping = BR_MCAST_MACS if step.bridge else ()
+                for mac in snooping:  # mcast_snooping 0: the bridge leaves its snooper groups
+                    dev.mc_del(mac)
+                ns.addrconf.set_addr_gen_mode(dev, "none")
+                for value in ("0\n", "1\n"):
+                    pseudofs.write(ns, f"/proc/sys/net/ipv6/conf/{step.dev}/disable_ipv6", value)
+                ns.addrconf.set_addr_gen_mode(dev, "eui64")
+                for mac in snooping:  # mcast_snooping 1: rejoined, IPv4's first
+                    dev.mc_add(mac)
             case plan.AdvertisePrefix():
                 ns = self.ns(step.host)
                 ns.addrconf.start_router(ns.get(step.dev), step.prefix)
