@@ -10,7 +10,8 @@ user reports, and the command whose output shows the symptom. A lesson starts on
 which resets the lab (as it started), breaks it, and prints the report and the symptom; its
 exercise cell is the repair, its check cell judges it (labkit.checks). Every breakage was run on
 Linux 6.1 with NetworkManager 1.42 (tests/scenarios/*/30-challenge-*.scn, recorded in
-tests/data/), so what the sim shows after it is what the real machine shows.
+tests/data/), so what the sim shows after it is what the real machine shows. The report and
+the task are labkit's words (`N_`-marked here), said in the lab's language (labkit.i18n).
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from labkit import usage
+from labkit import i18n, usage
 from labkit.errors import LabkitError, UsageValueError, quote
+from labkit.i18n import N_, _
 
 if TYPE_CHECKING:
     from labkit.lab import Lab
@@ -33,7 +35,7 @@ class Challenge:
     ident: str  # NN-name: the exercise that repairs it carries the same id
     networkmanager: bool  # whether the lab it breaks runs NetworkManager
     breakage: str  # scenario lines run on a fresh lab
-    report: str  # what the user who met it says
+    report: str  # what the user who met it says (English; _(report) in the lab's language)
     symptom: tuple[str, str]  # (host, command line): what the learner sees first
     task: str  # what the repair must achieve (the exercise's goal in one sentence)
 
@@ -67,12 +69,12 @@ CHALLENGES: dict[str, Challenge] = {c.ident: c for c in (
             "switch$ ip link set sw37 down",
             "@sleep 2",
         )),
-        report=("From the network team: \"We took the switch port of ens37 out for "
+        report=N_("From the network team: \"We took the switch port of ens37 out for "
                 "maintenance, as announced. The server has not answered on 192.168.1.61 "
                 "since, although ens38 is plugged in and its link is up. Wasn't the bond "
                 "meant to survive exactly this?\""),
         symptom=("outside", "ping -c 3 -W 1 192.168.1.61"),
-        task=("Find out why bond0 did not fail over to ens38, and repair its profile so that "
+        task=N_("Find out why bond0 did not fail over to ens38, and repair its profile so that "
               "it notices a pulled cable (ens37's cable stays out)."),
     ),
     Challenge(
@@ -90,11 +92,11 @@ CHALLENGES: dict[str, Challenge] = {c.ident: c for c in (
             "$ nmcli connection modify ens37 connection.autoconnect no",
             "@sleep 3",
         )),
-        report=("From monitoring: \"bond0 on the server has only one port (it should have "
+        report=N_("From monitoring: \"bond0 on the server has only one port (it should have "
                 "two: ens37 and ens38). And the test address 192.168.1.70 still answers, "
                 "though that test ended last week.\""),
         symptom=("server", "cat /proc/net/bonding/bond0"),
-        task=("Make ens38 a port of bond0, and leave its old profile no way to claim the "
+        task=N_("Make ens38 a port of bond0, and leave its old profile no way to claim the "
               "port again (nor 192.168.1.70 on it)."),
     ),
     Challenge(
@@ -113,10 +115,10 @@ CHALLENGES: dict[str, Challenge] = {c.ident: c for c in (
             "$ ip addr add 192.168.1.61/24 dev bond0",
             "@sleep 3",
         )),
-        report=("From a user on outside: \"Every ping to the server comes back twice, the "
+        report=N_("From a user on outside: \"Every ping to the server comes back twice, the "
                 "second one marked DUP!. Is the network broken?\""),
         symptom=("outside", "ping -c 3 192.168.1.61"),
-        task=("Make bond0 the active-backup bond (miimon 100, ens37 and ens38, "
+        task=N_("Make bond0 the active-backup bond (miimon 100, ens37 and ens38, "
               "192.168.1.61/24) it was meant to be, so each ping gets one reply."),
     ),
 )}
@@ -126,8 +128,8 @@ def get(ident: str) -> Challenge:
     """The challenge called `ident`; a clear error naming the ones there are otherwise."""
     usage.name("challenges.get", "ident", ident)
     if ident not in CHALLENGES:
-        raise UsageValueError(f"challenges: there is no challenge {quote(ident)} (there are: "
-                              f"{', '.join(CHALLENGES)})")
+        raise UsageValueError(_("challenges: there is no challenge {ident} (there are: "
+                                "{known})").format(ident=quote(ident), known=", ".join(CHALLENGES)))
     return CHALLENGES[ident]
 
 
@@ -135,19 +137,28 @@ def start(lab: Lab, ident: str) -> None:
     """Reset `lab` (as it started), break it as challenge `ident` says, and print what the
     user reported, the task and the symptom as the learner would see it typed."""
     from labkit.lab import Lab
-    from labkit.replay.runner import replay
 
     usage.instance("challenges.start", "lab", lab, Lab, "a Lab")
+    with i18n.speaking(i18n.of_lab(lab)):
+        _start(lab, ident)
+
+
+def _start(lab: Lab, ident: str) -> None:
+    from labkit.replay.runner import replay
+
     challenge = get(ident)
     if lab.networkmanager != challenge.networkmanager:
         how = "Lab()" if challenge.networkmanager else "Lab(networkmanager=False)"
-        raise LabkitError(f"challenge {ident} breaks a lab "
-                          f"{'with' if challenge.networkmanager else 'without'} NetworkManager; "
-                          f"this one is {'with' if lab.networkmanager else 'without'} it: start "
-                          f"the challenge on a {how}")
+        raise LabkitError((_("challenge {ident} breaks a lab with NetworkManager; this one is "
+                             "without it: start the challenge on a {how}")
+                           if challenge.networkmanager else
+                           _("challenge {ident} breaks a lab without NetworkManager; this one "
+                             "is with it: start the challenge on a {how}")).format(
+                                 ident=ident, how=how))
     lab.reset()
     replay(challenge.items(), lab, source=f"challenge {ident}")
     host, cmd = challenge.symptom
     shown = lab.sh(cmd, host=host)
-    print(f"Challenge {ident}: the lab is broken.\n\n{challenge.report}\n\n"
-          f"Your task: {challenge.task}\n\n[{host}]$ {cmd}\n{shown.stdout.rstrip()}")
+    print(_("Challenge {ident}: the lab is broken.").format(ident=ident) + "\n\n"
+          + _(challenge.report) + "\n\n" + _("Your task: {task}").format(task=_(challenge.task))
+          + f"\n\n[{host}]$ {cmd}\n{shown.stdout.rstrip()}")

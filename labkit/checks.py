@@ -21,8 +21,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from labkit import progress, usage
+from labkit import i18n, progress, usage
 from labkit.errors import LabkitError, UsageTypeError, UsageValueError, kind
+from labkit.i18n import N_, _
 from labkit.model.snapshot import BondInfo
 from labkit.views import check as view
 
@@ -40,6 +41,7 @@ class Report:
 
     exercise: str | None
     problems: tuple[str, ...]
+    language: str = i18n.ENGLISH  # what the text says around the problems (en, ja)
 
     @property
     def ok(self) -> bool:
@@ -53,13 +55,13 @@ class Report:
         return view.data(self.exercise, self.problems)
 
     def text(self) -> str:
-        return view.text(self.exercise, self.problems)
+        return view.text(self.exercise, self.problems, self.language)
 
     def __str__(self) -> str:
         return self.text()
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        return view.bundle(self.exercise, self.problems)
+        return view.bundle(self.exercise, self.problems, self.language)
 
 
 def check(lab: Lab, *expectations: Expectation, exercise: str | None = None) -> Report:
@@ -73,10 +75,10 @@ def check(lab: Lab, *expectations: Expectation, exercise: str | None = None) -> 
     for i, expect in enumerate(expectations, start=2):
         found = expect(lab)
         if not isinstance(found, list | tuple) or not all(isinstance(p, str) for p in found):
-            raise UsageTypeError(f"checks.check: argument {i} returned {kind(found)}, not a "
-                                 "list of problems (strings)")
+            raise UsageTypeError(_("checks.check: argument {i} returned {kind}, not a list "
+                                   "of problems (strings)").format(i=i, kind=kind(found)))
         problems += found
-    report = Report(exercise, _once(problems))
+    report = Report(exercise, _once(problems), i18n.of_lab(lab))
     progress.record(report)  # the learner's record (never raises; off in the test suite)
     return report
 
@@ -116,14 +118,16 @@ def _no_bond(lab: Lab, name: str, host: str, mode: str | None = None) -> str:
     profile = next((sc.id for sc in nm.connections if sc.profile.interface_name == name
                     and sc.profile.get("connection", "type") == "bond"), None) if nm else None
     if profile is not None:
-        return (f"there is no bond called {name} on {host} yet: its profile {profile} exists but "
-                f"is not active; bring it up with `nmcli connection up {profile}` (or set its "
-                "connection.autoconnect yes and restart NetworkManager)")
+        return _("there is no bond called {name} on {host} yet: its profile {profile} exists "
+                 "but is not active; bring it up with `nmcli connection up {profile}` (or set "
+                 "its connection.autoconnect yes and restart NetworkManager)").format(
+                     name=name, host=host, profile=profile)
     if nm is not None:
         how = f"`nmcli connection add type bond con-name {name} ifname {name} mode {mode}`"
     else:
         how = f"`ip link add {name} type bond mode {mode} miimon 100`"
-    return f"there is no bond called {name} on {host} yet: create it with {how}"
+    return _("there is no bond called {name} on {host} yet: create it with {how}").format(
+        name=name, host=host, how=how)
 
 
 def _bond(lab: Lab, name: str, host: str) -> BondInfo | None:
@@ -144,6 +148,16 @@ def _active_profile(nm: NetworkManager, dev: str) -> str | None:
     return next((a.sc.id for a in nm.active if a.device.iface == dev), None)
 
 
+def _spoken(expect: Expectation) -> Expectation:
+    """`expect`, saying its problems in its lab's language (Lab(locale=...), else the
+    environment's), however it is called: by check() or on its own."""
+    def run(lab: Lab) -> list[str]:
+        with i18n.speaking(i18n.of_lab(lab)):
+            return expect(lab)
+    run.__doc__ = expect.__doc__
+    return run
+
+
 def bond(name: str, mode: str | None = None, host: str = "server") -> Expectation:
     """A bond called `name` exists (in `mode`) and is up."""
     _names("checks.bond", name=name, host=host)
@@ -156,15 +170,18 @@ def bond(name: str, mode: str | None = None, host: str = "server") -> Expectatio
         out = []
         managed = _nm(lab, host) is not None
         if mode and link.bond.mode != mode:
-            fix = (f"`nmcli connection modify {name} +bond.options mode={mode}` and "
-                   f"`nmcli connection up {name}`" if managed else
-                   f"`ip link del {name}`, then create it again with mode {mode}")
-            out.append(f"{name} is in mode {link.bond.mode}, the exercise wants {mode}: {fix}")
+            fix = (_("`nmcli connection modify {name} +bond.options mode={mode}` and "
+                     "`nmcli connection up {name}`") if managed else
+                   _("`ip link del {name}`, then create it again with mode {mode}")).format(
+                       name=name, mode=mode)
+            out.append(_("{name} is in mode {have}, the exercise wants {mode}: {fix}").format(
+                name=name, have=link.bond.mode, mode=mode, fix=fix))
         if not link.is_up:
             fix = f"`nmcli connection up {name}`" if managed else f"`ip link set {name} up`"
-            out.append(f"{name} exists but is down: bring it up with {fix}")
+            out.append(_("{name} exists but is down: bring it up with {fix}").format(
+                name=name, fix=fix))
         return out
-    return expect
+    return _spoken(expect)
 
 
 def slaves(bond_name: str, *names: str, host: str = "server") -> Expectation:
@@ -172,8 +189,8 @@ def slaves(bond_name: str, *names: str, host: str = "server") -> Expectation:
     _names("checks.slaves", bond_name=bond_name, host=host,
            **{f"slave {i}": n for i, n in enumerate(names, start=1)})
     if not names:
-        raise UsageValueError("checks.slaves: name the slaves the bond must have, as "
-                              "checks.slaves('bond0', 'ens37', 'ens38')")
+        raise UsageValueError(_("checks.slaves: name the slaves the bond must have, as "
+                                "checks.slaves('bond0', 'ens37', 'ens38')"))
 
     def expect(lab: Lab) -> list[str]:
         info = _bond(lab, bond_name, host)
@@ -188,33 +205,37 @@ def slaves(bond_name: str, *names: str, host: str = "server") -> Expectation:
             profile = _slave_profile(nm, bond_name, n) if nm else None
             taken = _active_profile(nm, n) if nm else None
             if profile and taken and taken != profile:
-                fixes.append(f"{n} is taken by its profile {taken}, active on it, so "
-                             f"{profile} cannot have it: `nmcli connection up {profile}` "
-                             f"moves {n} over (and `nmcli connection modify {taken} "
-                             "connection.autoconnect no` keeps it from taking the port back)")
+                fixes.append(_("{nic} is taken by its profile {taken}, active on it, so "
+                               "{profile} cannot have it: `nmcli connection up {profile}` "
+                               "moves {nic} over (and `nmcli connection modify {taken} "
+                               "connection.autoconnect no` keeps it from taking the port "
+                               "back)").format(nic=n, taken=taken, profile=profile))
             elif profile:
-                fixes.append(f"{n}'s profile {profile} exists but is not active: bring it up "
-                             f"with `nmcli connection up {profile}` (or set its "
-                             "connection.autoconnect yes and restart NetworkManager)")
+                fixes.append(_("{nic}'s profile {profile} exists but is not active: bring it "
+                               "up with `nmcli connection up {profile}` (or set its "
+                               "connection.autoconnect yes and restart NetworkManager)").format(
+                                   nic=n, profile=profile))
             elif nm:
-                fixes.append(f"add {n} with `nmcli connection add type bond-slave ifname {n} "
-                             f"master {bond_name}`")
+                fixes.append(_("add {nic} with `nmcli connection add type bond-slave ifname "
+                               "{nic} master {bond}`").format(nic=n, bond=bond_name))
             else:
-                fixes.append(f"add {n} with `ip link set {n} down` and "
-                             f"`ip link set {n} master {bond_name}`")
+                fixes.append(_("add {nic} with `ip link set {nic} down` and "
+                               "`ip link set {nic} master {bond}`").format(nic=n, bond=bond_name))
         if not have and fixes:
-            out = [f"{bond_name} exists but has no slaves: " + "; ".join(fixes)]
+            out = [_("{bond} exists but has no slaves: {fixes}").format(
+                bond=bond_name, fixes="; ".join(fixes))]
         else:
             missing = [n for n in names if n not in have]
-            out = [f"{n} is not a slave of {bond_name}: {fix}"
+            out = [_("{nic} is not a slave of {bond}: {fix}").format(nic=n, bond=bond_name,
+                                                                     fix=fix)
                    for n, fix in zip(missing, fixes, strict=True)]
         for n in sorted(have - set(names)):
             fix = (f"`nmcli connection down {_active_profile(nm, n)}`"
                    if nm and _active_profile(nm, n) else f"`ip link set {n} nomaster`")
-            out.append(f"{n} is a slave of {bond_name}, but the exercise does not want it: "
-                       f"release it with {fix}")
+            out.append(_("{nic} is a slave of {bond}, but the exercise does not want it: "
+                         "release it with {fix}").format(nic=n, bond=bond_name, fix=fix))
         return out
-    return expect
+    return _spoken(expect)
 
 
 def shared_mac(bond_name: str, host: str = "server") -> Expectation:
@@ -227,11 +248,13 @@ def shared_mac(bond_name: str, host: str = "server") -> Expectation:
         if link is None or link.bond is None:
             return [_no_bond(lab, bond_name, host)]
         if not link.bond.slaves:
-            return [f"{bond_name} has no slaves to share its MAC with yet"]
-        return [f"{s} has MAC {snap.link(s).address}, {bond_name} has {link.address}: with "
-                f"fail_over_mac=none (now {link.bond.fail_over_mac}) every slave carries the "
-                "bond's MAC" for s in link.bond.slaves if snap.link(s).address != link.address]
-    return expect
+            return [_("{bond} has no slaves to share its MAC with yet").format(bond=bond_name)]
+        return [_("{nic} has MAC {mac}, {bond} has {bond_mac}: with fail_over_mac=none (now "
+                  "{now}) every slave carries the bond's MAC").format(
+                      nic=s, mac=snap.link(s).address, bond=bond_name, bond_mac=link.address,
+                      now=link.bond.fail_over_mac)
+                for s in link.bond.slaves if snap.link(s).address != link.address]
+    return _spoken(expect)
 
 
 def active_slave(bond_name: str, expected: str, host: str = "server") -> Expectation:
@@ -243,8 +266,8 @@ def active_slave(bond_name: str, expected: str, host: str = "server") -> Expecta
         if info is None:
             return [_no_bond(lab, bond_name, host)]
         if expected not in info.slaves:
-            return [f"{expected} is not a slave of {bond_name}, so it cannot be its active "
-                    f"slave: enslave it first"]
+            return [_("{nic} is not a slave of {bond}, so it cannot be its active slave: "
+                      "enslave it first").format(nic=expected, bond=bond_name)]
         current = info.active_slave
         if current == expected:
             return []
@@ -254,10 +277,11 @@ def active_slave(bond_name: str, expected: str, host: str = "server") -> Expecta
         if system is not None and system.has_program("ifenslave"):  # CentOS 7's machine
             ways = f"`ifenslave -c {bond_name} {expected}`, " + ways
         if current:
-            ways += f", or pull the cable of {current} (lab.unplug(\"{current}\"))"
-        return [f"the active slave of {bond_name} is {current or 'none'}, the exercise wants "
-                f"{expected}: make it active with {ways}"]
-    return expect
+            ways += _(", or pull the cable of {nic} (lab.unplug(\"{nic}\"))").format(nic=current)
+        return [_("the active slave of {bond} is {current}, the exercise wants {nic}: make it "
+                  "active with {ways}").format(bond=bond_name, current=current or _("none"),
+                                               nic=expected, ways=ways)]
+    return _spoken(expect)
 
 
 def bond_option(bond_name: str, option: str, value: object, host: str = "server") -> Expectation:
@@ -266,11 +290,12 @@ def bond_option(bond_name: str, option: str, value: object, host: str = "server"
     _names("checks.bond_option", bond_name=bond_name, option=option, host=host)
     fields = {f.name for f in dataclasses.fields(BondInfo)} - {"slaves", "carrier"}
     if option not in fields:
-        raise UsageValueError(f"checks.bond_option: {option!r} is not a bond option the kernel "
-                              f"shows (such as miimon, downdelay, fail_over_mac)")
+        raise UsageValueError(_("checks.bond_option: {option} is not a bond option the kernel "
+                                "shows (such as miimon, downdelay, fail_over_mac)").format(
+                                    option=repr(option)))
     if isinstance(value, bool) or not isinstance(value, str | int):
-        raise UsageTypeError(f"checks.bond_option: value must be a string or an integer, not "
-                             f"{kind(value)}")
+        raise UsageTypeError(_("checks.bond_option: value must be a string or an integer, not "
+                               "{kind}").format(kind=kind(value)))
     want = str(value)
 
     def expect(lab: Lab) -> list[str]:
@@ -282,20 +307,22 @@ def bond_option(bond_name: str, option: str, value: object, host: str = "server"
         if have == want:
             return []
         if _nm(lab, host) is not None:
-            fix = (f"set it in {bond_name}'s profile, `nmcli connection modify {bond_name} "
-                   f"+bond.options {option}={want}`, and apply it with `nmcli connection up "
-                   f"{bond_name}`")
+            fix = _("set it in {bond}'s profile, `nmcli connection modify {bond} +bond.options "
+                    "{option}={want}`, and apply it with `nmcli connection up {bond}`").format(
+                        bond=bond_name, option=option, want=want)
         else:
             fix = f"`echo {want} > /sys/class/net/{bond_name}/bonding/{option}`"
-        return [f"{bond_name} runs with {option} {have or '(none)'} (/sys/class/net/{bond_name}"
-                f"/bonding/{option}), the exercise wants {want}: {fix}"]
-    return expect
+        return [_("{bond} runs with {option} {have} (/sys/class/net/{bond}/bonding/{option}), "
+                  "the exercise wants {want}: {fix}").format(
+                      bond=bond_name, option=option, have=have or _("(none)"), want=want,
+                      fix=fix)]
+    return _spoken(expect)
 
 
 STATES = ("file", "profile", "device")
 _STATE_COLUMN = {"file": 1, "profile": 2, "device": 3}
-_STATE_WORDS = {"file": "the file of {p}", "profile": "the profile {p} in NetworkManager",
-                "device": "what is applied on {p}'s device"}
+_STATE_WORDS = {"file": N_("the file of {p}"), "profile": N_("the profile {p} in NetworkManager"),
+                "device": N_("what is applied on {p}'s device")}
 
 
 def setting(profile: str, prop: str, expected: str, state: str = "profile",
@@ -307,8 +334,8 @@ def setting(profile: str, prop: str, expected: str, state: str = "profile",
     _names("checks.setting", profile=profile, prop=prop, host=host)
     usage.text("checks.setting", "expected", expected)
     if state not in STATES:
-        raise UsageValueError(f"checks.setting: state must be one of {', '.join(STATES)}, "
-                              f"not {state!r}")
+        raise UsageValueError(_("checks.setting: state must be one of {states}, not "
+                                "{state}").format(states=", ".join(STATES), state=repr(state)))
     one_option = prop == "bond.options" and "," not in expected and "=" in expected
 
     def expect(lab: Lab) -> list[str]:
@@ -316,21 +343,25 @@ def setting(profile: str, prop: str, expected: str, state: str = "profile",
 
         nm = _nm(lab, host)
         if nm is None:
-            return [f"{host} runs no NetworkManager in this lab, so it has no profile {profile}"]
+            return [_("{host} runs no NetworkManager in this lab, so it has no profile "
+                      "{profile}").format(host=host, profile=profile)]
         found = states(nm, profile)
         if found.profile is None and found.file is None:
-            return [f"there is no connection profile called {profile}: `nmcli connection "
-                    "show` lists them"]
+            return [_("there is no connection profile called {profile}: `nmcli connection "
+                      "show` lists them").format(profile=profile)]
         if state == "device" and found.device is None:
-            return [f"{profile} is not active on any device: bring it up with "
-                    f"`nmcli connection up {profile}`"]
+            return [_("{profile} is not active on any device: bring it up with "
+                      "`nmcli connection up {profile}`").format(profile=profile)]
         if state == "file" and found.file is None:
-            return [f"{profile} has no file on disk NetworkManager can read"
-                    + (f" ({found.file_error})" if found.file_error else "")]
+            return [(_("{profile} has no file on disk NetworkManager can read ({error})")
+                     if found.file_error else
+                     _("{profile} has no file on disk NetworkManager can read")).format(
+                         profile=profile, error=found.file_error)]
         row = next((r for r in found.rows if r[0] == prop), None)
         if row is None:
-            raise UsageValueError(f"checks.setting: a {profile} profile has no property "
-                                  f"{prop!r} (nmcli connection show {profile} lists them)")
+            raise UsageValueError(_("checks.setting: a {profile} profile has no property "
+                                    "{prop} (nmcli connection show {profile} lists them)").format(
+                                        profile=profile, prop=repr(prop)))
         have = row[_STATE_COLUMN[state]]
         if one_option:
             ok = expected in have.split(",")
@@ -338,20 +369,23 @@ def setting(profile: str, prop: str, expected: str, state: str = "profile",
             ok = have == expected
         if ok:
             return []
-        where = _STATE_WORDS[state].format(p=profile)
-        wants = f"{expected} in it" if one_option else expected
+        where = _(_STATE_WORDS[state]).format(p=profile)
+        wants = _("{expected} in it").format(expected=expected) if one_option else expected
         if state == "file":
-            fix = (f"edit {found.path} (or `nmcli connection modify {profile} {prop} "
-                   f"{expected}`, which writes the file too)")
+            fix = _("edit {path} (or `nmcli connection modify {profile} {prop} {expected}`, "
+                    "which writes the file too)").format(path=found.path, profile=profile,
+                                                          prop=prop, expected=expected)
         elif state == "profile":
             plus = "+" if one_option else ""
-            fix = (f"`nmcli connection modify {profile} {plus}{prop} {expected}`, or, after "
-                   f"editing its file, `nmcli connection reload`")
+            fix = _("`nmcli connection modify {profile} {plus}{prop} {expected}`, or, after "
+                    "editing its file, `nmcli connection reload`").format(
+                        profile=profile, plus=plus, prop=prop, expected=expected)
         else:
-            fix = (f"apply the profile to the device: `nmcli connection down {profile}` and "
-                   f"`nmcli connection up {profile}`")
-        return [f"{where} has {prop} {have or '(empty)'}, the exercise wants {wants}: {fix}"]
-    return expect
+            fix = _("apply the profile to the device: `nmcli connection down {profile}` and "
+                    "`nmcli connection up {profile}`").format(profile=profile)
+        return [_("{where} has {prop} {have}, the exercise wants {wants}: {fix}").format(
+            where=where, prop=prop, have=have or _("(empty)"), wants=wants, fix=fix)]
+    return _spoken(expect)
 
 
 def address(dev: str, cidr: str, host: str = "server") -> Expectation:
@@ -361,19 +395,22 @@ def address(dev: str, cidr: str, host: str = "server") -> Expectation:
     def expect(lab: Lab) -> list[str]:
         snap = lab.snapshot(host)
         if snap.find_link(dev) is None:
-            return [f"there is no {dev} on {host} yet, so it holds no address"]
+            return [_("there is no {dev} on {host} yet, so it holds no address").format(
+                dev=dev, host=host)]
         have = [a.cidr for a in snap.addresses_of(dev, 4)]
         if cidr in have:
             return []
         nm = _nm(lab, host)
         profile = _active_profile(nm, dev) if nm else None
         if profile:
-            fix = (f"NetworkManager gives {dev} the address of its profile {profile}: set it "
-                   f"there and apply it with `nmcli connection up {profile}`")
+            fix = _("NetworkManager gives {dev} the address of its profile {profile}: set it "
+                    "there and apply it with `nmcli connection up {profile}`").format(
+                        dev=dev, profile=profile)
         else:
             fix = f"`ip addr add {cidr} dev {dev}`"
-        return [f"{dev} does not hold {cidr} (it holds {', '.join(have) or 'no IPv4'}): {fix}"]
-    return expect
+        return [_("{dev} does not hold {cidr} (it holds {have}): {fix}").format(
+            dev=dev, cidr=cidr, have=", ".join(have) or _("no IPv4"), fix=fix)]
+    return _spoken(expect)
 
 
 def only_address(dev: str, cidr: str, host: str = "server") -> Expectation:
@@ -388,12 +425,14 @@ def only_address(dev: str, cidr: str, host: str = "server") -> Expectation:
         if extra:
             nm = _nm(lab, host)
             profile = _active_profile(nm, dev) if nm else None
-            fix = (f"`nmcli connection down {profile}` and `nmcli connection up {profile}` "
-                   "apply exactly what the profile says" if profile else
-                   " and ".join(f"`ip addr del {a} dev {dev}`" for a in extra))
-            out.append(f"{dev} still holds {', '.join(extra)} as well: {fix}")
+            fix = (_("`nmcli connection down {profile}` and `nmcli connection up {profile}` "
+                     "apply exactly what the profile says").format(profile=profile)
+                   if profile else _(" and ").join(f"`ip addr del {a} dev {dev}`"
+                                                   for a in extra))
+            out.append(_("{dev} still holds {extra} as well: {fix}").format(
+                dev=dev, extra=", ".join(extra), fix=fix))
         return out
-    return expect
+    return _spoken(expect)
 
 
 def monitored(bond_name: str, host: str = "server") -> Expectation:
@@ -407,14 +446,15 @@ def monitored(bond_name: str, host: str = "server") -> Expectation:
         if info is None:
             return [_no_bond(lab, bond_name, host)]
         nm = _nm(lab, host)
-        fix = (f"`nmcli connection modify {bond_name} +bond.options miimon=100`, then `nmcli "
-               f"connection up {bond_name}` to apply it" if nm is not None else
+        fix = (_("`nmcli connection modify {bond} +bond.options miimon=100`, then `nmcli "
+                 "connection up {bond}` to apply it").format(bond=bond_name)
+               if nm is not None else
                f"`echo 100 > /sys/class/net/{bond_name}/bonding/miimon`")
         out = []
         if info.miimon <= 0 and info.arp_interval <= 0:
-            out.append(f"{bond_name} does not watch its ports' links (miimon 0 and arp_interval 0: "
-                       f"'MII Polling Interval (ms): 0' in /proc/net/bonding/{bond_name}), so it "
-                       f"never notices a pulled cable: {fix}")
+            out.append(_("{bond} does not watch its ports' links (miimon 0 and arp_interval 0: "
+                         "'MII Polling Interval (ms): 0' in /proc/net/bonding/{bond}), so it "
+                         "never notices a pulled cable: {fix}").format(bond=bond_name, fix=fix))
         profile = next((sc for sc in nm.connections if sc.profile.interface_name == bond_name
                         and sc.profile.get("connection", "type") == "bond"), None) if nm else None
         if profile is not None and nm is not None:
@@ -425,13 +465,13 @@ def monitored(bond_name: str, host: str = "server") -> Expectation:
             arp = int(options.get("arp_interval", "0") or 0)
             mii = int(options.get("miimon", "0" if arp else "100") or 0)
             if mii <= 0 and arp <= 0:
-                out.append(f"the profile {profile.id} has bond.options {row[2] if row else ''}"
-                           f": the next `nmcli connection up {profile.id}` or reboot "
-                           "gives the kernel miimon 0 again: `nmcli connection modify "
-                           f"{profile.id} +bond.options miimon=100`, then `nmcli connection up "
-                           f"{profile.id}`")
+                out.append(_("the profile {profile} has bond.options {options}: the next "
+                             "`nmcli connection up {profile}` or reboot gives the kernel "
+                             "miimon 0 again: `nmcli connection modify {profile} +bond.options "
+                             "miimon=100`, then `nmcli connection up {profile}`").format(
+                                 profile=profile.id, options=row[2] if row else ""))
         return out
-    return expect
+    return _spoken(expect)
 
 
 def no_address(dev: str, host: str = "server") -> Expectation:
@@ -441,18 +481,19 @@ def no_address(dev: str, host: str = "server") -> Expectation:
     def expect(lab: Lab) -> list[str]:
         snap = lab.snapshot(host)
         if snap.find_link(dev) is None:
-            return [f"there is no {dev} on {host}"]
+            return [_("there is no {dev} on {host}").format(dev=dev, host=host)]
         have = [a.cidr for a in snap.addresses_of(dev, 4)]
         if not have:
             return []
         nm = _nm(lab, host)
         profile = _active_profile(nm, dev) if nm else None
-        fix = (f"it comes from its profile {profile}, active on it: activate the profile that "
-               f"should have {dev} instead (`nmcli connection up PROFILE`), or `nmcli "
-               f"connection down {profile}`" if profile else
-               " and ".join(f"`ip addr del {a} dev {dev}`" for a in have))
-        return [f"{dev} holds {', '.join(have)}, and the exercise wants no address on it: {fix}"]
-    return expect
+        fix = (_("it comes from its profile {profile}, active on it: activate the profile that "
+                 "should have {dev} instead (`nmcli connection up PROFILE`), or `nmcli "
+                 "connection down {profile}`").format(profile=profile, dev=dev)
+               if profile else _(" and ").join(f"`ip addr del {a} dev {dev}`" for a in have))
+        return [_("{dev} holds {have}, and the exercise wants no address on it: {fix}").format(
+            dev=dev, have=", ".join(have), fix=fix)]
+    return _spoken(expect)
 
 
 def answers_once(ip: str, from_host: str = "outside") -> Expectation:
@@ -466,11 +507,11 @@ def answers_once(ip: str, from_host: str = "outside") -> Expectation:
         if result.returncode != 0:
             return reachable(ip, from_host)(lab)
         if "(DUP!)" in out:
-            return [f"{ip} answers each ping from {from_host} twice (DUP!): a bond in mode "
-                    "broadcast sends every packet on every port; which mode does "
-                    "/proc/net/bonding show?"]
+            return [_("{ip} answers each ping from {host} twice (DUP!): a bond in mode "
+                      "broadcast sends every packet on every port; which mode does "
+                      "/proc/net/bonding show?").format(ip=ip, host=from_host)]
         return []
-    return expect
+    return _spoken(expect)
 
 
 def reachable(ip: str, from_host: str = "outside") -> Expectation:
@@ -482,10 +523,10 @@ def reachable(ip: str, from_host: str = "outside") -> Expectation:
         result = lab.sh(f"ping -c 1 -W 1 {ip}", host=from_host)
         if result.returncode == 0:
             return []
-        return [f"{ip} does not answer a ping from {from_host}: is it on an interface that is "
-                "up, with a cable plugged in (`ip -br address`, `cat /proc/net/bonding/bond0` "
-                "on the server)?"]
-    return expect
+        return [_("{ip} does not answer a ping from {host}: is it on an interface that is "
+                  "up, with a cable plugged in (`ip -br address`, `cat /proc/net/bonding/bond0` "
+                  "on the server)?").format(ip=ip, host=from_host)]
+    return _spoken(expect)
 
 
 def autoconnect(profile: str, expected: bool, host: str = "server") -> Expectation:
@@ -497,15 +538,15 @@ def autoconnect(profile: str, expected: bool, host: str = "server") -> Expectati
         nm = _nm(lab, host)
         found = nm.find_connections(profile) if nm else []
         if not found:
-            return [f"there is no connection profile called {profile}: `nmcli connection "
-                    "show` lists them"]
+            return [_("there is no connection profile called {profile}: `nmcli connection "
+                      "show` lists them").format(profile=profile)]
         if found[0].profile.autoconnect != expected:
             want = "yes" if expected else "no"
-            return [f"{profile} has autoconnect {'yes' if not expected else 'no'}, the exercise "
-                    f"wants {want}: `nmcli connection modify {profile} connection.autoconnect "
-                    f"{want}`"]
+            return [_("{profile} has autoconnect {have}, the exercise wants {want}: `nmcli "
+                      "connection modify {profile} connection.autoconnect {want}`").format(
+                          profile=profile, have="yes" if not expected else "no", want=want)]
         return []
-    return expect
+    return _spoken(expect)
 
 
 def cable(nic: str, plugged: bool = True, host: str | None = None) -> Expectation:
@@ -519,20 +560,22 @@ def cable(nic: str, plugged: bool = True, host: str | None = None) -> Expectatio
 
     def expect(lab: Lab) -> list[str]:
         try:
-            _, nic_spec = lab.topology.cable_of(nic, host)
+            _host, nic_spec = lab.topology.cable_of(nic, host)
         except KeyError:
-            where = f" on {host}" if host else ""
-            return [f"there is no NIC called {nic}{where} in this lab yet: add it with "
-                    f"lab.add_nic(\"{nic}\")"]
+            return [(_("there is no NIC called {nic} on {host} in this lab yet: add it with "
+                       "lab.add_nic(\"{nic}\")") if host else
+                     _("there is no NIC called {nic} in this lab yet: add it with "
+                       "lab.add_nic(\"{nic}\")")).format(nic=nic, host=host)]
         port = lab.snapshot(lab.topology.switch.name).find_link(nic_spec.port)
         now = bool(port and port.is_up)
         if now != plugged:
             fix = f'lab.plug("{nic}")' if plugged else f'lab.unplug("{nic}")'
-            return [f"the cable of {nic} is {'plugged in' if now else 'pulled'}; the exercise "
-                    f"wants it {'plugged in' if plugged else 'pulled'}: {fix}, or its button "
-                    "on the dashboard"]
+            return [(_("the cable of {nic} is pulled; the exercise wants it plugged in: {fix}, "
+                       "or its button on the dashboard") if plugged else
+                     _("the cable of {nic} is plugged in; the exercise wants it pulled: {fix}, "
+                       "or its button on the dashboard")).format(nic=nic, fix=fix)]
         return []
-    return expect
+    return _spoken(expect)
 
 
 def mac(dev: str, expected: str, host: str = "server", why: str = "") -> Expectation:
@@ -543,33 +586,37 @@ def mac(dev: str, expected: str, host: str = "server", why: str = "") -> Expecta
     def expect(lab: Lab) -> list[str]:
         link = lab.snapshot(host).find_link(dev)
         if link is None:
-            return [f"there is no {dev} on {host}"]
+            return [_("there is no {dev} on {host}").format(dev=dev, host=host)]
         if link.address != expected:
-            return [f"{dev} has MAC {link.address}, the exercise expects {expected}"
-                    + (f" ({why})" if why else "")]
+            return [(_("{dev} has MAC {mac}, the exercise expects {expected} ({why})") if why
+                     else _("{dev} has MAC {mac}, the exercise expects {expected}")).format(
+                         dev=dev, mac=link.address, expected=expected, why=why)]
         return []
-    return expect
+    return _spoken(expect)
 
 
 def answer(what: str, given: object, expected: str, where: str = "") -> Expectation:
     """The learner wrote down `what` (a value they found in the lab) as `expected`.
 
     `given` is what they wrote (a variable of the notebook; None or "" while they have not);
-    `where` says where to look. Spaces around it do not count."""
+    `where` says where to look. Spaces around it do not count. `what` and `where` are the
+    lesson's words, in the lesson's language."""
     usage.text("checks.answer", "what", what)
     usage.text("checks.answer", "expected", expected)
     usage.text("checks.answer", "where", where)
-    look = f" ({where})" if where else ""
 
     def expect(lab: Lab) -> list[str]:
+        look = _(" ({where})").format(where=where) if where else ""
         if given is None or (isinstance(given, str) and not given.strip()):
-            return [f"you have not written down {what} yet{look}"]
+            return [_("you have not written down {what} yet{look}").format(what=what, look=look)]
         if not isinstance(given, str):
-            return [f"write {what} as a string in quotes, not {kind(given)}"]
+            return [_("write {what} as a string in quotes, not {kind}").format(
+                what=what, kind=kind(given))]
         if given.strip() != expected:
-            return [f"{given.strip()!r} is not {what}: look again{look}"]
+            return [_("{given} is not {what}: look again{look}").format(
+                given=repr(given.strip()), what=what, look=look)]
         return []
-    return expect
+    return _spoken(expect)
 
 
 _FACTORIES = {f: f.__name__ for f in (bond, slaves, shared_mac, active_slave, bond_option,

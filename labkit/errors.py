@@ -4,6 +4,7 @@ A message quotes what the user gave only through `quote` (shortened, control and
 characters escaped), so an error never prints a whole line of an arbitrary file, nor text that
 reorders or hides the rest of the terminal. In IPython and Jupyter a LabkitError shows as its
 sentence alone (`_render_traceback_`); `%xmode verbose` brings the full traceback back.
+labkit's own words in them are in the language spoken where they are raised (labkit.i18n).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 import reprlib
 import sys
 from typing import Any
+
+from labkit.i18n import _, ngettext
 
 QUOTE_MAX = 40  # characters of a user's value a message shows
 PROBLEMS_SHOWN = 20  # problems a TopologyError's message lists; `.problems` holds them all
@@ -44,11 +47,11 @@ def quote(value: Any, limit: int = QUOTE_MAX) -> str:
     if isinstance(value, bool) or value is None:
         return repr(value)
     if isinstance(value, int) and value.bit_length() > 128:
-        return f"an integer of {value.bit_length()} bits"
+        return _("an integer of {bits} bits").format(bits=value.bit_length())
     try:
         return escape(_short.repr(value), limit * 2)
     except Exception:  # a value whose repr fails still gets a sentence
-        return f"a {type(value).__name__}"
+        return _("a {type}").format(type=type(value).__name__)
 
 
 def kind(value: Any) -> str:
@@ -114,10 +117,11 @@ class TopologyError(LabkitError):
         if len(self.problems) == 1:
             super().__init__(f"{where}: {self.problems[0]}")
             return
-        lines = [f"{where}: {len(self.problems)} problems:"]
+        lines = [ngettext("{where}: {n} problem:", "{where}: {n} problems:",
+                          len(self.problems)).format(where=where, n=len(self.problems))]
         lines += [f"  - {p}" for p in self.problems[:PROBLEMS_SHOWN]]
         if len(self.problems) > PROBLEMS_SHOWN:
-            lines.append(f"  … and {len(self.problems) - PROBLEMS_SHOWN} more")
+            lines.append("  " + _("… and {n} more").format(n=len(self.problems) - PROBLEMS_SHOWN))
         super().__init__("\n".join(lines))
 
 

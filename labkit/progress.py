@@ -32,7 +32,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from labkit import i18n
 from labkit.errors import LabkitError
+from labkit.i18n import _
 from labkit.views import progress as view
 
 ENV = "LABKIT_PROGRESS"
@@ -98,8 +100,9 @@ def load(path: Path | None = None) -> Progress:
     attempts, used, problem = _read_all(path)
     if problem is None:
         return Progress(path, attempts, help=used)
-    return Progress(path, (), f"{path} is not a progress record labkit can read ({problem}); "
-                              "it is left as it is, and the next check's result moves it aside")
+    return Progress(path, (), _("{path} is not a progress record labkit can read ({problem}); "
+                                "it is left as it is, and the next check's result moves it "
+                                "aside").format(path=path, problem=problem))
 
 
 def record(result: Any, path: Path | None = None) -> Attempt | None:
@@ -117,7 +120,8 @@ def record(result: Any, path: Path | None = None) -> Attempt | None:
         _append(where, attempt)
         return attempt
     except Exception as exc:  # the learner's check result matters more than its record
-        print(f"labkit: the check's result was not recorded: {_reason(exc)}", file=sys.stderr)
+        print("labkit: " + _("the check's result was not recorded: {reason}").format(
+            reason=_reason(exc)), file=sys.stderr)
         return None
 
 
@@ -135,7 +139,8 @@ def note(kind: str, name: str, detail: str = "", ok: bool | None = None,
         _append(where, used)
         return used
     except Exception as exc:  # the help matters more than its record
-        print(f"labkit: the use of the help was not recorded: {_reason(exc)}", file=sys.stderr)
+        print("labkit: " + _("the use of the help was not recorded: {reason}").format(
+            reason=_reason(exc)), file=sys.stderr)
         return None
 
 
@@ -166,7 +171,8 @@ def course(notebooks: Path | None = None) -> list[view.Notebook]:
     markup put them in the built notebooks (nbgrader's solution cells and their grade ids)."""
     directory = course_dir() if notebooks is None else Path(notebooks)
     if not directory.is_dir():
-        raise LabkitError(f"{directory}: no such directory of course notebooks")
+        raise LabkitError(_("{directory}: no such directory of course notebooks").format(
+            directory=directory))
     out = []
     for path in sorted(directory.glob("[0-9][0-9]-*.ipynb")):
         try:
@@ -197,16 +203,19 @@ def _title(cells: list[dict[str, Any]]) -> str | None:
 class Report:
     """The course's progress as the notebook (HTML) and `labkit progress` (text) show it."""
 
-    def __init__(self, notebooks: Sequence[view.Notebook], progress: Progress) -> None:
+    def __init__(self, notebooks: Sequence[view.Notebook], progress: Progress,
+                 language: str | None = None) -> None:
         self.notebooks = list(notebooks)
         self.progress = progress
+        self.language = language or i18n.ambient()  # a Japanese lesson's lab: Japanese
 
     def rows(self) -> list[view.Row]:
         return view.rows(self.notebooks, self.progress.attempts, self.progress.help)
 
     def text(self) -> str:
-        return view.text(self.notebooks, self.progress.attempts, self._where(),
-                         self.progress.notice, self.progress.help)
+        with i18n.speaking(self.language):
+            return view.text(self.notebooks, self.progress.attempts, self._where(),
+                             self.progress.notice, self.progress.help)
 
     def __str__(self) -> str:
         return self.text()
@@ -215,15 +224,16 @@ class Report:
         return self.text()
 
     def _repr_html_(self) -> str:
-        return view.html_of(self.notebooks, self.progress.attempts, self._where(),
-                            self.progress.notice, self.progress.help)
+        with i18n.speaking(self.language):
+            return view.html_of(self.notebooks, self.progress.attempts, self._where(),
+                                self.progress.notice, self.progress.help)
 
     def _where(self) -> str:
         if self.progress.path is None:
-            return f"{ENV}=off: nothing is recorded"
+            return _("{env}=off: nothing is recorded").format(env=ENV)
         path, home = self.progress.path, Path.home()
         shown = f"~/{path.relative_to(home)}" if path.is_relative_to(home) else str(path)
-        return f"recorded in {shown}"
+        return _("recorded in {path}").format(path=shown)
 
 
 def report(notebooks: Path | None = None, path: Path | None = None) -> Report:
@@ -234,7 +244,7 @@ def report(notebooks: Path | None = None, path: Path | None = None) -> Report:
 # -- the file -----------------------------------------------------------------------------------
 def _read(path: Path) -> tuple[tuple[Attempt, ...], str | None]:
     """The attempts in the file, or why it is not a record (a missing file is an empty one)."""
-    attempts, _, problem = _read_all(path)
+    attempts, _used, problem = _read_all(path)
     return attempts, problem
 
 
@@ -245,7 +255,7 @@ def _read_all(path: Path) -> tuple[tuple[Attempt, ...], tuple[HelpUsed, ...], st
     except FileNotFoundError:
         return (), (), None
     except OSError as exc:  # a directory, a file the learner may not read
-        return (), (), f"cannot read it: {exc.strerror}"
+        return (), (), _("cannot read it: {reason}").format(reason=exc.strerror)
     attempts, problem = _parse(raw)
     if problem is not None:
         return (), (), problem
@@ -272,20 +282,21 @@ def _parse(raw: bytes) -> tuple[tuple[Attempt, ...], str | None]:
     try:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
-        return (), f"not JSON: {exc}" if raw.strip() else "it is empty"
+        return (), _("not JSON: {error}").format(error=exc) if raw.strip() else _("it is empty")
     if not isinstance(data, dict) or data.get("format") != FORMAT:
-        return (), f'not labkit\'s: no "format": "{FORMAT}"'
+        return (), _('not labkit\'s: no "format": "{format}"').format(format=FORMAT)
     if data.get("version") != VERSION:
-        return (), f"version {data.get('version')!r}, this labkit reads version {VERSION}"
+        return (), _("version {found}, this labkit reads version {version}").format(
+            found=repr(data.get("version")), version=VERSION)
     items = data.get("attempts")
     if not isinstance(items, list):
-        return (), 'no list of "attempts"'
+        return (), _('no list of "attempts"')
     attempts = []
     for i, item in enumerate(items):
         if not (isinstance(item, dict) and isinstance(item.get("exercise"), str)
                 and isinstance(item.get("ok"), bool) and isinstance(item.get("time"), str)
                 and type(item.get("problems")) is int):
-            return (), f"attempt {i + 1} is not an exercise, ok, time and problems"
+            return (), _("attempt {n} is not an exercise, ok, time and problems").format(n=i + 1)
         said = item.get("said", [])  # absent in records written before it was kept
         said = tuple(said) if isinstance(said, list) and all(
             isinstance(x, str) for x in said) else ()

@@ -3,7 +3,8 @@
 The probe reads capabilities from /proc, and tries the privileged part (a namespace with a
 veth pair, a bridge and a bond) in a child process inside a scratch network namespace of its
 own, which the kernel removes when the child exits: nothing is left behind, and nothing of the
-host is touched. Engine choice (select.py) and `labkit doctor` read the same result.
+host is touched. Engine choice (select.py) and `labkit doctor` read the same result; its
+sentences are in the environment's language (labkit.i18n), its check names stay the keys.
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ import os
 import shutil
 import subprocess
 import sys
+import unicodedata
 from dataclasses import dataclass
 
 from labkit.engines import vm
 from labkit.engines.netns import sandbox
+from labkit.i18n import _
 
 CAP_NET_ADMIN = 12
 # 0.4 s on a real CPU; under an emulated one (the micro-VM without KVM), right after a lab's
@@ -62,8 +65,19 @@ class Probe:
 
     def table(self) -> str:
         width = max(len(c.name) for c in self.checks)
-        return "\n".join(f"{c.name:<{width}}  {'yes' if c.ok else 'no ':<3}  {c.detail}"
+        yes, no = _("yes"), _("no")
+        answer = max(_width(yes), _width(no))
+        return "\n".join(f"{c.name:<{width}}  {_pad(yes if c.ok else no, answer)}  {c.detail}"
                          for c in self.checks)
+
+
+def _width(text: str) -> int:
+    """The columns `text` takes in a terminal: a Japanese character takes two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _width(text))
 
 
 def _capability(bit: int) -> bool:
@@ -83,11 +97,12 @@ def _scratch() -> dict[str, str]:
         out = subprocess.run([sys.executable, "-m", "labkit.engines.probe", "--scratch"],
                              capture_output=True, text=True, timeout=SCRATCH_TIMEOUT)
     except (OSError, subprocess.TimeoutExpired) as exc:
-        return {"namespaces": f"the probe could not run: {exc}"}
+        return {"namespaces": _("the probe could not run: {error}").format(error=exc)}
     try:
         return dict(json.loads(out.stdout.strip().splitlines()[-1]))
     except (ValueError, IndexError):
-        return {"namespaces": f"the probe failed: {out.stderr.strip()[-200:]}"}
+        return {"namespaces": _("the probe failed: {error}").format(
+            error=out.stderr.strip()[-200:])}
 
 
 def scratch_main() -> int:
@@ -124,35 +139,39 @@ def scratch_main() -> int:
 def probe() -> Probe:
     """The machine's abilities (cached: probing once per process is enough)."""
     cap = _capability(CAP_NET_ADMIN)
-    checks = [Check("CAP_NET_ADMIN", cap, "yes: may create namespaces and links" if cap else
-                    "not held (run as root, or use the sim or vm engine)")]
+    checks = [Check("CAP_NET_ADMIN", cap, _("yes: may create namespaces and links") if cap
+                    else _("not held (run as root, or use the sim or vm engine)"))]
     ip = shutil.which("ip")
-    checks.append(Check("iproute2", ip is not None, ip or "no `ip` program (apt install iproute2)"))
+    checks.append(Check("iproute2", ip is not None,
+                        ip or _("no `ip` program (apt install iproute2)")))
     missing = [t for t in sandbox.TOOLS if shutil.which(t, path=sandbox.ENV["PATH"]) is None]
     checks.append(Check("sandbox", not missing,
-                        "real programs run confined to the lab (util-linux's nsenter, unshare, "
-                        "setpriv)" if not missing else f"missing {', '.join(missing)} "
-                        "(apt install util-linux coreutils libc-bin)"))
+                        _("real programs run confined to the lab (util-linux's nsenter, "
+                          "unshare, setpriv)") if not missing else
+                        _("missing {programs} (apt install util-linux coreutils libc-bin)")
+                        .format(programs=", ".join(missing))))
     if cap:
         found = _scratch()
-        for name, what in (("namespaces", "network namespaces"), ("veth", "veth pairs"),
-                           ("bridge", "Linux bridge"), ("bonding", "bonding driver")):
-            result = found.get(name, "not tried")
+        for name, what in (("namespaces", _("network namespaces")), ("veth", _("veth pairs")),
+                           ("bridge", _("Linux bridge")), ("bonding", _("bonding driver"))):
+            result = found.get(name, _("not tried"))
             checks.append(Check(name, result == "ok",
-                                f"{what}: work (tried in a scratch namespace)" if result == "ok"
-                                else f"{what}: {result}"))
+                                _("{what}: work (tried in a scratch namespace)").format(what=what)
+                                if result == "ok" else f"{what}: {result}"))
     else:
-        checks += [Check(n, False, "not tried without CAP_NET_ADMIN")
+        checks += [Check(n, False, _("not tried without CAP_NET_ADMIN"))
                    for n in ("namespaces", "veth", "bridge", "bonding")]
     max_userns = _read_int("/proc/sys/user/max_user_namespaces")
     checks.append(Check("user namespaces", max_userns > 0,
-                        f"max_user_namespaces {max_userns} (labkit's engines need root today)"))
+                        _("max_user_namespaces {count} (labkit's engines need root today)")
+                        .format(count=max_userns)))
     kvm = os.access("/dev/kvm", os.R_OK | os.W_OK)
-    checks.append(Check("KVM", kvm, ("/dev/kvm usable; the vm engine uses it when LABKIT_KVM=1"
-                                     if kvm else "no /dev/kvm: the VM emulates (slow boot)")))
+    checks.append(Check("KVM", kvm, (_("/dev/kvm usable; the vm engine uses it when "
+                                       "LABKIT_KVM=1") if kvm else
+                                     _("no /dev/kvm: the VM emulates (slow boot)"))))
     images = vm.kernel_images()
     checks.append(Check("kernel image", bool(images), str(images[-1]) if images else
-                        "none with the bonding module (apt install linux-image-amd64)"))
+                        _("none with the bonding module (apt install linux-image-amd64)")))
     qemu = shutil.which("qemu-system-x86_64")
     checks.append(Check("qemu", qemu is not None, qemu or "apt install qemu-system-x86"))
     vng = vm.vng_program()

@@ -4,6 +4,8 @@ how the notebook started it, the bond's /proc/net/bonding text; it redraws whene
 changes, whichever engine runs it, and after a reset follows the lab's new engine.
 
     labkit.notebook.dashboard.Dashboard(lab)      # or lab.dashboard()
+
+Its labels and buttons speak the lab's language (Lab(locale=...), labkit.i18n).
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from typing import TYPE_CHECKING
 
 import ipywidgets as widgets
 
+from labkit import i18n
+from labkit.i18n import _
 from labkit.views import diagram
 
 if TYPE_CHECKING:
@@ -31,6 +35,11 @@ class Dashboard:
     def __init__(self, lab: Lab, host: str = "server", bond: str = "bond0",
                  setup: Callable[[Lab], object] | None = None) -> None:
         self.lab = lab
+        with i18n.speaking(i18n.of_lab(lab)):
+            self._build(lab, host, bond, setup)
+
+    def _build(self, lab: Lab, host: str, bond: str,
+               setup: Callable[[Lab], object] | None) -> None:
         self.setup = setup  # what the notebook did after starting the lab, redone after a reset
         self.host = host
         self.bond = bond
@@ -43,9 +52,9 @@ class Dashboard:
         self.buttons: dict[tuple[str, str], widgets.Button] = {}
         self.button_row = widgets.HBox()
         self.reset_button = widgets.Button(
-            description="reset lab", icon="undo", button_style="warning",
-            tooltip="close the lab and start it again as the notebook started it (what was "
-                    "typed into it is lost)", layout=widgets.Layout(width="auto"))
+            description=_("reset lab"), icon="undo", button_style="warning",
+            tooltip=_("close the lab and start it again as the notebook started it (what was "
+                      "typed into it is lost)"), layout=widgets.Layout(width="auto"))
         self.reset_button.on_click(self._reset)
         self.widget = widgets.VBox([self.drawing, widgets.HBox([self.button_row,
                                                                 self.reset_button]),
@@ -63,11 +72,15 @@ class Dashboard:
 
     def refresh(self) -> None:
         """Redraw from the lab as it is now."""
+        with i18n.speaking(i18n.of_lab(self.lab)):
+            self._redraw()
+
+    def _redraw(self) -> None:
         if not self._note_kept:
             self.note.value = ""
         self._note_kept = False
         if self.lab.engine is None:
-            self.status.value = "<i>the lab is closed</i>"
+            self.status.value = "<i>" + _("the lab is closed") + "</i>"
             return
         snaps = self._snapshots()
         self.drawing.value = diagram.svg(self.lab.topology, snaps)
@@ -80,16 +93,18 @@ class Dashboard:
                 button.on_click(self._toggle(*key))
                 self.buttons[key] = button
             where = cable.nic if cable.host == self.host else f"{cable.host} {cable.nic}"
-            button.description = f"{'unplug' if cable.plugged else 'plug'} {where}"
+            button.description = (_("unplug {nic}") if cable.plugged else
+                                   _("plug {nic}")).format(nic=where)
             button.button_style = "" if cable.plugged else "danger"
         self.button_row.children = tuple(self.buttons[c.host, c.nic] for c in cables)
         active = self._active_in(snaps[self.host])
-        self.status.value = (f"<b>{html.escape(self.bond)}</b> active slave: "
-                             f"<b class='labkit-active'>{html.escape(active or '(none)')}</b>")
+        self.status.value = _("{bond} active slave: {active}").format(
+            bond=f"<b>{html.escape(self.bond)}</b>",
+            active=f"<b class='labkit-active'>{html.escape(active or _('(none)'))}</b>")
         try:
             text = self.lab.engine.read_file(self.host, f"/proc/net/bonding/{self.bond}")
         except OSError:
-            text = f"(no {self.bond} on {self.host} yet)"
+            text = _("(no {bond} on {host} yet)").format(bond=self.bond, host=self.host)
         self.bonding.value = (f"<pre class='labkit-bonding'>{html.escape(text)}</pre>")
 
     def active_slave(self) -> str | None:
@@ -114,7 +129,8 @@ class Dashboard:
     def _reset(self, _button: widgets.Button) -> None:
         """Lab.reset(), then the notebook's setup: this dashboard stays among the lab's
         observers and draws the new lab."""
-        self.status.value = "<i>resetting the lab…</i>"
+        with i18n.speaking(i18n.of_lab(self.lab)):
+            self.status.value = "<i>" + _("resetting the lab…") + "</i>"
         self.reset_button.disabled = True
         closed = self.lab.engine is None  # close() let go of its observers: watch again
         try:
@@ -125,10 +141,12 @@ class Dashboard:
                 self.setup(self.lab)
         finally:
             self.reset_button.disabled = False
-        self.note.value = ("<i>The lab was reset: it is as the notebook made it.</i>"
-                           if self.setup is not None else
-                           "<i>The lab was reset: it is as <code>Lab(...).start()</code> made "
-                           "it. What the notebook's cells after that one built (a bond) is "
-                           "gone too: run them again.</i>")
+        with i18n.speaking(i18n.of_lab(self.lab)):
+            self.note.value = "<i>" + (
+                _("The lab was reset: it is as the notebook made it.")
+                if self.setup is not None else
+                _("The lab was reset: it is as <code>Lab(...).start()</code> made it. What the "
+                  "notebook's cells after that one built (a bond) is gone too: run them "
+                  "again.")) + "</i>"
         self._note_kept = True
         self.refresh()

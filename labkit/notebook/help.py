@@ -10,7 +10,8 @@ The lesson's build writes the calls (lessons/README.md shows the markup):
 and `%%predict 03-mac` as the first line of the cell whose output answers the question. Nothing
 shown is ever run: the solution is text. Each use goes into the learner's progress record
 (labkit.progress.note). Without a widget frontend (nbval, a plain text view) each control
-shows a fixed sentence (labkit.views.help).
+shows a fixed sentence (labkit.views.help). The controls speak the language of the newest
+running lab (a Japanese notebook's Lab(locale="ja")), else the environment's (labkit.i18n).
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from labkit import progress
+from labkit import i18n, progress
 from labkit.errors import UsageValueError
+from labkit.i18n import _
 from labkit.views import help as view
 
 _QUESTIONS: dict[str, Question] = {}  # this kernel's predict questions, by name
@@ -51,11 +53,16 @@ class Hints(_Shown):
     """An exercise's hints, one per press of "Show a hint", and its solution on request."""
 
     def __init__(self, exercise: str, hints: Sequence[str], solution: str | None = None) -> None:
+        self.language = i18n.ambient()
+        with i18n.speaking(self.language):
+            self._build(exercise, hints, solution)
+
+    def _build(self, exercise: str, hints: Sequence[str], solution: str | None) -> None:
         self.exercise = exercise
         self.hints = tuple(hints)
         self.solution = solution
-        self.hint_button = widgets.Button(description=view.HINT_BUTTON, icon="lightbulb-o",
-                                          tooltip="one hint more, vaguest first")
+        self.hint_button = widgets.Button(description=_(view.HINT_BUTTON), icon="lightbulb-o",
+                                          tooltip=_("one hint more, vaguest first"))
         self.left = widgets.Label(view.hints_left(len(self.hints)))
         self.shown = widgets.VBox()
         self.hint_button.on_click(self._next_hint)
@@ -63,8 +70,8 @@ class Hints(_Shown):
         self.solution_button: widgets.Button | None = None
         self.solution_view = widgets.HTML()
         if solution is not None:
-            self.solution_button = widgets.Button(description=view.SOLUTION_BUTTON,
-                                                  icon="eye", tooltip="shown, not run")
+            self.solution_button = widgets.Button(description=_(view.SOLUTION_BUTTON),
+                                                  icon="eye", tooltip=_("shown, not run"))
             self.solution_button.on_click(self._show_solution)
             row.append(self.solution_button)
         if not self.hints:
@@ -78,6 +85,10 @@ class Hints(_Shown):
         return len(self.shown.children)
 
     def _next_hint(self, _button: Any = None) -> None:
+        with i18n.speaking(self.language):
+            self._reveal_hint()
+
+    def _reveal_hint(self) -> None:
         number = self.revealed + 1
         if number > len(self.hints):
             return
@@ -92,7 +103,8 @@ class Hints(_Shown):
     def _show_solution(self, _button: Any = None) -> None:
         if self.solution is None or self.solution_view.value:
             return
-        self.solution_view.value = view.solution_html(self.solution)
+        with i18n.speaking(self.language):
+            self.solution_view.value = view.solution_html(self.solution)
         if self.solution_button is not None:
             self.solution_button.disabled = True
         progress.note("solution", self.exercise)
@@ -104,9 +116,10 @@ class Held(_Shown):
     def __init__(self, name: str, outputs: list[dict[str, Any]]) -> None:
         self.name = name
         self.outputs = outputs
-        self.placeholder = widgets.HTML(f"<i>{view.HELD}</i>")
+        held = i18n.in_language(i18n.ambient(), view.HELD)
+        self.placeholder = widgets.HTML(f"<i>{held}</i>")
         self.out = widgets.Output()
-        super().__init__(view.HELD, children=[self.placeholder, self.out])
+        super().__init__(held, children=[self.placeholder, self.out])
 
     @property
     def revealed(self) -> bool:
@@ -122,9 +135,15 @@ class Question(_Shown):
     """A predict question: choices, "Check my answer", and then the held output."""
 
     def __init__(self, name: str, question: str, choices: Sequence[str], answer: int) -> None:
+        self.language = i18n.ambient()
+        with i18n.speaking(self.language):
+            self._build(name, question, choices, answer)
+
+    def _build(self, name: str, question: str, choices: Sequence[str], answer: int) -> None:
         if len(choices) < 2 or not 0 <= answer < len(choices):
-            raise UsageValueError(f"help.predict: {name} needs two choices or more and the "
-                                  f"index of the right one, not {answer!r} of {len(choices)}")
+            raise UsageValueError(_("help.predict: {name} needs two choices or more and the "
+                                    "index of the right one, not {answer} of {count}").format(
+                                        name=name, answer=repr(answer), count=len(choices)))
         self.name = name
         self.choices = tuple(choices)
         self.answer = answer
@@ -132,7 +151,7 @@ class Question(_Shown):
         self.held: list[Held] = []
         self.options = widgets.RadioButtons(options=[(c, i) for i, c in enumerate(choices)],
                                             value=None, layout=widgets.Layout(width="auto"))
-        self.check_button = widgets.Button(description=view.CHECK_BUTTON, icon="check")
+        self.check_button = widgets.Button(description=_(view.CHECK_BUTTON), icon="check")
         self.check_button.on_click(self._check)
         self.verdict = widgets.HTML()
         super().__init__(view.question_text(question, self.choices),
@@ -144,8 +163,12 @@ class Question(_Shown):
         return self.chosen is not None
 
     def _check(self, _button: Any = None) -> None:
+        with i18n.speaking(self.language):
+            self._judge()
+
+    def _judge(self) -> None:
         if self.options.value is None:
-            self.verdict.value = "<p>Choose an answer first.</p>"
+            self.verdict.value = "<p>" + _("Choose an answer first.") + "</p>"
             return
         if self.answered:  # the first answer is the prediction; later ones change nothing
             return

@@ -1,6 +1,7 @@
 """The help controls' text: what a hint, a solution and a predict question look like as HTML in
 the widgets, and as the plain text a notebook stores for a frontend without widgets (nbval
-compares that text, so it depends on nothing but the lesson). Pure functions."""
+compares that text, so it depends on nothing but the lesson and the language spoken,
+labkit.i18n's: the newest running lab's). Pure functions."""
 
 from __future__ import annotations
 
@@ -8,11 +9,14 @@ import html
 import re
 from collections.abc import Sequence
 
-HINT_BUTTON = "Show a hint"  # the browser test finds the buttons by these descriptions
-SOLUTION_BUTTON = "Show the solution"
-CHECK_BUTTON = "Check my answer"
+from labkit.i18n import N_, _, ngettext
+
+# the browser test finds the buttons by these descriptions (English; `_()` of them in Japanese)
+HINT_BUTTON = N_("Show a hint")
+SOLUTION_BUTTON = N_("Show the solution")
+CHECK_BUTTON = N_("Check my answer")
 HINT_CLASS = "labkit-hint"  # the CSS class of each revealed hint
-HELD = "The lab's output shows here once you check your answer to the question above."
+HELD = N_("The lab's output shows here once you check your answer to the question above.")
 
 _CODE = re.compile(r"`([^`]+)`")
 _STRONG = re.compile(r"\*\*([^*]+)\*\*")
@@ -36,42 +40,48 @@ def inline(markdown: str) -> str:
 
 
 def hint_html(number: int, total: int, hint: str) -> str:
-    return f"<b>Hint {number} of {total}.</b> {inline(hint).removeprefix('<p>')}"
+    label = _("Hint {number} of {total}.").format(number=number, total=total)
+    return f"<b>{html.escape(label)}</b> {inline(hint).removeprefix('<p>')}"
 
 
 def hints_left(left: int) -> str:
     """What the label beside the hint button says."""
     if left == 0:
-        return "no hints left"
-    return f"{left} hint{'s' if left != 1 else ''} left"
+        return _("no hints left")
+    return ngettext("{n} hint left", "{n} hints left", left).format(n=left)
 
 
 def solution_html(solution: str) -> str:
-    return ("<p><b>The solution</b> (shown, not run: type or paste it into the exercise "
-            f"cell)</p><pre>{html.escape(solution)}</pre>")
+    return (_("<p><b>The solution</b> (shown, not run: type or paste it into the exercise "
+              "cell)</p>") + f"<pre>{html.escape(solution)}</pre>")
 
 
 def help_text(exercise: str, hints: int, solution: bool) -> str:
     """The help cell's stored text: what the buttons would give, none of it given away."""
-    offer = f"{hints} hint{'s' if hints != 1 else ''}"
     if solution:
-        offer += " and the solution"
-    return (f"Help for exercise {exercise}: {offer}, one button press at a time "
-            "(the buttons need a notebook that shows widgets).")
+        offer = ngettext("{n} hint and the solution", "{n} hints and the solution", hints)
+    else:
+        offer = ngettext("{n} hint", "{n} hints", hints)
+    return _("Help for exercise {exercise}: {offer}, one button press at a time (the buttons "
+             "need a notebook that shows widgets).").format(exercise=exercise,
+                                                           offer=offer.format(n=hints))
 
 
 def question_text(question: str, choices: Sequence[str]) -> str:
     """A predict question's stored text: the question and its choices, not which is right."""
-    lines = [f"Predict, then check: {question.strip()}"]
+    lines = [_("Predict, then check: {question}").format(question=question.strip())]
     lines += [f"  ( ) {choice}" for choice in choices]
-    lines.append(f"Choose one, then press {CHECK_BUTTON!r} to see what the lab says.")
+    lines.append(_("Choose one, then press {button} to see what the lab says.").format(
+        button=repr(_(CHECK_BUTTON))))
     return "\n".join(lines)
 
 
 def verdict_html(right: bool, answer: str) -> str:
     """What the question says once answered: right, or what the right answer was."""
     if right:
-        return '<p style="color:#2e7d32"><b>Right.</b> The lab\'s output below shows it.</p>'
-    return (f'<p style="color:#c62828"><b>Not what the lab does:</b> the answer is '
-            f"{inline(answer).removeprefix('<p>').removesuffix('</p>')}. "
-            "Read the lab's output below to see why.</p>")
+        return ('<p style="color:#2e7d32">'
+                + _("<b>Right.</b> The lab's output below shows it.") + "</p>")
+    shown = inline(answer).removeprefix("<p>").removesuffix("</p>")
+    return ('<p style="color:#c62828">'
+            + _("<b>Not what the lab does:</b> the answer is {answer}. Read the lab's output "
+                "below to see why.").format(answer=shown) + "</p>")

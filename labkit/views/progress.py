@@ -1,13 +1,16 @@
 """The course's progress shown: per notebook, which exercises are done, when first, after how
 many attempts; as text (`labkit progress`) and HTML (notebook 00). Pure functions of the course
-and the attempts."""
+and the attempts, in the language spoken (labkit.i18n)."""
 
 from __future__ import annotations
 
 import html
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
+
+from labkit.i18n import N_, _, ngettext
 
 
 class AttemptLike(Protocol):  # read-only members: frozen dataclasses satisfy it
@@ -71,10 +74,10 @@ def rows(notebooks: Sequence[Notebook], attempts: Sequence[AttemptLike],
 def help_of(exercise: str, used: Sequence[HelpLike]) -> str:
     """The help revealed for `exercise`: "2 hints", "1 hint, solution", or ""."""
     hints = len({u.detail for u in used if u.kind == "hint" and u.name == exercise})
-    parts = [f"{hints} hint{'s' if hints != 1 else ''}"] if hints else []
+    parts = [ngettext("{n} hint", "{n} hints", hints).format(n=hints)] if hints else []
     if any(u.kind == "solution" and u.name == exercise for u in used):
-        parts.append("solution")
-    return ", ".join(parts)
+        parts.append(_("solution"))
+    return _(", ").join(parts)
 
 
 def predictions(used: Sequence[HelpLike]) -> str:
@@ -85,12 +88,13 @@ def predictions(used: Sequence[HelpLike]) -> str:
             first.setdefault(u.name, u.ok)
     if not first:
         return ""
-    return f"Predictions: {len(first)} made, {sum(ok is True for ok in first.values())} right"
+    return _("Predictions: {made} made, {right} right").format(
+        made=len(first), right=sum(ok is True for ok in first.values()))
 
 
 def summary(table: Sequence[Row]) -> str:
     done = sum(r.done for r in table)
-    return f"{done} of {len(table)} exercises done"
+    return _("{done} of {total} exercises done").format(done=done, total=len(table))
 
 
 def _when(stamp: str | None) -> str:
@@ -102,24 +106,32 @@ def _when(stamp: str | None) -> str:
 
 def _last(row: Row) -> str:
     if row.last_problems is None:
-        return "not tried"
+        return _("not tried")
     if row.last_problems == 0:
-        return "ok"
-    return f"{row.last_problems} problem{'s' if row.last_problems != 1 else ''}"
+        return _("ok")
+    return ngettext("{n} problem", "{n} problems", row.last_problems).format(
+        n=row.last_problems)
 
 
-HEADINGS = ("notebook", "exercise", "done", "first done", "attempts", "last check")
+HEADINGS = (N_("notebook"), N_("exercise"), N_("done"), N_("first done"), N_("attempts"),
+            N_("last check"))
 
 
-HELP_HEADING = "help used"  # a column only once some help was used
+HELP_HEADING = N_("help used")  # a column only once some help was used
 
 
 def _headings(table: Sequence[Row]) -> tuple[str, ...]:
-    return HEADINGS + ((HELP_HEADING,) if any(r.help_used for r in table) else ())
+    return tuple(_(h) for h in HEADINGS + ((HELP_HEADING,) if any(r.help_used for r in table)
+                                           else ()))
+
+
+def _width(cell: str) -> int:
+    """The columns `cell` takes in a terminal: a Japanese character takes two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in cell)
 
 
 def _cells(row: Row, with_help: bool = False) -> tuple[str, ...]:
-    return (row.notebook, row.exercise, "yes" if row.done else "no", _when(row.first_done),
+    return (row.notebook, row.exercise, _("yes") if row.done else _("no"), _when(row.first_done),
             str(row.attempts), _last(row)) + ((row.help_used,) if with_help else ())
 
 
@@ -128,15 +140,17 @@ def text(notebooks: Sequence[Notebook], attempts: Sequence[AttemptLike], where: 
     """A plain table, one line per exercise, under the count of those done."""
     table = rows(notebooks, attempts, used)
     headings = _headings(table)
-    lines = [f"Course progress: {summary(table)}" + (f" ({where})" if where else "")]
+    lines = [(_("Course progress: {summary} ({where})") if where else
+              _("Course progress: {summary}")).format(summary=summary(table), where=where)]
     if notice:
         lines.append(f"labkit: {notice}")
     body = [headings, *(_cells(r, len(headings) > len(HEADINGS)) for r in table)]
-    widths = [max(len(line[i]) for line in body) for i in range(len(headings))]
+    widths = [max(_width(line[i]) for line in body) for i in range(len(headings))]
     for line in body:
-        lines.append("  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip())
+        lines.append("  ".join(c + " " * (w - _width(c))
+                               for c, w in zip(line, widths, strict=True)).rstrip())
     if not table:
-        lines.append("(the course has no exercises)")
+        lines.append(_("(the course has no exercises)"))
     if predictions(used):
         lines.append(predictions(used))
     return "\n".join(lines)
@@ -149,7 +163,8 @@ def html_of(notebooks: Sequence[Notebook], attempts: Sequence[AttemptLike], wher
     headings = _headings(table)
     with_help = len(headings) > len(HEADINGS)
     titles = {nb.name: nb.title for nb in notebooks}
-    out = [f"<div class='labkit-progress'><p><b>Course progress: {html.escape(summary(table))}"
+    heading = html.escape(_("Course progress: {summary}").format(summary=summary(table)))
+    out = [f"<div class='labkit-progress'><p><b>{heading}"
            f"</b>" + (f" <small>({html.escape(where)})</small>" if where else "") + "</p>"]
     if notice:
         out.append(f"<p style='color:#c62828'>{html.escape(notice)}</p>")

@@ -1,0 +1,180 @@
+"""labkit's own words come from its message catalogue, in English and Japanese (labkit.i18n):
+the catalogue holds every message marked in the code and translates each one, the committed
+.mo is what its .po compiles to, and the language follows Lab(locale=...), else the
+environment (the real CLI, run as a subprocess, for `labkit --help` and `labkit doctor`).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import write_po
+
+from labkit import checks, i18n
+from labkit.lab import Lab
+from labkit.locale import catalogue
+
+ROOT = Path(__file__).resolve().parent.parent
+LANG_VARS = ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")
+PLACEHOLDER = re.compile(r"\{(\w*)\}")
+KANA = re.compile(r"[\u3040-\u30ff]")  # hiragana and katakana: Japanese, not just kanji
+
+
+def _ids(catalog: object) -> set[object]:
+    return {m.id if isinstance(m.id, str) else tuple(m.id) for m in catalog if m.id}
+
+
+def _env(**lang: str) -> dict[str, str]:
+    """This environment without its language variables, plus `lang`."""
+    env = {k: v for k, v in os.environ.items() if k not in LANG_VARS}
+    env.update(lang)
+    return env
+
+
+@pytest.fixture
+def no_language(monkeypatch: pytest.MonkeyPatch) -> None:
+    for var in LANG_VARS:
+        monkeypatch.delenv(var, raising=False)
+
+
+def test_every_marked_message_is_in_the_template() -> None:
+    """The .pot is what the code marks, no message more or less (catalogue.py remakes it)."""
+    code, pot = _ids(catalogue.extract()), _ids(catalogue.read(catalogue.POT))
+    assert not code - pot, f"marked in labkit/, not in labkit.pot: {sorted(map(str, code - pot))}"
+    assert not pot - code, f"in labkit.pot, no longer in the code: {sorted(map(str, pot - code))}"
+
+
+def test_the_template_is_what_extraction_writes() -> None:
+    buf = io.BytesIO()
+    write_po(buf, catalogue.extract(), width=100, include_lineno=False, ignore_obsolete=True)
+    assert catalogue.POT.read_bytes() == buf.getvalue(), \
+        "labkit.pot is stale: run python -m labkit.locale.catalogue"
+
+
+@pytest.mark.parametrize("lang", catalogue.LANGUAGES)
+def test_every_message_is_translated(lang: str) -> None:
+    """Each message of the template has a translation, not fuzzy, with the same placeholders
+    (a lost {name} would print a sentence with a hole; a new one a KeyError)."""
+    po = catalogue.read(catalogue.po_path(lang), lang)
+    assert _ids(po) == _ids(catalogue.read(catalogue.POT)), "run python -m labkit.locale.catalogue"
+    for m in po:
+        if not m.id:
+            continue
+        ids = [m.id] if isinstance(m.id, str) else list(m.id)
+        strings = [m.string] if isinstance(m.string, str) else list(m.string)
+        assert all(strings) and not m.fuzzy, f"{lang}: {m.id!r} is not translated"
+        want = set(PLACEHOLDER.findall(ids[-1]))
+        for s in strings:
+            assert set(PLACEHOLDER.findall(s)) == want, f"{lang}: {m.id!r} has {s!r}"
+
+
+@pytest.mark.parametrize("lang", catalogue.LANGUAGES)
+def test_the_committed_mo_is_the_po_compiled(lang: str) -> None:
+    assert catalogue.mo_path(lang).read_bytes() == catalogue.compiled(lang), \
+        f"{catalogue.mo_path(lang)} is stale: run python -m labkit.locale.catalogue"
+
+
+def test_the_catalogue_is_package_data() -> None:
+    """The wheel (and ./lab lite's Pyodide) carries the .mo the sim reads at run time."""
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11 on
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    patterns = data["tool"]["setuptools"]["package-data"]["labkit"]
+    for lang in catalogue.LANGUAGES:
+        mo = catalogue.mo_path(lang).relative_to(ROOT / "labkit")
+        assert any(mo.match(p) for p in patterns), (mo, patterns)
+
+
+def test_which_language() -> None:
+    """gettext's order of variables; ja in any spelling; anything else English, no error."""
+    assert i18n.language("ja") == i18n.language("ja_JP.UTF-8") == "ja"
+    assert i18n.language("C", {"LANG": "ja_JP.UTF-8"}) == "en"  # a lab's own locale wins
+    assert i18n.language(None, {"LANG": "ja_JP.UTF-8"}) == "ja"
+    assert i18n.language(None, {"LANGUAGE": "en_US", "LANG": "ja_JP.UTF-8"}) == "en"
+    assert i18n.language(None, {"LC_ALL": "ja_JP.eucJP", "LANG": "C"}) == "ja"
+    assert i18n.language(None, {"LANGUAGE": "fr:ja"}) == "ja"  # the first labkit speaks
+    assert i18n.language(None, {"LANG": "klingon"}) == "en"
+    assert i18n.language(None, {}) == "en"
+    assert i18n.language(42, {"LANG": "xx_YY.UTF-8"}) == "en"  # type: ignore[arg-type]
+
+
+def test_a_ja_lab_checks_in_japanese_a_default_lab_in_english(no_language: None) -> None:
+    expect = [checks.bond("bond0", mode="active-backup"), checks.cable("ens37")]
+    with Lab(engine="sim", locale="ja") as lab:
+        ja = checks.check(lab, *expect, exercise="02-bond")
+        alone = checks.bond("bond0")(lab)  # an expectation on its own speaks its lab's too
+    with Lab(engine="sim") as lab:
+        en = checks.check(lab, *expect, exercise="02-bond")
+    assert not ja.ok and not en.ok
+    assert ja.problems[0].startswith("server には bond0 というボンドがまだありません: ")
+    assert "`nmcli connection add type bond con-name bond0 ifname bond0 mode active-backup`" \
+        in ja.problems[0]  # the command stays as typed
+    assert KANA.search(alone[0])
+    assert ja.text().startswith("まだです:\n  - server には")
+    bundle = ja._repr_mimebundle_()
+    assert bundle[checks.MIME] == {"exercise": "02-bond", "ok": False,
+                                   "problems": list(ja.problems)}
+    assert en.text().startswith("Not yet:\n  - there is no bond called bond0 on server yet: "
+                                "create it with `nmcli connection add type bond")
+    assert not any(KANA.search(p) for p in en.problems)
+
+
+def test_a_default_lab_follows_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for var in LANG_VARS:
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("LANG", "ja_JP.UTF-8")
+    with Lab(engine="sim", networkmanager=False) as lab:
+        assert lab.language == "ja" and lab.locale == "C"  # nmcli's locale is the lab's own
+        report = checks.check(lab, checks.bond("bond0"))
+    assert report.problems[0].startswith("server には bond0 というボンドがまだありません")
+    assert "`ip link add bond0 type bond mode active-backup miimon 100`" in report.problems[0]
+    assert report.text().startswith("まだです:")
+
+
+def test_help_and_dashboard_speak_the_running_labs_language(no_language: None) -> None:
+    from labkit.notebook import help as help_controls
+    from labkit.notebook.dashboard import Dashboard
+
+    with Lab(engine="sim", locale="ja") as lab:
+        hints = help_controls.hints("02-bond", ["a", "b"], solution="x")
+        board = Dashboard(lab)
+        assert hints.hint_button.description == "ヒントを見る"
+        assert hints.text().startswith("演習 02-bond のヘルプ: ヒント 2 個と解答。")
+        assert board.reset_button.description == "ラボをリセット"
+        assert any(b.description == "ens37 を抜く" for b in board.buttons.values())
+        hints._next_hint()
+        assert "ヒント 1/2。" in hints.shown.children[0].value
+    assert help_controls.hints("02-bond", ["a"]).hint_button.description == "Show a hint"
+
+
+def _labkit(*args: str, **lang: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "labkit", *args], capture_output=True,
+                          text=True, env=_env(**lang), timeout=120, check=False)
+
+
+def test_cli_help_in_japanese() -> None:
+    ja = _labkit("--help", LANG="ja_JP.UTF-8")
+    assert ja.returncode == 0, ja.stderr
+    assert ja.stdout.startswith("使い方: labkit ")
+    assert "シナリオファイルを実行し、その記録を表示します" in ja.stdout
+    en = _labkit("--help", LANG="xx_YY.UTF-8")  # a language labkit has no words for
+    assert en.returncode == 0 and not en.stderr, en.stderr
+    assert en.stdout.startswith("usage: labkit ")
+    assert "run a scenario file and print its transcript" in en.stdout
+
+
+def test_doctor_in_japanese() -> None:
+    ja = _labkit("doctor", LANG="ja_JP.UTF-8")
+    assert ja.returncode == 0, ja.stderr
+    lines = ja.stdout.splitlines()
+    assert any(line.startswith("CAP_NET_ADMIN  ") for line in lines)  # the keys stay
+    assert re.search(r"^KVM +(はい|いいえ) +\S", ja.stdout, re.M), ja.stdout
+    assert "エンジン auto: " in ja.stdout
+    en = _labkit("doctor", LANGUAGE="de", LANG="ja_JP.UTF-8")  # LANGUAGE first: not ours
+    assert en.returncode == 0 and re.search(r"^KVM +(yes|no ) +\S", en.stdout, re.M), en.stdout
+    assert not KANA.search(en.stdout)
