@@ -1,7 +1,9 @@
 """The `labkit` command: replay scenarios on an engine and print their transcript.
 
 Errors a user can cause (bad scenario, unknown engine or flavour, bad topology) end in one line
-on stderr and exit status 2, never a traceback.
+on stderr and exit status 2, never a traceback. Its words follow the environment's language
+(LANGUAGE, LC_ALL, LC_MESSAGES, LANG: labkit.i18n); what argparse itself says stays
+Python's English (Python ships no Japanese argparse).
 """
 
 from __future__ import annotations
@@ -9,63 +11,81 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from typing import Any
 
 from labkit import __version__
 from labkit.classroom import command as classroom_command
 from labkit.classroom import grading as grading_command
 from labkit.course import command as course_command
 from labkit.errors import LabkitError
+from labkit.i18n import _
 from labkit.terminal import command as shell_command
 
 
+class _Formatter(argparse.HelpFormatter):
+    """argparse's help, its "usage:" in labkit's language."""
+
+    def add_usage(self, usage: str | None, actions: Any, groups: Any,
+                  prefix: str | None = None) -> None:
+        super().add_usage(usage, actions, groups, _("usage: ") if prefix is None else prefix)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="labkit", description="labkit: learn Linux bonding "
-                                 "hands-on in a lab of network namespaces or a simulator.")
-    ap.add_argument("--version", action="version", version=f"labkit {__version__}")
+    ap = argparse.ArgumentParser(prog="labkit", formatter_class=_Formatter, add_help=False,
+                                 description=_("labkit: learn Linux bonding hands-on in a lab "
+                                               "of network namespaces or a simulator."))
+    ap._positionals.title = _("positional arguments")
+    ap._optionals.title = _("options")
+    ap.add_argument("-h", "--help", action="help", help=_("show this help message and exit"))
+    ap.add_argument("--version", action="version", version=f"labkit {__version__}",
+                    help=_("show labkit's version and exit"))
     sub = ap.add_subparsers(dest="command", metavar="COMMAND")
-    rp = sub.add_parser("replay", help="run a scenario file and print its transcript",
-                        description="Run a scenario (lines '$ CMD', 'HOST$ CMD', '# text', "
-                        "'@sleep SECONDS', '@networkmanager off') on a fresh lab and print "
-                        "what each command printed.")
-    rp.add_argument("scenario", help="the scenario file")
-    rp.add_argument("--engine", default="auto", help="auto (default), sim, netns or vm")
-    rp.add_argument("--flavour", default="nm142", help="nm142 (default) or centos7")
-    rp.add_argument("--locale", default=None, help="C (default) or ja")
-    rp.add_argument("--topology", default="centos7-bond", help="a preset name or a YAML file")
-    rp.add_argument("--seed", type=int, default=0, help="the sim's random seed")
+    rp = sub.add_parser("replay", help=_("run a scenario file and print its transcript"),
+                        description=_("Run a scenario (lines '$ CMD', 'HOST$ CMD', '# text', "
+                                      "'@sleep SECONDS', '@networkmanager off') on a fresh lab "
+                                      "and print what each command printed."))
+    rp.add_argument("scenario", help=_("the scenario file"))
+    rp.add_argument("--engine", default="auto", help=_("auto (default), sim, netns or vm"))
+    rp.add_argument("--flavour", default="nm142", help=_("nm142 (default) or centos7"))
+    rp.add_argument("--locale", default=None, help=_("C (default) or ja"))
+    rp.add_argument("--topology", default="centos7-bond",
+                    help=_("a preset name or a YAML file"))
+    rp.add_argument("--seed", type=int, default=0, help=_("the sim's random seed"))
     rp.add_argument("--stable-uuids", action="store_true",
-                    help="derive NetworkManager's UUIDs from the seed (reproducible output)")
-    rp.add_argument("--json", action="store_true", help="print the JSON transcript")
-    sub.add_parser("masks", help="list what transcript comparisons may ignore, and why")
-    dp = sub.add_parser("doctor", help="what this machine can run labs on, and which engine "
-                                       "`auto` picks")
+                    help=_("derive NetworkManager's UUIDs from the seed (reproducible output)"))
+    rp.add_argument("--json", action="store_true", help=_("print the JSON transcript"))
+    sub.add_parser("masks", help=_("list what transcript comparisons may ignore, and why"))
+    dp = sub.add_parser("doctor", help=_("what this machine can run labs on, and which engine "
+                                         "`auto` picks"))
     dp.add_argument("--engine", action="store_true",
-                    help="print only the engine a lab gets here, and why (one line)")
-    cp = sub.add_parser("cleanup", help="remove what crashed labs left behind (processes, "
-                                        "mounts, namespaces, working directories) as their "
-                                        "state records list it")
+                    help=_("print only the engine a lab gets here, and why (one line)"))
+    cp = sub.add_parser("cleanup", help=_("remove what crashed labs left behind (processes, "
+                                          "mounts, namespaces, working directories) as their "
+                                          "state records list it"))
     cp.add_argument("lab_ids", nargs="*", metavar="LAB_ID",
-                    help="only these labs (default: every lab whose process is gone)")
-    np = sub.add_parser("notebooks", help="make or update your own copy of the course's "
-                        "notebooks (never writing over your changes) and print where it is")
+                    help=_("only these labs (default: every lab whose process is gone)"))
+    np = sub.add_parser("notebooks", help=_("make or update your own copy of the course's "
+                                            "notebooks (never writing over your changes) and "
+                                            "print where it is"))
     np.add_argument("--course", default="notebooks",
-                    help="the course's notebooks (default: notebooks/)")
+                    help=_("the course's notebooks (default: notebooks/)"))
     nsub = np.add_subparsers(dest="action", metavar="ACTION")
-    rs = nsub.add_parser("reset", help="give notebooks their course version back (yours "
-                                       "go to backups/ first)")
+    rs = nsub.add_parser("reset", help=_("give notebooks their course version back (yours "
+                                         "go to backups/ first)"))
     rs.add_argument("names", nargs="*", metavar="NOTEBOOK", help="03, 03-one-mac-for-all, ...")
-    rs.add_argument("--all", action="store_true", help="every notebook of the course")
+    rs.add_argument("--all", action="store_true", help=_("every notebook of the course"))
     course_command.add_parser(sub)
     shell_command.add_parser(sub)
     grading_command.add_parser(sub)
     classroom_command.add_parser(sub)
-    pp = sub.add_parser("progress", help="which of the course's exercises you have done (from "
-                                         "your progress record: LABKIT_PROGRESS, else "
-                                         "~/.local/share/labkit/progress.json)")
+    pp = sub.add_parser("progress", help=_("which of the course's exercises you have done "
+                                           "(from your progress record: LABKIT_PROGRESS, else "
+                                           "~/.local/share/labkit/progress.json)"))
     pp.add_argument("--course", default=None,
-                    help="the course's notebooks (default: notebooks/ of this checkout)")
-    vp = sub.add_parser("vm", help="run a command in a micro-VM with a real kernel that has the "
-                                   "bonding driver (labkit inside uses the netns engine)")
+                    help=_("the course's notebooks (default: notebooks/ of this checkout)"))
+    vp = sub.add_parser("vm", help=_("run a command in a micro-VM with a real kernel that has "
+                                     "the bonding driver (labkit inside uses the netns "
+                                     "engine)"))
     vp.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- COMMAND ...")
     return ap
 
@@ -107,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"labkit: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("labkit: interrupted; the lab was removed", file=sys.stderr)
+        print("labkit: " + _("interrupted; the lab was removed"), file=sys.stderr)
         return 130
 
 
@@ -122,7 +142,8 @@ def _doctor(engine_only: bool = False) -> int:
     if not engine_only:  # --engine: the one line ./lab says before JupyterLab starts
         print(probe().table() + "\n")
     choice = choose("auto")
-    print(f"{'engine' if engine_only else 'engine auto'}: {choice.name} ({choice.reason})")
+    print((_("engine: {name} ({reason})") if engine_only else
+           _("engine auto: {name} ({reason})")).format(name=choice.name, reason=choice.reason))
     return 0
 
 
@@ -135,26 +156,29 @@ def _cleanup(lab_ids: list[str]) -> int:
     found = [r for r in records.all_records() if not lab_ids or r.lab_id in lab_ids]
     unknown = set(lab_ids) - {r.lab_id for r in found}
     for lab_id in sorted(unknown):
-        print(f"labkit: no record of a lab {lab_id!r}", file=sys.stderr)
+        print("labkit: " + _("no record of a lab {lab_id}").format(lab_id=repr(lab_id)),
+              file=sys.stderr)
     status = 1 if unknown else 0
     removed: dict[str, list[str]] = {}  # lab id -> what was removed (a lab may hold 2 records)
     running: set[tuple[str, int]] = set()
     for rec in found:
         if rec.owner_alive():
             if (rec.lab_id, rec.pid) not in running:
-                print(f"lab {rec.lab_id}: still running in process {rec.pid}; left alone")
+                print(_("lab {lab_id}: still running in process {pid}; left alone").format(
+                    lab_id=rec.lab_id, pid=rec.pid))
             running.add((rec.lab_id, rec.pid))
             status = 1
             continue
         removed.setdefault(rec.lab_id, []).extend(records.remove(rec))
     for lab_id, what in removed.items():
-        print(f"lab {lab_id}: removed " + (", ".join(what) if what else
-                                           "its record (nothing else was left)"))
+        print(_("lab {lab_id}: removed {what}").format(
+            lab_id=lab_id, what=", ".join(what) if what else
+            _("its record (nothing else was left)")))
     stale = records.remove_stale_temp_files(lab_ids or None)
     if stale:
-        print("removed " + ", ".join(stale))
+        print(_("removed {what}").format(what=", ".join(stale)))
     if not found and not unknown and not stale:
-        print("nothing to clean up")
+        print(_("nothing to clean up"))
     return status
 
 
@@ -169,9 +193,9 @@ def _notebooks(args: argparse.Namespace) -> int:
     try:
         if args.action == "reset":
             if bool(args.names) == args.all:
-                raise LabkitError("reset: name the notebooks (./lab reset 03 05) or give "
-                                  "--all, not both" if args.all else
-                                  "reset: which notebook? (./lab reset 03, or --all)")
+                raise LabkitError(_("reset: name the notebooks (./lab reset 03 05) or give "
+                                    "--all, not both") if args.all else
+                                  _("reset: which notebook? (./lab reset 03, or --all)"))
             for done in workcopy.reset(course, copy, None if args.all else args.names):
                 print(done.report())
             return 0
@@ -188,7 +212,7 @@ def _vm(argv: list[str]) -> int:
 
     argv = argv[1:] if argv[:1] == ["--"] else argv
     if not argv:
-        raise LabkitError("labkit vm: which command? (labkit vm -- pytest -m bonding)")
+        raise LabkitError(_("labkit vm: which command? (labkit vm -- pytest -m bonding)"))
     return vm.run(argv, progress=_progress)
 
 
