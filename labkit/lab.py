@@ -171,7 +171,7 @@ class Lab:
                         self._progress(f"starting NetworkManager on {host.name}")
                 self.systems[host.name] = boot(engine, self.files, host if host.name in managed
                                                else replace(host, networkmanager=False),
-                                               self.flavour.name, self.locale, uuids, epoch,
+                                               self.flavour, self.locale, uuids, epoch,
                                                packages=self.packages)
         except BaseException:
             self.systems = {}

@@ -19,8 +19,8 @@ from labkit.nm.kernel import HostKernel
 if TYPE_CHECKING:
     from labkit.engines.base import Engine
     from labkit.files import LabFiles
+    from labkit.model.flavours import NMVersion
     from labkit.nm.uuids import UuidSource
-    from labkit.nm.version import NMVersion
 
 
 class NMError(Exception):

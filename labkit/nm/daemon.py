@@ -26,11 +26,11 @@ from labkit.nm.settings import Settings
 if TYPE_CHECKING:
     from labkit.engines.base import Engine
     from labkit.files import LabFiles
+    from labkit.model.flavours import NMVersion
     from labkit.nm.profile import Profile
     from labkit.nm.states import States
     from labkit.nm.storage import ProfileStore, StoredProfile
     from labkit.nm.uuids import UuidSource
-    from labkit.nm.version import NMVersion
 
 __all__ = ["CONF_PATH", "DeviceRecord", "JournalLine", "NMError", "NetworkManager",
            "PendingActivation"]

@@ -18,7 +18,7 @@ from labkit.nm.profile import Profile, ProfileInvalid
 
 if TYPE_CHECKING:
     from labkit.files import LabFiles
-    from labkit.nm.version import NMVersion
+    from labkit.model.flavours import NMVersion
 
 KEYFILE_DIR = "/etc/NetworkManager/system-connections"
 IFCFG_DIR = "/etc/sysconfig/network-scripts"

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from labkit import files as fs
 from labkit.errors import KernelError
+from labkit.model.flavours import NM142_FLAVOUR
 from labkit.shell import variables
 from labkit.shell.parser import (
     AndOr,
@@ -140,7 +141,7 @@ class Shell:
             self.variables[host] = variables.login(
                 host, hostname=system.hostname if system and system.hostname else host,
                 locale=system.locale if system else "en",
-                flavour=system.flavour if system else "")
+                flavour=system.flavour if system else NM142_FLAVOUR)  # a bare Debian 12
         return self.variables[host]
 
     # -- entry points -----------------------------------------------------------------------

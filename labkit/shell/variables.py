@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from labkit.shell.parser import NAME, Word, _tokens
 
 if TYPE_CHECKING:
+    from labkit.model.flavours import Flavour
     from labkit.shell.session import Invocation
 
 BLANKS = " \t\n"  # IFS's default: what field splitting splits at
@@ -50,6 +51,7 @@ CENTOS7 = [
     ("HISTFILE", "/root/.bash_history", False), ("HISTFILESIZE", "1000", False),
     ("OPTIND", "1", False),
 ]
+LOGINS = {"debian12": DEBIAN12, "centos7": CENTOS7}  # by Flavour.login
 READONLY = {"UID", "EUID", "PPID", "SHELLOPTS", "BASHOPTS"}
 
 
@@ -78,17 +80,17 @@ class Variables:
         return name in self.readonly
 
 
-def login(host: str, hostname: str, locale: str, flavour: str) -> Variables:
-    """The variables of root's login shell on `host`."""
-    table = CENTOS7 if flavour == "centos7" else DEBIAN12
+def login(host: str, hostname: str, locale: str, flavour: Flavour) -> Variables:
+    """The variables of root's login shell on `host`, a `flavour` machine."""
+    table = LOGINS[flavour.login]
     v = Variables()
     for name, value, exported in table:
         v.values[name] = value
         if exported:
             v.exported.add(name)
     v.values["HOSTNAME"] = hostname
-    if flavour == "centos7":
-        v.exported.add("HOSTNAME")  # /etc/profile exports it there
+    if flavour.profile_exports_hostname:
+        v.exported.add("HOSTNAME")
     v.values["LANG"] = "ja_JP.UTF-8" if locale == "ja" else "en_US.UTF-8"
     v.exported.add("LANG")
     v.exported.add("OLDPWD")  # bash exports it, without a value, until the first cd

@@ -16,12 +16,12 @@ from labkit.nm import keyfile
 from labkit.nm.daemon import CONF_PATH, NetworkManager
 from labkit.nm.install import installer_profiles
 from labkit.nm.storage import KEYFILE_DIR
-from labkit.nm.version import BY_FLAVOUR
 from labkit.system.udev import Udev
 
 if TYPE_CHECKING:
     from labkit.engines.base import Engine
     from labkit.files import LabFiles
+    from labkit.model.flavours import Flavour
     from labkit.model.topology import Host
     from labkit.nm.uuids import UuidSource
 
@@ -35,7 +35,7 @@ class HostSystem:
     """The userspace of one host."""
 
     host: str
-    flavour: str
+    flavour: Flavour
     locale: str
     nm: NetworkManager | None = None
     udev: Udev | None = None
@@ -49,10 +49,10 @@ class HostSystem:
         return name not in pkgs.PACKAGED_PROGRAMS or name in pkgs.programs(self.packages)
 
 
-def install_files(files: LabFiles, host: Host, flavour: str, uuids: UuidSource) -> None:
+def install_files(files: LabFiles, host: Host, flavour: Flavour, uuids: UuidSource) -> None:
     """What the installer left in /etc (files already there are kept: a lab directory may be
     reused)."""
-    version = BY_FLAVOUR[flavour]
+    version = flavour.nm
     if not files.exists(host.name, "/etc/machine-id"):
         files.write(host.name, "/etc/machine-id", MACHINE_ID + "\n")
     if not files.exists(host.name, CONF_PATH):
@@ -88,27 +88,23 @@ def install_packages(files: LabFiles, host: str, packages: tuple[pkgs.Package, .
                 files.write(host, path, text)
 
 
-def boot(engine: Engine, files: LabFiles, host: Host, flavour: str, locale: str,
+def boot(engine: Engine, files: LabFiles, host: Host, flavour: Flavour, locale: str,
          uuids: UuidSource, epoch: float | None = None, packages: tuple[str, ...] = ()
          ) -> HostSystem:
     """Bring up the host's userspace and let NetworkManager settle; `packages` are installed
     beside the flavour's own (on the NetworkManager hosts: the machines labkit imitates)."""
-    from labkit.model.flavours import get_flavour
-
-    facts = get_flavour(flavour)
-    system = HostSystem(host.name, flavour, locale, iproute2=facts.iproute2,
-                        hostname=(facts.hostname or host.name) if host.networkmanager
+    system = HostSystem(host.name, flavour, locale, iproute2=flavour.iproute2,
+                        hostname=(flavour.hostname or host.name) if host.networkmanager
                         else host.name)
-    system.packages = pkgs.installed(flavour, packages)  # the programs of every host
+    system.packages = pkgs.installed(flavour.name, packages)  # the programs of every host
     if not host.networkmanager:
         return system
-    version = BY_FLAVOUR[flavour]
     install_files(files, host, flavour, uuids)
     install_packages(files, host.name, system.packages)
     if any(path.startswith(pkgs.LINK_DIR) for p in system.packages for path, _ in p.files):
         system.udev = Udev(engine, host.name, MACHINE_ID, files)  # its .link files apply
         system.udev.start()
-    system.nm = NetworkManager(engine, host.name, files, version, uuids, epoch=epoch)
+    system.nm = NetworkManager(engine, host.name, files, flavour.nm, uuids, epoch=epoch)
     system.nm.start()
     settle(engine, system.nm)
     return system

@@ -47,7 +47,7 @@ def systemctl(inv: Invocation) -> int:
 
 def _one(inv: Invocation, system: HostSystem | None, verb: str, unit: str) -> int:
     nm = system.nm if system else None
-    has_network = system is not None and system.flavour == "centos7"
+    has_network = system is not None and system.flavour.network_scripts
     known = (unit in NM_UNITS and nm is not None) or (unit in NETWORK_UNITS and has_network)
     full = _unit_name(unit)
     if not known:
@@ -87,8 +87,7 @@ def _status(inv: Invocation, system: HostSystem | None) -> int:
     nm = system.nm
     when = _dt.datetime.fromtimestamp(nm.epoch + nm.started_at, tz=_dt.timezone.utc)
     ago = max(0, int(nm.now() - nm.started_at))
-    path = "/usr/lib/systemd/system/NetworkManager.service" if system.flavour == "centos7" \
-        else "/lib/systemd/system/NetworkManager.service"
+    path = f"{system.flavour.unit_dir}/NetworkManager.service"
     dot = "●" if nm.running else "○"
     lines = [f"{dot} NetworkManager.service - Network Manager",
              f"     Loaded: loaded ({path}; enabled; vendor preset: enabled)"]
