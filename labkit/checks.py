@@ -271,11 +271,12 @@ def active_slave(bond_name: str, expected: str, host: str = "server") -> Expecta
         current = info.active_slave
         if current == expected:
             return []
-        ways = (f"`echo {expected} > /sys/class/net/{bond_name}/bonding/active_slave`, "
-                f"`ip link set {bond_name} type bond active_slave {expected}`")
+        commands = [f"`echo {expected} > /sys/class/net/{bond_name}/bonding/active_slave`",
+                    f"`ip link set {bond_name} type bond active_slave {expected}`"]
         system = lab.systems.get(host)
         if system is not None and system.has_program("ifenslave"):  # CentOS 7's machine
-            ways = f"`ifenslave -c {bond_name} {expected}`, " + ways
+            commands.insert(0, f"`ifenslave -c {bond_name} {expected}`")
+        ways = _(", ").join(commands)
         if current:
             ways += _(", or pull the cable of {nic} (lab.unplug(\"{nic}\"))").format(nic=current)
         return [_("the active slave of {bond} is {current}, the exercise wants {nic}: make it "

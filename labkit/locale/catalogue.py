@@ -29,6 +29,12 @@ LANGUAGES = ("ja",)
 KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
 # a fixed date: the files change only when their messages do
 DATE = datetime(2026, 12, 3, tzinfo=timezone.utc)
+HEADER = """\
+# labkit's own words ({what}).
+# Made by labkit/locale/catalogue.py from the messages marked in labkit/ (_, N_, ngettext);
+# placeholders are {{name}}, filled by str.format after translation: keep each one, and
+# keep ': ' after the fact a check's problem states (checks._once says each fact once).
+#"""
 
 
 def po_path(lang: str) -> Path:
@@ -42,7 +48,8 @@ def mo_path(lang: str) -> Path:
 def extract() -> Catalog:
     """Every message marked in labkit's code, with where it is said."""
     catalog = Catalog(project=DOMAIN, charset="utf-8", creation_date=DATE,
-                      revision_date=DATE, fuzzy=False)
+                      revision_date=DATE, fuzzy=False, copyright_holder="labkit",
+                      header_comment=HEADER.format(what="the template"))
     for filename, _lineno, message, comments, context in extract_from_dir(
             str(PACKAGE), method_map=[("**.py", "python")], keywords=KEYWORDS,
             comment_tags=("TRANSLATORS:",), strip_comment_tags=True):
@@ -86,6 +93,8 @@ def update() -> list[str]:
             catalog.update(template, no_fuzzy_matching=True)
         catalog.revision_date = DATE
         catalog.language_team = "labkit"
+        catalog.last_translator = "labkit"
+        catalog.header_comment = HEADER.format(what=f"{lang}")
         _write(path, catalog)
         mo_path(lang).write_bytes(compiled(lang))
         todo += [f"{lang}: {m.id!r}" for m in read(path, lang)
