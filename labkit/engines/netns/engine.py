@@ -290,14 +290,14 @@ class NetnsEngine(Engine):
 
     def _leave_ipv6_groups(self, step: plan.LeaveIPv6Groups) -> None:
         """The plan's way out of ff02::1 for a switch device (see plan.LeaveIPv6Groups): wait
-        until linkwatch has made it operationally up (addrconf's link-ready), then toggle."""
+        until linkwatch has made it operationally up (addrconf's link-ready), then toggle. A
+        device still not up by the deadline keeps its group (one `self` line more in
+        `bridge fdb show`), which a lab can live with better than with a failed start."""
         host, dev = step.host, step.dev
         index = self._index(host, dev)
         deadline = time.monotonic() + LINK_READY_TIMEOUT
-        while self._nl(host, "get_links", index)[0].get("IFLA_OPERSTATE") != "UP":
-            if time.monotonic() > deadline:
-                raise EngineUnavailable(f"{dev} of the switch did not come up within "
-                                        f"{LINK_READY_TIMEOUT:g} s")
+        while (self._nl(host, "get_links", index)[0].get("IFLA_OPERSTATE") != "UP"
+               and time.monotonic() < deadline):
             time.sleep(0.02)
         sysctl = f"/proc/sys/net/ipv6/conf/{dev}/disable_ipv6"
         if step.bridge:
