@@ -14,9 +14,6 @@ import json
 import os
 import pwd
 import secrets
-import shutil
-import socket
-import tempfile
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -24,18 +21,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hubharness import Class, a_class, needs_a_hub, processes_of
 
-from labkit.classroom import command, labids, roster
-from labkit.classroom.client import Hub, Kernel
+from labkit.classroom import labids, roster
+from labkit.classroom.client import Kernel
 
 REPO = Path(__file__).resolve().parent.parent
 LESSON = REPO / "lessons" / "02-build-the-bond.md"
 NOTEBOOK = REPO / "notebooks" / "02-build-the-bond.ipynb"
-
-needs_a_hub = pytest.mark.skipif(
-    os.geteuid() != 0 or not shutil.which("useradd") or not shutil.which("npm"),
-    reason="a class's hub needs root, useradd and npm")
-
 
 # -- lab ids and the roster (no hub) -----------------------------------------------------------
 def test_a_lab_id_per_user_valid_and_distinct() -> None:
@@ -77,62 +70,11 @@ def test_a_bad_roster_is_refused_line_by_line() -> None:
 
 
 # -- the hub ------------------------------------------------------------------------------
-def _free_port_base() -> int:
-    """Four consecutive free ports (the hub uses port .. port+3)."""
-    for _ in range(50):
-        base = 20000 + secrets.randbelow(20000)
-        socks = []
-        try:
-            for p in range(base, base + 4):
-                s = socket.socket()
-                s.bind(("127.0.0.1", p))
-                socks.append(s)
-            return base
-        except OSError:
-            continue
-        finally:
-            for s in socks:
-                s.close()
-    raise RuntimeError("no four free ports")
-
-
-class Class(Hub):
-    """The test's class: its hub, its first passwords."""
-
-    def __init__(self, url: str, logins: dict[str, str | None], class_dir: Path) -> None:
-        super().__init__(url)
-        self.logins = logins
-        self.class_dir = class_dir
-
-    def login_as(self, name: str) -> str:
-        password = self.logins[name]
-        assert password
-        return self.login(name, password)
-
-
 @pytest.fixture(scope="module")
 def hub() -> Iterator[Class]:
     tag = secrets.token_hex(2)
-    names = [f"lkt{tag}a", f"lkt{tag}b", f"lkt{tag}c"]
-    teacher = f"lkt{tag}t"
-    for name in [*names, teacher]:
-        with pytest.raises(KeyError):  # never an account the test did not make
-            pwd.getpwnam(name)
-    class_dir = Path(tempfile.mkdtemp(prefix="labkit-class-"))
-    os.chmod(class_dir, 0o755)
-    (class_dir / "roster").write_text("\n".join(names) + f"\n{teacher} teacher\n")
-    members = roster.load(class_dir / "roster")
-    info: dict[str, Any] | None = None
-    try:
-        info = command.start(members, class_dir, port=_free_port_base(),
-                             progress=lambda text: None)
-        yield Class(info["url"], {n: p for n, _, p in info["logins"]}, class_dir)
-    finally:
-        command.stop(class_dir, remove_accounts=True)
-        shutil.rmtree(class_dir, ignore_errors=True)
-    for name in [*names, teacher]:
-        with pytest.raises(KeyError):
-            pwd.getpwnam(name)
+    with a_class([f"lkt{tag}a", f"lkt{tag}b", f"lkt{tag}c"], [f"lkt{tag}t"]) as the_class:
+        yield the_class
 
 
 # -- notebook 02 and what a user leaves ---------------------------------------------------
@@ -158,22 +100,6 @@ def _notebook_02(solution: list[str]) -> list[str]:
         if meta.get("grade"):
             return out
     raise AssertionError("notebook 02 has no graded check cell")
-
-
-def _processes_of(uid: int) -> list[str]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            status = (entry / "status").read_text()
-            cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except OSError:
-            continue
-        for line in status.splitlines():
-            if line.startswith("Uid:") and int(line.split()[1]) == uid:
-                found.append(f"{entry.name} {cmd}")
-    return found
 
 
 # -- the hub test -----------------------------------------------------------------------------
@@ -280,13 +206,13 @@ def test_two_students_one_lab_each_the_teacher_sees_both_nothing_left(hub: Class
         hub.stop(name, tokens[name])
     deadline = time.monotonic() + 30  # the hub's stop returns before the last kernel exits
     while time.monotonic() < deadline and any(
-            _processes_of(pwd.getpwnam(n).pw_uid) for n in (right, wrong)):
+            processes_of(pwd.getpwnam(n).pw_uid) for n in (right, wrong)):
         time.sleep(0.5)
     mounts = Path("/proc/mounts").read_text()
     netns = os.listdir("/run/netns") if os.path.isdir("/run/netns") else []
     for name in (right, wrong):
         info = seen[name]
-        assert _processes_of(pwd.getpwnam(name).pw_uid) == []
+        assert processes_of(pwd.getpwnam(name).pw_uid) == []
         assert not Path(info["workdir"]).exists()
         assert not list(Path(info["run_dir"]).glob("*.json"))  # no lab record of theirs
         assert info["lab_id"] not in mounts and pwd.getpwnam(name).pw_dir not in mounts

@@ -82,7 +82,8 @@ def graded_course(tmp_path_factory: pytest.TempPathFactory) -> Path:
         home.mkdir()  # the student's server reads the students' config (/etc/jupyter on a hub)
         (home / "nbgrader_config.py").write_text((course / grading.STUDENTS_CONFIG).read_text())
         nbgrader(home, "fetch_assignment", ASSIGNMENT, student=student)
-        answer(home / "labkit" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", lines)  # the course's folder
+        # fetched into the course's folder (path_includes_course)
+        answer(home / grading.COURSE_ID / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", lines)
         nbgrader(home, "submit", ASSIGNMENT, student=student)
     nbgrader(course, "collect", ASSIGNMENT)
     nbgrader(course, "autograde", ASSIGNMENT)
@@ -94,7 +95,8 @@ def test_grades(graded_course: Path) -> None:
     """The gradebook: alice has the check's point, bob none, of 1."""
     from nbgrader.api import Gradebook
 
-    with Gradebook(f"sqlite:///{graded_course / 'gradebook.db'}", course_id="labkit") as gb:
+    gradebook = f"sqlite:///{graded_course / 'gradebook.db'}"
+    with Gradebook(gradebook, course_id=grading.COURSE_ID) as gb:
         scores = {s: gb.find_submission(ASSIGNMENT, s).score for s in ("alice", "bob")}
         assert gb.find_assignment(ASSIGNMENT).max_score == 1
     assert scores == {"alice": 1, "bob": 0}

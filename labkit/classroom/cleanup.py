@@ -43,3 +43,21 @@ async def remove_labs(user: str, python: str | Path, wait: float = WAIT) -> str:
         if proc.returncode == 0 or time.monotonic() > deadline:
             return text
         await asyncio.sleep(0.5)
+
+
+CULLER = "idle-culler"
+# what jupyterhub-idle-culler's documentation asks for: read every user's activity, stop servers
+CULLER_SCOPES = ["list:users", "read:users:activity", "read:servers", "delete:servers"]
+
+
+def culler_service(python: str | Path, timeout: int, every: int) -> tuple[dict, dict] | None:
+    """The hub service that stops a server idle for `timeout` seconds (looking every `every`),
+    and its role; None for a timeout of 0 (idle servers kept). A server it stops is stopped as
+    any other: the post-stop hook removes its labs."""
+    if timeout <= 0:
+        return None
+    service = {"name": CULLER,
+               "command": [str(python), "-m", "jupyterhub_idle_culler", f"--timeout={timeout}",
+                           f"--cull-every={max(1, every)}"]}
+    role = {"name": CULLER, "services": [CULLER], "scopes": CULLER_SCOPES}
+    return service, role

@@ -7,6 +7,16 @@ that every account can run (this one, if every account can, else a venv of the c
 (`npm ci` in classroom/ as its lock file pins it); the accounts (accounts.py); the course's
 notebooks copied where students can read them; then the hub, in the background, its log in
 the class directory. It prints the URL and each new account's first password.
+
+The assignments: nbgrader's course directory made from the lessons' instructor version
+(grading.init, run as the roster's first teacher, who owns it: DIR/nbgrader/course, theirs
+alone), its exchange (DIR/nbgrader/exchange, every account's, sticky), and the configuration
+every server the hub spawns reads (JUPYTER_CONFIG_PATH: the course id and the exchange, so a
+student's JupyterLab lists the assignments and fetches and submits them). The teachers grade in
+the hub's formgrader service (/services/formgrader/), a Jupyter server in the course directory.
+
+Idle servers are stopped by the hub's culler (the roster's `idle-timeout:`, an hour unless it
+says), and a stopped server's labs removed by the hub's post-stop hook.
 """
 
 from __future__ import annotations
@@ -24,8 +34,9 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from labkit.classroom import accounts, hub, roster
+from labkit.classroom import accounts, grading, hub, roster
 from labkit.classroom.cleanup import remove_labs
 from labkit.engines import records
 from labkit.errors import LabkitError
@@ -79,11 +90,73 @@ def run(args: argparse.Namespace) -> int:
     for name, role, password in info["logins"]:
         said = f"first password {password}" if password else "their own password"
         print(f"  {role:8} {name:20} {said}")
+    grades = info["nbgrader"]
+    if info["formgrader"]:
+        names = ", ".join(f"{n} ({k} graded)" for n, k in grades["assignments"])
+        print(f"the teachers grade in formgrader: {info['formgrader']} (the course "
+              f"{grades['course']}, {grades['owner']}'s; assignments: {names})")
+    else:
+        print("no teacher on the roster: no nbgrader course and no formgrader "
+              "(add a line `NAME teacher`)")
+    timeout = info["idle_timeout"]
+    print(f"a server idle for {_minutes(timeout)} is stopped, its labs removed "
+          "(the roster's idle-timeout:)" if timeout else
+          "idle servers are never stopped (the roster says idle-timeout: never)")
     print(f"stop it with: labkit classroom --stop --dir {class_dir}")
     return 0
 
 
+def _minutes(seconds: int) -> str:
+    return f"{seconds // 60} min" if seconds >= 120 and not seconds % 60 else f"{seconds} s"
+
+
 # -- the pieces ------------------------------------------------------------------------------
+def nbgrader_course(members: roster.Roster, class_dir: Path, python: str,
+                    progress: Callable[[str], object] = print) -> dict[str, Any]:
+    """The class's nbgrader course: the exchange, the servers' configuration and, with a
+    teacher on the roster, the course directory made (or brought up to date) by
+    `labkit grading init` as the first teacher; {"exchange", "config", "course", "owner",
+    "assignments": [(name, graded checks)]} (course and owner None without a teacher)."""
+    import pwd
+
+    top = class_dir / "nbgrader"
+    top.mkdir(exist_ok=True)
+    os.chmod(top, 0o755)
+    exchange = top / "exchange"
+    exchange.mkdir(exist_ok=True)
+    os.chmod(exchange, 0o1777)  # every student submits into it; sticky, as /tmp
+    config = grading.servers_config(top / grading.SERVERS_CONFIG, exchange)
+    out: dict[str, Any] = {"exchange": str(exchange), "config": str(config), "course": None,
+                           "owner": None, "assignments": []}
+    if not members.teachers:
+        return out
+    owner = members.teachers[0]
+    entry = pwd.getpwnam(owner)
+    root = top / "course"
+    root.mkdir(exist_ok=True)  # top is root's: no one else can have put a link here
+    os.chown(root, entry.pw_uid, entry.pw_gid)
+    os.chmod(root, 0o700)  # the solutions: the teacher's alone
+    argv = [python, "-m", "labkit", "grading", "init", str(root), "--exchange", str(exchange)]
+    for student in members.students:
+        argv += ["--student", student]
+    progress(f"making the nbgrader course in {root} (as {owner})")
+    done = subprocess.run(  # as the teacher: root never writes where a teacher can link
+        argv, cwd=root, capture_output=True, text=True, check=False, timeout=600,
+        env={"HOME": entry.pw_dir, "USER": owner, "LOGNAME": owner, "LANG": "C.UTF-8",
+             "PATH": f"{Path(python).parent}:/usr/local/bin:/usr/bin:/bin"},
+        user=entry.pw_uid, group=entry.pw_gid,
+        extra_groups=os.getgrouplist(owner, entry.pw_gid))
+    if done.returncode:
+        raise ClassroomError(f"the nbgrader course could not be made in {root}: "
+                             f"{(done.stderr or done.stdout).strip()}")
+    for line in done.stdout.splitlines():
+        if line.startswith("assignment ") and ": " in line:
+            name, said = line[len("assignment "):].split(": ", 1)
+            out["assignments"].append((name, int(said.split()[0])))
+    out.update(course=str(root), owner=owner)
+    return out
+
+
 def _as_nobody(argv: list[str]) -> bool:
     """Whether PROBE_USER can run `argv` (exit status 0)."""
     try:
@@ -255,9 +328,12 @@ def start(members: roster.Roster, class_dir: Path, *, ip: str = "127.0.0.1", por
     python = class_python(progress=progress)
     made = accounts.ensure(members.names, state)
     passwords = {a.name: a.password for a in made}
+    grades = nbgrader_course(members, class_dir, python, progress)
     settings = {"class_dir": str(class_dir), "python": python, "proxy": proxy(progress),
                 "ip": ip, "port": port, "students": members.students,
-                "teachers": members.teachers, "course": str(course(class_dir))}
+                "teachers": members.teachers, "course": str(course(class_dir)),
+                "idle_timeout": members.idle_timeout, "cull_every": members.cull_every,
+                "nbgrader": grades}
     (state / CLASS_JSON).write_text(json.dumps(settings, indent=1) + "\n", encoding="utf-8")
     progress(f"starting the hub (its log: {state / 'hub.log'})")
     with open(state / "hub.log", "ab") as log:
@@ -282,7 +358,10 @@ def start(members: roster.Roster, class_dir: Path, *, ip: str = "127.0.0.1", por
                                  f"(its log: {state / 'hub.log'})")
         time.sleep(0.3)
     logins = [(m.name, m.role, passwords.get(m.name)) for m in members.members]
-    return {"url": url, "logins": logins, "python": python, "pid": proc.pid}
+    return {"url": url, "logins": logins, "python": python, "pid": proc.pid,
+            "formgrader": f"{url}services/{grading.FORMGRADER}/formgrader"
+            if grades["course"] else None, "nbgrader": grades,
+            "idle_timeout": members.idle_timeout}
 
 
 def _hub_environment() -> dict[str, str]:

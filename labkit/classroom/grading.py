@@ -36,7 +36,9 @@ if TYPE_CHECKING:
 
 CONFIG_NAME = "nbgrader_config.py"
 STUDENTS_CONFIG = "nbgrader_config.students.py"  # /etc/jupyter/nbgrader_config.py for students
-COURSE_ID = "labkit"
+# nbgrader fetches into ~/COURSE_ID/ASSIGNMENT (path_includes_course): a name Python cannot
+# import, or a student's ~/labkit would hide the labkit package from notebooks run in their home
+COURSE_ID = "labkit-class"
 CELL_TIMEOUT = 300  # seconds a cell may run under the autograder (05 runs four failovers)
 IMPORT = "from labkit.classroom.grading import graded  # the autograder's test: raises unless ok"
 STUDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@-]*")  # a hub user name, as nbgrader files it
@@ -224,3 +226,58 @@ def run(args: Any) -> int:
           "`nbgrader release_assignment NAME`; after the students' `submit`, `nbgrader collect "
           "NAME` and `nbgrader autograde NAME` (formgrader shows the same directory)")
     return 0
+
+
+# -- the class's course on the hub (labkit classroom ROSTER) -------------------------------------
+FORMGRADER = "formgrader"  # the hub service the teachers grade in: /services/formgrader/
+SERVERS_CONFIG = "jupyter-config"  # JUPYTER_CONFIG_PATH of every server the hub spawns
+# a student's JupyterLab: the assignments list, fetch and submit, validate; not the teacher's
+# formgrader or assignment maker (nbgrader's documentation disables those for students)
+NOT_FOR_STUDENTS_SERVER = ["nbgrader.server_extensions.formgrader"]
+NOT_FOR_STUDENTS_LAB = ["@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment"]
+
+
+def servers_config(dest: Path, exchange: Path, course_id: str = COURSE_ID) -> Path:
+    """The Jupyter configuration directory the hub gives every server (JUPYTER_CONFIG_PATH):
+    nbgrader's course id and exchange, so the assignments list shows the class's assignments
+    and fetch/submit go through its exchange; formgrader and the assignment maker left out of
+    a student's JupyterLab (the teachers grade in the formgrader service)."""
+    import json
+
+    (dest / "jupyter_server_config.d").mkdir(parents=True, exist_ok=True)
+    (dest / "labconfig").mkdir(exist_ok=True)
+    (dest / "nbgrader_config.py").write_text(students_config_text(exchange, course_id),
+                                             encoding="utf-8")
+    off = {"ServerApp": {"jpserver_extensions": dict.fromkeys(NOT_FOR_STUDENTS_SERVER, False)}}
+    (dest / "jupyter_server_config.d" / "labkit-students.json").write_text(
+        json.dumps(off, indent=1) + "\n", encoding="utf-8")
+    (dest / "labconfig" / "page_config.json").write_text(
+        json.dumps({"disabledExtensions": dict.fromkeys(NOT_FOR_STUDENTS_LAB, True)},
+                   indent=1) + "\n", encoding="utf-8")
+    for path in [dest, *dest.rglob("*")]:
+        os.chmod(path, 0o755 if path.is_dir() else 0o644)
+    return dest
+
+
+def formgrader_service(course_root: str | Path, owner: str, python: str | Path,
+                       url: str, teachers: Sequence[str]) -> tuple[dict, dict]:
+    """The hub service serving nbgrader's formgrader on the class's course directory, run as
+    `owner` (the teacher who owns the course), and the role letting `teachers` open it.
+
+    It is a Jupyter server (jupyterhub-singleuser, as nbgrader's documentation sets it up on a
+    hub) started in the course directory, whose nbgrader_config.py names the course root."""
+    bindir = Path(python).parent
+    service = {
+        "name": FORMGRADER,
+        "url": url,
+        "command": [str(bindir / "jupyterhub-singleuser")],
+        "user": owner,
+        "cwd": str(course_root),
+        "environment": {"JUPYTERHUB_DEFAULT_URL": "/formgrader",
+                        "PATH": f"{bindir}:/usr/local/bin:/usr/bin:/bin",
+                        "LANG": "C.UTF-8"},
+        "oauth_no_confirm": True,
+    }
+    role = {"name": "formgraders", "users": list(teachers),
+            "scopes": [f"access:services!service={FORMGRADER}"]}
+    return service, role

@@ -23,7 +23,8 @@ import pwd
 from pathlib import Path
 from typing import Any
 
-from labkit.classroom.cleanup import remove_labs
+from labkit.classroom import grading, roster
+from labkit.classroom.cleanup import culler_service, remove_labs
 
 SERVICE = "teacher"
 
@@ -34,9 +35,10 @@ def settings(path: str | Path) -> dict[str, Any]:
 
 
 def ports(port: int) -> dict[str, int]:
-    """The hub's four ports, from the public one: the proxy's API, the hub, the teacher's
-    view follow it."""
-    return {"public": port, "proxy_api": port + 1, "hub": port + 2, "teacher": port + 3}
+    """The hub's five ports, from the public one: the proxy's API, the hub, the teacher's
+    view, formgrader follow it."""
+    return {"public": port, "proxy_api": port + 1, "hub": port + 2, "teacher": port + 3,
+            "formgrader": port + 4}
 
 
 def homes(users: list[str]) -> dict[str, str]:
@@ -84,6 +86,9 @@ def configure(c: Any, class_json: str | Path) -> None:
         # where `labkit notebooks` (reset) finds the copy the pre-spawn hook made
         "LABKIT_NOTEBOOKS": lambda spawner: f"{_home(spawner.user.name)}/labkit-notebooks",
     }
+    grades = s.get("nbgrader") or {}
+    if grades.get("config"):  # nbgrader's course id and exchange, in every server
+        c.Spawner.environment["JUPYTER_CONFIG_PATH"] = grades["config"]
     c.Spawner.start_timeout = int(s.get("start_timeout", 120))
     c.Spawner.http_timeout = int(s.get("start_timeout", 120))
     c.Spawner.pre_spawn_hook = _copy_notebooks(python, s.get("course"))
@@ -104,6 +109,21 @@ def configure(c: Any, class_json: str | Path) -> None:
             {"name": "teachers", "users": list(s["teachers"]),
              "scopes": [f"access:services!service={SERVICE}"]},
         ]
+    extra = [culler_service(python, int(s.get("idle_timeout", roster.IDLE_TIMEOUT)),
+                            int(s.get("cull_every", 300)))]
+    if grades.get("course"):
+        extra.append(grading.formgrader_service(
+            grades["course"], grades["owner"], python,
+            f"http://127.0.0.1:{port['formgrader']}", list(s["teachers"])))
+    _add_services(c, [pair for pair in extra if pair])
+
+
+def _add_services(c: Any, pairs: list[tuple[dict, dict]]) -> None:
+    """Each (service, its role) added to the hub's services and roles."""
+    services = list(c.JupyterHub.services) if "services" in c.JupyterHub else []
+    roles = list(c.JupyterHub.load_roles) if "load_roles" in c.JupyterHub else []
+    c.JupyterHub.services = services + [service for service, _ in pairs]
+    c.JupyterHub.load_roles = roles + [role for _, role in pairs]
 
 
 def _home(user: str) -> str:

@@ -1,7 +1,15 @@
 """The class list: one account a line, `NAME` (a student) or `NAME teacher`; `#` starts a
 comment. Names are Unix account names (lower-case letters, digits, '_' or '-', starting with a
 letter or '_', at most 32), each once; every student's lab id (labids.for_user) is their own.
-A bad roster is refused with every problem in it, each with its line number."""
+A bad roster is refused with every problem in it, each with its line number.
+
+The class's settings are lines `SETTING: VALUE` (a name has no colon, so the two never mix):
+
+    idle-timeout: 45m   # a server idle this long is stopped by the hub, its labs removed
+                        # (seconds, or with s/m/h; `never` or 0 keeps idle servers running)
+    cull-every: 5m      # how often the hub looks for idle servers (default: a tenth of the
+                        # timeout, between 5 s and 5 minutes)
+"""
 
 from __future__ import annotations
 
@@ -14,6 +22,10 @@ from labkit.errors import LabkitError
 
 ROLES = ("student", "teacher")
 _NAME = re.compile(r"[a-z_][a-z0-9_-]{0,31}\Z")
+IDLE_TIMEOUT = 3600  # seconds: an hour with no activity (Zero to JupyterHub's culler's default)
+SETTINGS = ("idle-timeout", "cull-every")
+_DURATION = re.compile(r"(\d+)\s*(s|sec|m|min|h)?\Z")
+_UNIT = {None: 1, "s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600}
 
 
 class RosterError(LabkitError):
@@ -34,6 +46,16 @@ class Member:
 class Roster:
     path: Path
     members: tuple[Member, ...]
+    idle_timeout: int = IDLE_TIMEOUT  # seconds; 0: idle servers are never stopped
+    cull_every_setting: int | None = None  # seconds, if the roster says
+
+    @property
+    def cull_every(self) -> int:
+        """How often the culler looks: as the roster says, else a tenth of the timeout
+        (5 s to 5 min: a short timeout is kept to, a long one costs the hub little)."""
+        if self.cull_every_setting:
+            return self.cull_every_setting
+        return max(5, min(300, self.idle_timeout // 10))
 
     @property
     def students(self) -> list[str]:
@@ -48,18 +70,43 @@ class Roster:
         return [m.name for m in self.members]
 
 
+def duration(value: str) -> int | None:
+    """Seconds from `90`, `90s`, `30m`, `1h`, `never`; None if it is none of those."""
+    value = value.strip().lower()
+    if value in ("never", "off"):
+        return 0
+    found = _DURATION.match(value)
+    return int(found.group(1)) * _UNIT[found.group(2)] if found else None
+
+
 def parse(text: str, path: Path = Path("roster")) -> Roster:
     """The roster in `text`; RosterError naming every bad line."""
     problems: list[str] = []
     members: list[Member] = []
     seen: dict[str, int] = {}
     ids: dict[str, str] = {}
+    settings: dict[str, int] = {}
     for number, raw in enumerate(text.splitlines(), 1):
         line = raw.split("#", 1)[0].strip()
         if not line:
             continue
         words = line.split()
         where = f"{path}:{number}"
+        if ":" in line:
+            key, value = (part.strip() for part in line.split(":", 1))
+            seconds = duration(value)
+            if key.lower() not in SETTINGS:
+                problems.append(f"{where}: {key!r} is no class setting (those are "
+                                f"{', '.join(SETTINGS)})")
+            elif seconds is None:
+                problems.append(f"{where}: {key} is a duration (90, 90s, 30m, 1h or never), "
+                                f"not {value!r}")
+            elif key.lower() == "cull-every" and seconds == 0:
+                problems.append(f"{where}: cull-every is at least a second (to keep idle "
+                                "servers running, say idle-timeout: never)")
+            else:
+                settings[key.lower()] = seconds
+            continue
         if len(words) > 2:
             problems.append(f"{where}: one name and at most a role a line, not {line!r}")
             continue
@@ -86,7 +133,8 @@ def parse(text: str, path: Path = Path("roster")) -> Roster:
         problems.append(f"{path}: no one is on the roster (one account name a line)")
     if problems:
         raise RosterError("the roster cannot be used:\n  " + "\n  ".join(problems))
-    return Roster(path, tuple(members))
+    return Roster(path, tuple(members), settings.get("idle-timeout", IDLE_TIMEOUT),
+                  settings.get("cull-every"))
 
 
 def load(path: str | Path) -> Roster:
