@@ -31,7 +31,7 @@ from pyroute2.netlink.exceptions import NetlinkError
 from labkit.engines import records
 from labkit.engines.base import UNSET, Engine, OptionValue, Progress, _Unset
 from labkit.engines.bond_options import OPTIONS, parse_value
-from labkit.engines.netns import batch, readback, sandbox, syscalls
+from labkit.engines.netns import batch, klog, readback, sandbox, syscalls
 from labkit.engines.netns.clock import WallClock
 from labkit.engines.netns.process import LabPrograms, RealProcess
 from labkit.errors import EngineUnavailable, KernelError
@@ -68,11 +68,13 @@ def _kernel_error(exc: NetlinkError) -> KernelError:
 class HostNs:
     """One lab host: its namespace file, an fd on it, and netlink sockets bound inside."""
 
-    def __init__(self, host: str, path: str, fd: int, sock: socket.socket) -> None:
+    def __init__(self, host: str, path: str, fd: int, sock: socket.socket,
+                 monitor: socket.socket | None = None) -> None:
         self.host = host
         self.path = path
         self.fd = fd
         self.sock = sock  # the build's batches
+        self.monitor = monitor  # its links' names as they come, for the lab's kernel log
         self._ipr: Any = None
         self.sysfs: str | None = None  # where this namespace's sysfs is mounted
         self.known: set[int] = set()  # ifindexes udev has been told about
@@ -91,6 +93,8 @@ class HostNs:
             with contextlib.suppress(Exception):
                 self._ipr.close()
         self.sock.close()
+        if self.monitor is not None:
+            self.monitor.close()
         os.close(self.fd)
 
 
@@ -110,6 +114,7 @@ class NetnsEngine(Engine):
         # snapshots taken since the lab last changed (by labkit, a real program, or time)
         self._snapshots: dict[str, HostSnapshot] = {}
         self._programs: LabPrograms | None = None  # the real programs' sandboxes, on first use
+        self._klog: klog.LabKernelLog | None = None
 
     @property
     def clock(self) -> WallClock:
@@ -131,9 +136,31 @@ class NetnsEngine(Engine):
         self._ensure_netns_dir()
         if progress is not None:
             progress(f"creating {len(topology.host_names())} namespaces ({lab_id}-*)")
+        self._klog = self._open_kernel_log()
         self._run(plan.build_plan(topology, managed, flavour))
         self._clock = WallClock()  # lab time starts when the lab is built
         self._clock.pollers.append(self._snapshots.clear)  # time passes: the kernel moves on
+
+    def _open_kernel_log(self) -> klog.LabKernelLog | None:
+        """The lab's own kernel log, from now on (None where /dev/kmsg cannot be read)."""
+        try:
+            return klog.LabKernelLog(
+                own_namespaces=lambda: {os.fstat(ns.fd).st_ino for ns in self._hosts.values()},
+                monitors=lambda: [ns.monitor for ns in self._hosts.values() if ns.monitor],
+                current_names=self._device_names)
+        except OSError:
+            return None
+
+    def _device_names(self) -> set[str]:
+        names: set[str] = set()
+        for host in self._hosts:
+            with contextlib.suppress(Exception):
+                names |= {str(m.get("IFLA_IFNAME")) for m in self._nl(host, "get_links")}
+        return names
+
+    def kernel_log(self) -> klog.LabKernelLog | None:
+        """What the lab's dmesg and journalctl -k read: the lines about the lab's devices."""
+        return self._klog
 
     def ready(self, timeout: float = 5.0) -> None:
         """Wait (at most `timeout` s) until no lab address is still tentative (DAD)."""
@@ -179,6 +206,9 @@ class NetnsEngine(Engine):
     def _remove_recorded(self) -> None:
         with contextlib.suppress(Exception):
             atexit.unregister(self._destroy_at_exit)
+        if self._klog is not None:
+            self._klog.close()
+            self._klog = None
         hosts, self._hosts = list(self._hosts.values()), {}
         for ns in hosts:  # each IPRoute is closed on the thread that made it
             with contextlib.suppress(Exception):
@@ -219,12 +249,13 @@ class NetnsEngine(Engine):
                 syscalls.unshare_net()
                 syscalls.mount("/proc/thread-self/ns/net", path, None, syscalls.MS_BIND)
                 sock = batch.open_socket()
+                monitor = klog.open_link_monitor()
             finally:
                 syscalls.setns(home)
         finally:
             os.close(home)
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-        ns = HostNs(host, path, fd, sock)
+        ns = HostNs(host, path, fd, sock, monitor)
         self._hosts[host] = ns
         return ns
 
