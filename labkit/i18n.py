@@ -6,7 +6,7 @@ labkit's sentences (checks' problems, the dashboard, the help buttons, errors, t
 `{name}` placeholders filled by str.format after translation. Their Japanese is the gettext
 catalogue labkit/locale/ja/LC_MESSAGES/labkit.po, compiled to the committed labkit.mo that
 the standard library's gettext reads (the sim runs in Pyodide, with nothing more installed);
-labkit/locale/README.md says how to update them. What the imitated programs print (nmcli,
+labkit/locale/README.md says how to keep them in step. What the imitated programs print (nmcli,
 iproute2, the kernel) is theirs, not labkit's: nmcli has its own catalogue (labkit/nm/nmcli).
 
 The language: `Lab(locale=...)` for the words about a lab (its checks, its dashboard), else the
