@@ -20,6 +20,7 @@ import importlib.util
 import json
 import os
 import pwd
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,11 @@ def configure(c: Any, class_json: str | Path) -> None:
     bindir = str(Path(python).parent)
     port = ports(int(s["port"]))
     users = list(s["students"]) + list(s["teachers"])
+    from labkit.classroom import singleuser  # the students' server: its settings, its bytecode
+
+    failed = singleuser.compile_class_python(python, str(Path(__file__).resolve().parents[1]))
+    if failed:  # slower starts, not a broken class
+        print(f"labkit: byte-compiling the class's Python: {failed}", flush=True)
 
     c.JupyterHub.bind_url = f"http://{s['ip']}:{port['public']}"
     c.JupyterHub.hub_bind_url = f"http://127.0.0.1:{port['hub']}"
@@ -78,13 +84,17 @@ def configure(c: Any, class_json: str | Path) -> None:
     c.Authenticator.admin_users = set(s["teachers"])
 
     c.JupyterHub.spawner_class = "localprocess"
-    c.Spawner.cmd = [str(Path(bindir) / "jupyterhub-singleuser")]
+    # jupyterhub-singleuser, with what a student does not use at start left out (singleuser.py)
+    c.Spawner.cmd = [python, *(["-P"] if sys.version_info >= (3, 11) else []),  # not from ~
+                     "-m", "labkit.classroom.singleuser"]
     c.Spawner.default_url = "/lab"
     c.Spawner.notebook_dir = "~"
     c.Spawner.environment = {
         "PATH": f"{bindir}:/usr/local/bin:/usr/bin:/bin",
         # where `labkit notebooks` (reset) finds the copy the pre-spawn hook made
         "LABKIT_NOTEBOOKS": lambda spawner: f"{_home(spawner.user.name)}/labkit-notebooks",
+        singleuser.ROLE_ENV: lambda spawner: (
+            "teacher" if spawner.user.name in s["teachers"] else "student"),
     }
     grades = s.get("nbgrader") or {}
     if grades.get("config"):  # nbgrader's course id and exchange, in every server
