@@ -30,7 +30,7 @@ from labkit.model.topology import Nic, Topology, load_topology
 from labkit.nm.uuids import UuidSource
 from labkit.shell.result import ShellResult
 from labkit.shell.session import Shell
-from labkit.system.host import HostSystem, boot
+from labkit.system.host import STABLE_EPOCH, HostSystem, boot
 
 if TYPE_CHECKING:
     import pandas
@@ -40,7 +40,6 @@ if TYPE_CHECKING:
     from labkit.views.table import Table
 
 
-STABLE_EPOCH = 1795564800.0  # 2026-11-25 00:00 UTC: when a reproducible lab's clock starts
 _running_labs: list[Lab] = []  # started and not yet closed, oldest first
 
 

@@ -14,8 +14,8 @@ import random
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, TypeVar
 
+from labkit.engines.sim.bondfs import BOND_SYSFS_FILES, SLAVE_SYSFS_FILES
 from labkit.nm import schema
-from labkit.views.bonding import BOND_SYSFS_FILES, SLAVE_SYSFS_FILES
 
 T = TypeVar("T")
 

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from labkit.engines.base import PingEvent, PingRequest, PingRun
 from labkit.engines.sim.engine import SimEngine
 from labkit.files import LabFiles
+from labkit.model.ping import PingEvent, PingRequest, PingRun
 from labkit.model.topology import load_topology
 from labkit.shell.programs.ping import ping
 from labkit.shell.session import Invocation, Shell

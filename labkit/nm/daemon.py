@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from labkit.nm import config as nmconf
 from labkit.nm import presentation
+from labkit.nm import states as three_states
 from labkit.nm.activation import Activator, PendingActivation
 from labkit.nm.assume import Assumer, DeviceRecord
 from labkit.nm.core import JournalLine, NMCore, NMError
@@ -219,9 +220,7 @@ class NetworkManager(NMCore):
     def states(self, name: str) -> States:
         """The three states of profile `name`: file on disk, profile in NM, applied on device
         (labkit.nm.states.States: print it, or .differences(), .frame())."""
-        from labkit.nm.states import states  # it reads the daemon: imported when asked
-
-        return states(self, name)
+        return three_states.states(self, name)
 
     def active_for(self, sc: SettingsConnection) -> list[ActiveConnection]:
         return self.activator.active_for(sc)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from labkit.nm.keyfile import KeyfileError
 from labkit.nm.profile import Profile
 from labkit.nm.schema import BOND_MODES, bond_option_error
+from labkit.nm.uuids import from_name
 
 _QUOTE_CHARS = set(" \t'~|&;()<>")
 _ESCAPE_CHARS = set('"\\$`')
@@ -353,8 +354,6 @@ def read(text: str, filename: str) -> tuple[Profile, list[str]]:
 
 
 def _uuid_for(filename: str) -> str:
-    from labkit.nm.uuids import from_name
-
     return from_name("ifcfg-rh:" + filename)
 
 

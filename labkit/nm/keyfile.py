@@ -16,7 +16,8 @@ import re
 from typing import Any
 
 from labkit.nm.profile import Profile
-from labkit.nm.schema import SETTINGS, setting
+from labkit.nm.schema import SETTINGS, bond_option_error, setting
+from labkit.nm.uuids import from_name
 
 FIRST_KEYS = ("id", "uuid", "type")
 SECTION_NAMES = {"802-3-ethernet": "ethernet"}
@@ -162,8 +163,6 @@ def read(text: str, filename: str) -> tuple[Profile, list[str]]:
             continue  # settings labkit does not model are left out, as unknown keys are
         profile.add_setting(name)
         if name == "bond":
-            from labkit.nm.schema import bond_option_error
-
             options = []
             for key, value in keys.items():
                 why = bond_option_error(key, value)
@@ -179,8 +178,6 @@ def read(text: str, filename: str) -> tuple[Profile, list[str]]:
     if not profile.get("connection", "id"):
         profile.set("connection", "id", stem)  # nm_keyfile_read_ensure_id
     if not profile.get("connection", "uuid"):  # nm_keyfile_read_ensure_uuid
-        from labkit.nm.uuids import from_name
-
         profile.set("connection", "uuid", from_name("keyfile:" + filename))
     return profile, warnings
 

@@ -8,7 +8,7 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
-from labkit.nm.schema import SETTING_ORDER, SETTINGS, settings_of
+from labkit.nm.schema import SETTING_ORDER, SETTINGS, bond_mode_name, settings_of
 
 
 class ProfileInvalid(Exception):
@@ -135,8 +135,6 @@ class Profile:
 
     def _verify_bond(self) -> None:
         """nm_setting_bond verify(): the option rules a profile must keep."""
-        from labkit.nm.schema import bond_mode_name
-
         opts = self.bond_options()
 
         def bad(msg: str) -> ProfileInvalid:

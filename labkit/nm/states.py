@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from labkit.nm.nmcli.values import render
 from labkit.nm.schema import SETTINGS
+from labkit.views import states as view
+from labkit.views.table import table
 
 if TYPE_CHECKING:
     import pandas
@@ -65,21 +67,15 @@ class States:
     def frame(self, only_differences: bool = False) -> pandas.DataFrame | Table:
         """Every row (or only those that differ) as a DataFrame (a labkit Table where pandas
         is missing), indexed by property."""
-        from labkit.views.table import table
-
         rows = self.differences() if only_differences else self.rows
         return table([dict(zip(COLUMNS, r, strict=True)) for r in rows], COLUMNS,
                      index="property")
 
     def __str__(self) -> str:
-        from labkit.views.states import text
-
-        return text(self)
+        return view.text(self)
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
-        from labkit.views.states import html, text
-
-        return {"text/plain": text(self), "text/html": html(self)}
+        return {"text/plain": view.text(self), "text/html": view.html(self)}
 
 
 COLUMNS = ("property", "file on disk", "profile in NM", "applied on device")

@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from labkit.nm import keyfile
+from labkit.nm import ifcfg, keyfile
 from labkit.nm.profile import Profile, ProfileInvalid
 
 if TYPE_CHECKING:
@@ -93,8 +93,6 @@ class ProfileStore:
             if plugin == "keyfile":
                 profile, warnings = keyfile.read(text, name)
             else:
-                from labkit.nm import ifcfg
-
                 profile, warnings = ifcfg.read(text, name)
         except keyfile.KeyfileError as exc:
             return StoredProfile(path, plugin, text, error=str(exc))
@@ -118,8 +116,6 @@ class ProfileStore:
                 n += 1
                 path = f"{KEYFILE_DIR}/{stem}-{n}.nmconnection"
             return path
-        from labkit.nm import ifcfg
-
         base = f"{IFCFG_DIR}/ifcfg-{ifcfg.escape_id(profile.id)}"
         path = base
         n = 0
@@ -133,8 +129,6 @@ class ProfileStore:
         if path is None:
             path = self.new_path(profile)
         if path.startswith(IFCFG_DIR):
-            from labkit.nm import ifcfg
-
             try:
                 old = self.files.read(self.host, path)
             except OSError:

@@ -9,9 +9,9 @@ an unexpected exception becomes a one-line error and status 1, so no traceback r
 from __future__ import annotations
 
 import traceback
-from collections.abc import Callable, Generator, Mapping
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Protocol
+from collections.abc import Generator, Mapping
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from labkit import files as fs
 from labkit.errors import KernelError
@@ -26,66 +26,13 @@ from labkit.shell.parser import (
     Word,
     parse,
 )
+from labkit.shell.program import Invocation, Pending, Program, strerror
+from labkit.shell.programs import PROGRAMS, REAL_PROGRAM
 from labkit.shell.result import ShellResult
 
 if TYPE_CHECKING:
     from labkit.engines.base import Engine
     from labkit.system.host import HostSystem
-
-
-class Io:
-    """What a program wrote, in order, to stdout (1) and stderr (2)."""
-
-    def __init__(self) -> None:
-        self.chunks: list[tuple[int, str]] = []
-
-    def out(self, text: str) -> None:
-        if text:
-            self.chunks.append((1, text))
-
-    def err(self, text: str) -> None:
-        if text:
-            self.chunks.append((2, text))
-
-    def text(self, fd: int | None = None) -> str:
-        return "".join(t for f, t in self.chunks if fd is None or f == fd)
-
-
-class Pending(Protocol):
-    """A program still running (ping, sleep): waited for, or left running in the background."""
-
-    @property
-    def done(self) -> bool: ...
-
-    def wait(self) -> None:
-        """Let time pass until the program ends."""
-
-    def finish(self) -> int:
-        """Write the program's output and return its exit status (once done)."""
-
-
-@dataclass
-class Invocation:
-    """One run of one program: its argv, stdin, host and output."""
-
-    argv: list[str]
-    stdin: str
-    host: str
-    shell: Shell
-    io: Io = field(default_factory=Io)
-
-    @property
-    def engine(self) -> Engine:
-        return self.shell.engine
-
-    def out(self, text: str) -> None:
-        self.io.out(text)
-
-    def err(self, text: str) -> None:
-        self.io.err(text)
-
-
-Program = Callable[[Invocation], "int | Pending"]
 
 
 class LineAborted(Exception):
@@ -123,8 +70,6 @@ class Shell:
     def __init__(self, engine: Engine, files: fs.LabFiles,
                  programs: Mapping[str, Program] | None = None,
                  systems: Mapping[str, HostSystem] | None = None) -> None:
-        from labkit.shell.programs import PROGRAMS
-
         self.engine = engine
         self.files = files
         self.systems: dict[str, HostSystem] = dict(systems or {})
@@ -296,7 +241,7 @@ class Shell:
                 except KernelError as exc:
                     return 1, "", f"bash: {r.target}: {exc.strerror}\n"
                 except OSError as exc:
-                    return 1, "", f"bash: {r.target}: {_strerror(exc)}\n"
+                    return 1, "", f"bash: {r.target}: {strerror(exc)}\n"
         # output redirections are opened before the program runs, as bash does
         targets: dict[int, str | None] = {}
         merge_err = False
@@ -349,8 +294,6 @@ class Shell:
         return status, to_next, to_terminal
 
     def _exec(self, inv: Invocation) -> Generator[Pending, None, int]:
-        from labkit.shell.programs import REAL_PROGRAM
-
         name = inv.argv[0]
         program = self.programs.get(name) or variables.BUILTINS.get(name)
         if name in self.engine.real_programs:
@@ -414,7 +357,7 @@ class Shell:
         try:
             fs.check_name(path)
         except OSError as exc:
-            return _strerror(exc)
+            return strerror(exc)
         if fs.is_pseudo(path):
             if self.is_dir(host, path):
                 return "Is a directory"
@@ -430,7 +373,7 @@ class Shell:
         try:
             self.files.check_writable(host, path)
         except OSError as exc:
-            return _strerror(exc)
+            return strerror(exc)
         return None
 
     def _write_redirect(self, host: str, target: str, text: str, program: str) -> str:
@@ -447,7 +390,7 @@ class Shell:
         except PermissionError:
             return f"bash: {path}: Permission denied\n"
         except OSError as exc:
-            return f"bash: {path}: {_strerror(exc)}\n"
+            return f"bash: {path}: {strerror(exc)}\n"
         return ""
 
 
@@ -465,17 +408,3 @@ def typed(line: str) -> str:
 def shown(text: str) -> str:
     """Text as a UTF-8 terminal shows it: bytes that are not UTF-8 become U+FFFD."""
     return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-
-
-def _strerror(exc: OSError) -> str:
-    import os
-
-    if isinstance(exc, FileNotFoundError):
-        return "No such file or directory"
-    if isinstance(exc, IsADirectoryError):
-        return "Is a directory"
-    if isinstance(exc, NotADirectoryError):
-        return "Not a directory"
-    if isinstance(exc, PermissionError):
-        return "Permission denied"
-    return os.strerror(exc.errno) if exc.errno else str(exc)

@@ -19,7 +19,7 @@ from labkit.shell.parser import NAME, Word, _tokens
 
 if TYPE_CHECKING:
     from labkit.model.flavours import Flavour
-    from labkit.shell.session import Invocation
+    from labkit.shell.program import Invocation
 
 BLANKS = " \t\n"  # IFS's default: what field splitting splits at
 SHELL_PID = 1432  # `$$`: the lab's login shells all have one pid (each host is its own machine)

@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING
 
 from labkit.model import packages as pkgs
 from labkit.nm import config as nmconf
-from labkit.nm import keyfile
+from labkit.nm import ifcfg, keyfile
 from labkit.nm.daemon import CONF_PATH, NetworkManager
 from labkit.nm.install import installer_profiles
-from labkit.nm.storage import KEYFILE_DIR
+from labkit.nm.storage import IFCFG_DIR, KEYFILE_DIR
 from labkit.system.udev import Udev
 
 if TYPE_CHECKING:
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 # the lab's fixed /etc/machine-id (the recorder's real machine uses the same one)
 MACHINE_ID = "6c61626b69746c61626b69746c61626b"
 SETTLE_LIMIT = 120.0
+STABLE_EPOCH = 1795564800.0  # 2026-11-25 00:00 UTC: when a reproducible lab's clock starts
 
 
 @dataclass
@@ -66,9 +67,6 @@ def install_files(files: LabFiles, host: Host, flavour: Flavour, uuids: UuidSour
                 p.normalize(version.version)
                 files.write(host.name, path, keyfile.write(p), mode=0o600)
     else:
-        from labkit.nm import ifcfg
-        from labkit.nm.storage import IFCFG_DIR
-
         for p in profiles:
             path = f"{IFCFG_DIR}/ifcfg-{ifcfg.escape_id(p.id)}"
             if not files.exists(host.name, path):

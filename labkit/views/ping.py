@@ -13,7 +13,7 @@ from bisect import bisect_left
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from labkit.engines.base import PingEvent, PingRun
+from labkit.model.ping import PingEvent, PingRun
 
 IP_HEADER = 20
 ICMP_HEADER = 8

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from labkit.engines.sim.bridge import BR_MCAST_MACS
 from labkit.engines.sim.clock import NS
 from labkit.engines.sim.frames import ETH_P_IPV6, IPV6_SIZES, Frame, Ipv6Control
+from labkit.errors import KernelError
 from labkit.model.macs import eui64_link_local
 
 if TYPE_CHECKING:
@@ -181,8 +182,6 @@ class Addrconf:
     def add_manual(self, dev: NetDevice, addr: ipaddress.IPv6Address, prefixlen: int,
                    noprefixroute: bool = False) -> None:
         """inet6_addr_add (RTM_NEWADDR): a permanent address, through DAD like any other."""
-        from labkit.errors import KernelError
-
         st = self.state(dev)
         if st.disabled:
             raise KernelError(EACCES, "IPv6 is disabled on this device")
@@ -194,8 +193,6 @@ class Addrconf:
 
     def del_manual(self, dev: NetDevice, addr: ipaddress.IPv6Address) -> None:
         """inet6_addr_del: EADDRNOTAVAIL when the device has no such address."""
-        from labkit.errors import KernelError
-
         st = self.state(dev)
         victim = next((a for a in st.addrs if a.addr == addr), None)
         if victim is None:

@@ -15,9 +15,6 @@ from labkit.engines.base import (
     UNSET,
     Engine,
     OptionValue,
-    PingEvent,
-    PingRequest,
-    PingRun,
     Progress,
     _Unset,
 )
@@ -35,6 +32,7 @@ from labkit.engines.sim.world import World
 from labkit.errors import KernelError
 from labkit.model import plan
 from labkit.model.flavours import RECORDED_KERNEL, Flavour
+from labkit.model.ping import PingEvent, PingRequest, PingRun
 from labkit.model.snapshot import HostSnapshot
 from labkit.model.topology import Nic, Topology
 

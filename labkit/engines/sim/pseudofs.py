@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from errno import EEXIST, EINVAL, ENODEV, EPERM
 
+from labkit.engines.sim import bondfs as bondfs
 from labkit.engines.sim.bonding import Bond, Slave
 from labkit.engines.sim.netdev import NetDevice
 from labkit.engines.sim.netns import Namespace
 from labkit.engines.sim.snapshot import take
 from labkit.errors import KernelError
-from labkit.views import bonding as bondview
 
 NET_DEV_FILES = ("addr_assign_type", "address", "broadcast", "carrier", "ifindex", "mtu",
                  "operstate", "type")
@@ -52,7 +52,7 @@ def read(ns: Namespace, path: str) -> str:
         dev = ns.find(parts[3])
         if not isinstance(dev, Bond):
             raise FileNotFoundError(path)
-        return bondview.proc_net_bonding(take(ns), dev.name)
+        return bondfs.proc_net_bonding(take(ns), dev.name)
     if parts[:3] == ["sys", "class", "net"]:
         return _read_sys(ns, parts[3:], path)
     if parts[:2] == ["proc", "sys"]:
@@ -70,7 +70,7 @@ def read(ns: Namespace, path: str) -> str:
 
 def _read_sys(ns: Namespace, rest: list[str], path: str) -> str:
     if rest == ["bonding_masters"]:
-        return bondview.bonding_masters(take(ns))
+        return bondfs.bonding_masters(take(ns))
     if not rest:
         raise IsADirectoryError(path)
     dev = ns.find(rest[0])
@@ -82,13 +82,13 @@ def _read_sys(ns: Namespace, rest: list[str], path: str) -> str:
     if rest[1] == "bonding" and isinstance(dev, Bond):
         if len(rest) == 2:
             raise IsADirectoryError(path)
-        if len(rest) == 3 and rest[2] in bondview.BOND_SYSFS_FILES:
-            return bondview.sysfs_bonding(snap, dev.name, rest[2])
+        if len(rest) == 3 and rest[2] in bondfs.BOND_SYSFS_FILES:
+            return bondfs.sysfs_bonding(snap, dev.name, rest[2])
     elif rest[1] == "bonding_slave" and isinstance(dev.port, Slave):
         if len(rest) == 2:
             raise IsADirectoryError(path)
-        if len(rest) == 3 and rest[2] in bondview.SLAVE_SYSFS_FILES:
-            return bondview.sysfs_bonding_slave(snap, dev.name, rest[2])
+        if len(rest) == 3 and rest[2] in bondfs.SLAVE_SYSFS_FILES:
+            return bondfs.sysfs_bonding_slave(snap, dev.name, rest[2])
     elif len(rest) == 2 and rest[1] in NET_DEV_FILES:
         link = snap.link(dev.name)
         values = {"addr_assign_type": str(link.addr_assign_type), "address": link.address,
@@ -124,9 +124,9 @@ def list_dir(ns: Namespace, path: str) -> list[str]:
             extra += ["bonding_slave"] if isinstance(dev.port, Slave) else []
             return sorted(list(NET_DEV_FILES) + extra + _adjacent(ns, dev))
         if len(parts) == 5 and parts[4] == "bonding" and isinstance(dev, Bond):
-            return sorted(bondview.BOND_SYSFS_FILES)
+            return sorted(bondfs.BOND_SYSFS_FILES)
         if len(parts) == 5 and parts[4] == "bonding_slave" and isinstance(dev.port, Slave):
-            return sorted(bondview.SLAVE_SYSFS_FILES)
+            return sorted(bondfs.SLAVE_SYSFS_FILES)
     raise NotADirectoryError(path)
 
 
@@ -150,7 +150,7 @@ def write(ns: Namespace, path: str, data: str) -> None:
         if dev is None:
             raise FileNotFoundError(path)
         if len(rest) == 3 and rest[1] == "bonding" and isinstance(dev, Bond):
-            if rest[2] not in bondview.BOND_SYSFS_FILES:
+            if rest[2] not in bondfs.BOND_SYSFS_FILES:
                 raise FileNotFoundError(path)
             if rest[2] in ("mii_status", "ad_aggregator", "ad_num_ports", "ad_actor_key",
                            "ad_partner_key", "ad_partner_mac"):

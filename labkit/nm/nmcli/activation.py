@@ -6,14 +6,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from labkit.nm.nmcli.main import ACTIVATION, Nmcli
+from labkit.nm.nmcli.context import ACTIVATION, Context
 from labkit.nm.objects import REASON_TEXT, AcState
 
 if TYPE_CHECKING:
     from labkit.nm.daemon import PendingActivation
 
 
-def failed(nmc: Nmcli, pending: PendingActivation, hint: bool) -> bool:
+def failed(nmc: Context, pending: PendingActivation, hint: bool) -> bool:
     """Print nmcli's activation failure if the activation failed: `connection up` adds the
     journalctl hint, `device connect` words it with a final period."""
     ac = pending.ac
@@ -31,7 +31,7 @@ def failed(nmc: Nmcli, pending: PendingActivation, hint: bool) -> bool:
     return True
 
 
-def report_when_done(nmc: Nmcli, pending: PendingActivation, done_now: bool,
+def report_when_done(nmc: Context, pending: PendingActivation, done_now: bool,
                      report: Callable[[], None]) -> None:
     """Report now, or have the shell wait on the lab's clock and report then."""
     if done_now or pending.ac.state == AcState.ACTIVATED or pending.done:

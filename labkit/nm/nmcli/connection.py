@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING
 
 from labkit.nm.daemon import NMError
 from labkit.nm.nmcli import activation, output
-from labkit.nm.nmcli.main import (
+from labkit.nm.nmcli.context import (
     ACTIVATION,
     NOT_FOUND,
     UNKNOWN,
     USER_INPUT,
+    Context,
     FieldSelection,
-    Nmcli,
     NmcliExit,
     matches,
 )
@@ -55,7 +55,7 @@ AC_STATE_TEXT = {AcState.ACTIVATING: "activating", AcState.ACTIVATED: "activated
                  AcState.DEACTIVATING: "deactivating", AcState.DEACTIVATED: "deactivated"}
 
 
-def dispatch(nmc: Nmcli, args: list[str]) -> None:
+def dispatch(nmc: Context, args: list[str]) -> None:
     if not args:
         show(nmc, [])
         return
@@ -78,7 +78,7 @@ def dispatch(nmc: Nmcli, args: list[str]) -> None:
 
 
 # -- finding profiles ----------------------------------------------------------------------------
-def _take_selector(nmc: Nmcli, args: list[str], extra: tuple[str, ...] = ()
+def _take_selector(nmc: Context, args: list[str], extra: tuple[str, ...] = ()
                    ) -> tuple[str | None, str]:
     """A selector word (`id`, `uuid`, ... and `extra`) and the value after it, as `connection
     show` and `down` read them: a selector with nothing after it is "%s argument is missing"
@@ -101,7 +101,7 @@ class Lookup(Exception):
         self.rc, self.text, self.kind, self.key = rc, text, kind, key
 
 
-def get_connection(nmc: Nmcli, args: list[str]) -> SettingsConnection:
+def get_connection(nmc: Context, args: list[str]) -> SettingsConnection:
     """get_connection (nmcli's connections.c): the profile the next words name. Its messages
     are wrapped by each verb ("Error: %s."); a selector with nothing after it names a NULL
     selector, which glibc prints as "(null)"."""
@@ -120,7 +120,7 @@ def get_connection(nmc: Nmcli, args: list[str]) -> SettingsConnection:
     return sc
 
 
-def connection_or_exit(nmc: Nmcli, args: list[str]) -> SettingsConnection:
+def connection_or_exit(nmc: Context, args: list[str]) -> SettingsConnection:
     """get_connection for a verb that stops at its error with "Error: %s."."""
     try:
         return get_connection(nmc, args)
@@ -142,7 +142,7 @@ def find(nm: NetworkManager, key: str, kind: str | None) -> SettingsConnection |
 
 
 # -- show ------------------------------------------------------------------------------------------
-def show(nmc: Nmcli, args: list[str]) -> None:
+def show(nmc: Context, args: list[str]) -> None:
     nm = nmc.daemon
     active_only = False
     while args and _is_option(args[0], ("active", "order", "ask", "show-secrets")):
@@ -196,7 +196,7 @@ def ac_sort_key(nm: NetworkManager) -> Callable[[ActiveConnection | None], tuple
     return key
 
 
-def _show_table(nmc: Nmcli, nm: NetworkManager, active_only: bool) -> None:
+def _show_table(nmc: Context, nm: NetworkManager, active_only: bool) -> None:
     nm.sync()
     try:
         fields = nmc.table_fields(SHOW_FIELDS, SHOW_COMMON)
@@ -218,7 +218,7 @@ def _show_table(nmc: Nmcli, nm: NetworkManager, active_only: bool) -> None:
     nmc.out(output.table(nmc.mode, list(fields), table_rows, title=title))
 
 
-def _show_cell(nmc: Nmcli, nm: NetworkManager, sc: SettingsConnection,
+def _show_cell(nmc: Context, nm: NetworkManager, sc: SettingsConnection,
                ac: ActiveConnection | None, field: str, terse: bool) -> str:
     profile = sc.profile
     if field == "NAME":
@@ -254,7 +254,7 @@ def _show_cell(nmc: Nmcli, nm: NetworkManager, sc: SettingsConnection,
     return ""
 
 
-def _profile_items(nmc: Nmcli, nm: NetworkManager, sc: SettingsConnection,
+def _profile_items(nmc: Context, nm: NetworkManager, sc: SettingsConnection,
                    settings: list[str], only: dict[str, list[str] | None]
                    ) -> list[tuple[str, str]]:
     items: list[tuple[str, str]] = []
@@ -285,7 +285,7 @@ DISPLAY_ORDER = ("connection", "802-3-ethernet", "ipv4", "ipv6", "bond", "bond-p
                  "proxy")
 
 
-def _active_items(nmc: Nmcli, nm: NetworkManager, ac: ActiveConnection,
+def _active_items(nmc: Context, nm: NetworkManager, ac: ActiveConnection,
                   only: dict[str, list[str] | None]) -> list[tuple[str, str | list[str]]]:
     general: list[tuple[str, str | list[str]]] = [
         ("GENERAL.NAME", ac.sc.id), ("GENERAL.UUID", ac.sc.uuid),
@@ -322,7 +322,7 @@ def select_groups(groups: dict[str, list[tuple[str, str | list[str]]]], order: t
     return items
 
 
-def ip_items(nmc: Nmcli, nm: NetworkManager, iface: str, family: int,
+def ip_items(nmc: Context, nm: NetworkManager, iface: str, family: int,
              ac: ActiveConnection | None) -> list[tuple[str, str | list[str]]]:
     """IP4.* / IP6.* of a device: its addresses, gateway, routes and DNS."""
     snap = nm.kernel.snapshot()
@@ -372,7 +372,7 @@ ALL_SETTING_NAMES = (
     "user", "veth", "vlan", "vpn", "vrf", "vxlan", "wifi-p2p", "wimax", "wireguard", "wpan")
 
 
-def _parse_detail_fields(nmc: Nmcli, spec: str | None, settings: list[str]
+def _parse_detail_fields(nmc: Context, spec: str | None, settings: list[str]
                          ) -> dict[str, list[str] | None]:
     """split_required_fields_for_con_show: -f for `connection show ID` takes any setting's
     name (any case, never its alias), setting.property, the active groups (GENERAL, IP4 ...,
@@ -437,7 +437,7 @@ def _parse_detail_fields(nmc: Nmcli, spec: str | None, settings: list[str]
     return out
 
 
-def _show_details(nmc: Nmcli, nm: NetworkManager, sc: SettingsConnection) -> None:
+def _show_details(nmc: Context, nm: NetworkManager, sc: SettingsConnection) -> None:
     nm.sync()
     settings = sc.profile.settings()
     only = _parse_detail_fields(nmc, nmc.fields, settings)
@@ -464,7 +464,7 @@ def _show_details(nmc: Nmcli, nm: NetworkManager, sc: SettingsConnection) -> Non
 
 
 # -- up / down -------------------------------------------------------------------------------------
-def up(nmc: Nmcli, args: list[str]) -> None:
+def up(nmc: Context, args: list[str]) -> None:
     """do_connection_up: [id|uuid|path|filename] NAME, then ifname/ap/passwd-file options."""
     nm = nmc.daemon
     tr = nmc.tr
@@ -526,7 +526,7 @@ def up(nmc: Nmcli, args: list[str]) -> None:
                                 and ac.device.state >= DeviceState.IP_CONFIG, report)
 
 
-def down(nmc: Nmcli, args: list[str]) -> None:
+def down(nmc: Context, args: list[str]) -> None:
     nm = nmc.daemon
     if not args:
         raise NmcliExit(USER_INPUT, nmc.tr("Error: No connection specified."))
@@ -576,7 +576,7 @@ class Quiet(Exception):
 class Editor:
     """Applies typed properties to a profile, as nmc_process_connection_properties."""
 
-    def __init__(self, nmc: Nmcli, nm: NetworkManager, profile: Profile, adding: bool) -> None:
+    def __init__(self, nmc: Context, nm: NetworkManager, profile: Profile, adding: bool) -> None:
         self.nmc = nmc
         self.nm = nm
         self.profile = profile
@@ -800,7 +800,7 @@ def _mode_prefix(value: str) -> str | None:
         return None
 
 
-def add(nmc: Nmcli, args: list[str]) -> None:
+def add(nmc: Context, args: list[str]) -> None:
     nm = nmc.daemon
     tr = nmc.tr
     profile = Profile()
@@ -868,7 +868,7 @@ def _unique_ifname(nm: NetworkManager, base: str) -> str:
     return _unused(base, taken, "")
 
 
-def modify(nmc: Nmcli, args: list[str]) -> None:
+def modify(nmc: Context, args: list[str]) -> None:
     nm = nmc.daemon
     tr = nmc.tr
     temporary = False
@@ -894,7 +894,7 @@ def modify(nmc: Nmcli, args: list[str]) -> None:
         nmc.out(tr("Connection '%s' (%s) successfully modified.\n") % (sc.id, sc.uuid))
 
 
-def delete(nmc: Nmcli, args: list[str]) -> None:
+def delete(nmc: Context, args: list[str]) -> None:
     nm = nmc.daemon
     tr = nmc.tr
     if not args:
@@ -920,11 +920,11 @@ def delete(nmc: Nmcli, args: list[str]) -> None:
                         % ", ".join(unknown))
 
 
-def reload(nmc: Nmcli, args: list[str]) -> None:
+def reload(nmc: Context, args: list[str]) -> None:
     nmc.daemon.reload()  # extra arguments are ignored, as nmcli does
 
 
-def load(nmc: Nmcli, args: list[str]) -> None:
+def load(nmc: Context, args: list[str]) -> None:
     nm = nmc.daemon
     if not args:
         raise NmcliExit(USER_INPUT, nmc.tr("Error: No connection specified."))
@@ -933,7 +933,7 @@ def load(nmc: Nmcli, args: list[str]) -> None:
         nmc.call.err(nmc.tr("Could not load file '%s'\n") % path)
 
 
-def clone(nmc: Nmcli, args: list[str]) -> None:
+def clone(nmc: Context, args: list[str]) -> None:
     nm = nmc.daemon
     tr = nmc.tr
     temporary = False

@@ -8,14 +8,14 @@ from labkit.model.flavours import RECORDED_KERNEL
 from labkit.nm.daemon import NMError
 from labkit.nm.nmcli import activation, output
 from labkit.nm.nmcli.connection import ac_sort_key, ip_items
-from labkit.nm.nmcli.main import (
+from labkit.nm.nmcli.context import (
     ACTIVATION,
     DISCONNECT,
     NOT_FOUND,
     UNKNOWN,
     USER_INPUT,
+    Context,
     FieldSelection,
-    Nmcli,
     NmcliExit,
     matches,
 )
@@ -43,7 +43,7 @@ STATUS_FIELDS = ("DEVICE", "TYPE", "STATE", "IP4-CONNECTIVITY", "IP6-CONNECTIVIT
 STATUS_COMMON = ("DEVICE", "TYPE", "STATE", "CONNECTION")
 
 
-def dispatch(nmc: Nmcli, args: list[str]) -> None:
+def dispatch(nmc: Context, args: list[str]) -> None:
     if not args:
         status(nmc, [])
         return
@@ -67,14 +67,14 @@ def sorted_devices(nm: NetworkManager) -> list[Device]:
                   key=lambda d: (-int(d.state), ac_key(d.ac), d.dtype, d.iface))
 
 
-def state_text(nmc: Nmcli, dev: Device) -> str:
+def state_text(nmc: Context, dev: Device) -> str:
     text = STATE_TEXT.get(dev.state, "unknown")
     if dev.external and nmc.version >= (1, 30) and dev.state == DeviceState.ACTIVATED:
         text = "connected (externally)"
     return nmc.tr(text)
 
 
-def status(nmc: Nmcli, args: list[str]) -> None:
+def status(nmc: Context, args: list[str]) -> None:
     nm = nmc.daemon
     if args:
         raise NmcliExit(USER_INPUT, nmc.tr("Error: invalid extra argument '%s'.") % args[0])
@@ -121,7 +121,7 @@ def _connectivity(dev: Device) -> str:
     return "full" if gateway else "limited"
 
 
-def _find(nmc: Nmcli, nm: NetworkManager, name: str) -> Device:
+def _find(nmc: Context, nm: NetworkManager, name: str) -> Device:
     nm.sync()
     dev = nm.device(name)
     if dev is None:  # get_device's error inside "Error: %s."
@@ -161,7 +161,7 @@ REASON_TEXT = {0: "No reason given", 1: "Unknown error", 2: "Device is now manag
                50: "A dependency of the connection failed"}
 
 
-def show(nmc: Nmcli, args: list[str]) -> None:
+def show(nmc: Context, args: list[str]) -> None:
     nm = nmc.daemon
     if len(args) > 1:
         raise NmcliExit(USER_INPUT, nmc.tr("Error: invalid extra argument '%s'.") % args[1])
@@ -183,7 +183,7 @@ def show(nmc: Nmcli, args: list[str]) -> None:
                                      sections=list(range(len(items)))))
 
 
-def _fields(nmc: Nmcli, spec: str | None) -> dict[str, list[str] | None]:
+def _fields(nmc: Context, spec: str | None) -> dict[str, list[str] | None]:
     """-f of `device show`: sections and SECTION.FIELD in any case, "all" or "common"; the
     order typed is the order printed. nm_meta_selection's refusal names every section or
     every field of the section."""
@@ -215,11 +215,11 @@ def _fields(nmc: Nmcli, spec: str | None) -> dict[str, list[str] | None]:
     return out
 
 
-def _yes(nmc: Nmcli, flag: bool) -> str:
+def _yes(nmc: Context, flag: bool) -> str:
     return nmc.tr("yes") if flag else nmc.tr("no")
 
 
-def _general(nmc: Nmcli, nm: NetworkManager, dev: Device) -> list[tuple[str, str]]:
+def _general(nmc: Context, nm: NetworkManager, dev: Device) -> list[tuple[str, str]]:
     link = nm.kernel.link(dev.iface)
     ac = dev.ac
     conn = _connectivity(dev)
@@ -258,7 +258,7 @@ def _general(nmc: Nmcli, nm: NetworkManager, dev: Device) -> list[tuple[str, str
     return [(f"GENERAL.{k}", values[k]) for k in SECTIONS["GENERAL"]]
 
 
-def _device_items(nmc: Nmcli, nm: NetworkManager, dev: Device,
+def _device_items(nmc: Context, nm: NetworkManager, dev: Device,
                   only: dict[str, list[str] | None]) -> list[tuple[str, str | list[str]]]:
     link = nm.kernel.link(dev.iface)
     flags = set(link.flags) if link else set()
@@ -323,7 +323,7 @@ def _select(groups: dict[str, list[tuple[str, str | list[str]]]],
     return items
 
 
-def connect(nmc: Nmcli, args: list[str]) -> None:
+def connect(nmc: Context, args: list[str]) -> None:
     nm = nmc.daemon
     if not args:
         raise NmcliExit(USER_INPUT, nmc.tr("Error: No interface specified."))
@@ -349,7 +349,7 @@ def connect(nmc: Nmcli, args: list[str]) -> None:
     activation.report_when_done(nmc, pending, False, report)
 
 
-def disconnect(nmc: Nmcli, args: list[str]) -> None:
+def disconnect(nmc: Context, args: list[str]) -> None:
     nm = nmc.daemon
     if not args:
         raise NmcliExit(USER_INPUT, nmc.tr("Error: No interface specified."))
@@ -383,7 +383,7 @@ def disconnect(nmc: Nmcli, args: list[str]) -> None:
         raise NmcliExit(NOT_FOUND, nmc.tr("Error: not all devices found."))
 
 
-def reapply(nmc: Nmcli, args: list[str]) -> None:
+def reapply(nmc: Context, args: list[str]) -> None:
     nm = nmc.daemon
     if not args:
         raise NmcliExit(USER_INPUT, nmc.tr("Error: No interface specified."))
@@ -397,7 +397,7 @@ def reapply(nmc: Nmcli, args: list[str]) -> None:
     nmc.out(nmc.tr("Connection successfully reapplied to device '%s'.\n") % dev.iface)
 
 
-def set_(nmc: Nmcli, args: list[str]) -> None:
+def set_(nmc: Context, args: list[str]) -> None:
     """do_device_set: `[ifname] IFACE {autoconnect|managed} BOOL ...`, its checks in its order
     (the device, then each property and its value). labkit's daemon keeps no per-device
     autoconnect or managed flag, so a valid request is refused in a sentence of its own."""

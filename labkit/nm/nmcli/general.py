@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from labkit.nm.nmcli import output
+from labkit.nm.nmcli.context import USER_INPUT, Context, FieldSelection, NmcliExit, matches
 from labkit.nm.nmcli.device import sorted_devices, state_text
-from labkit.nm.nmcli.main import USER_INPUT, FieldSelection, Nmcli, NmcliExit, matches
 
 # NMC_FIELDS_NM_STATUS_ALL: what "all" shows; the WiMAX columns exist but only by name
 STATUS_ALL = ("RUNNING", "VERSION", "STATE", "STARTUP", "CONNECTIVITY", "NETWORKING",
@@ -13,7 +13,7 @@ STATUS_FIELDS = (*STATUS_ALL, "WIMAX-HW", "WIMAX")
 STATUS_COMMON = ("STATE", "CONNECTIVITY", "WIFI-HW", "WIFI", "WWAN-HW", "WWAN")
 
 
-def dispatch(nmc: Nmcli, args: list[str]) -> None:
+def dispatch(nmc: Context, args: list[str]) -> None:
     if not args:
         status(nmc)
         return
@@ -27,7 +27,7 @@ def dispatch(nmc: Nmcli, args: list[str]) -> None:
                                            "--help instead.") % word)
 
 
-def status(nmc: Nmcli) -> None:
+def status(nmc: Context) -> None:
     nm = nmc.daemon
     try:
         fields = nmc.table_fields(STATUS_FIELDS, STATUS_COMMON, STATUS_ALL)
@@ -46,7 +46,7 @@ def status(nmc: Nmcli) -> None:
     nmc.out(output.table(nmc.mode, list(fields), [row], title="NetworkManager status"))
 
 
-def overview(nmc: Nmcli) -> None:
+def overview(nmc: Context) -> None:
     """Plain `nmcli`: each device with its connection, then the hint lines."""
     nm = nmc.daemon
     out = []

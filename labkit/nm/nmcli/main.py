@@ -1,63 +1,21 @@
-"""nmcli's front: global options, objects and commands by prefix, errors and exit statuses.
+"""nmcli's front: global options, and objects and commands by prefix.
 
 `Nmcli.run(argv)` returns a Call: what was printed, the exit status, and for commands that wait
 on the daemon (connection up, device connect) the activation to wait for and what to print when
 it ends. Matching follows nmcli: the first entry of a table that the typed word is a prefix of.
+What the commands share (exit statuses, errors, the Call, the Context) is in context.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
-
-from labkit.nm.nmcli.messages import translator
-from labkit.nm.nmcli.output import Mode
-
-if TYPE_CHECKING:
-    from labkit.nm.daemon import NetworkManager, PendingActivation
-
-# exit statuses (man nmcli)
-OK, UNKNOWN, USER_INPUT, TIMEOUT, ACTIVATION, DEACTIVATION, DISCONNECT, DELETE = range(8)
-NOT_RUNNING, NOT_FOUND = 8, 10
-
-
-class NmcliExit(Exception):
-    """Stop with `Error: ...` (already translated) on stderr and status `rc`."""
-
-    def __init__(self, rc: int, text: str) -> None:
-        super().__init__(text)
-        self.rc = rc
-        self.text = text
-
-
-class FieldSelection(Exception):
-    """`-f` named a column a table does not have; str() is the reason (already translated)."""
-
-
-@dataclass
-class Call:
-    """One run of nmcli."""
-
-    chunks: list[tuple[int, str]] = field(default_factory=list)
-    rc: int = OK
-    wait_for: PendingActivation | None = None
-    then: Callable[[], None] | None = None  # prints the outcome once wait_for is done
-    timeout: float = 90.0
-
-    def out(self, text: str) -> None:
-        if text:
-            self.chunks.append((1, text))
-
-    def err(self, text: str) -> None:
-        if text:
-            self.chunks.append((2, text))
-
-
-def matches(word: str, name: str) -> bool:
-    """nmcli's matches(): `word` is a prefix of `name`."""
-    return bool(word) and name.startswith(word)
-
+from labkit.nm.nmcli import connection, device, general
+from labkit.nm.nmcli.context import (
+    USER_INPUT,
+    Call,
+    Context,
+    NmcliExit,
+    matches,
+)
 
 GLOBAL_OPTIONS = ("overview", "offline", "terse", "pretty", "mode", "colors", "escape",
                   "fields", "get-values", "nocheck", "wait", "version", "help", "ask",
@@ -66,55 +24,8 @@ OPTIONS_WITH_VALUE = ("mode", "colors", "escape", "fields", "get-values", "wait"
 OBJECTS = ("general", "monitor", "networking", "radio", "connection", "device", "agent")
 
 
-class Nmcli:
-    """nmcli bound to one host's daemon."""
-
-    def __init__(self, daemon: NetworkManager | None, locale: str = "C",
-                 version: tuple[int, int] = (1, 42), version_text: str = "1.42.4") -> None:
-        self.nm = daemon
-        self.locale = locale
-        self.tr = translator(locale, version)
-        self.version = version
-        self.version_text = version_text
-        self.mode = Mode()
-        self.fields: str | None = None
-        self.get_values = False
-        self.mode_specified = False
-        self.call = Call()
-
-    # -- helpers for the commands ------------------------------------------------------------
-    def out(self, text: str) -> None:
-        self.call.out(text)
-
-    def fail(self, rc: int, text: str) -> NmcliExit:
-        return NmcliExit(rc, text)
-
-    def table_fields(self, selectable: tuple[str, ...], common: tuple[str, ...],
-                     everything: tuple[str, ...] | None = None) -> tuple[str, ...]:
-        """The columns `-f`/`-g` chose for a table: "common" (or nothing), "all" (`everything`,
-        by default every `selectable` column), or names in any case. A refusal raises
-        FieldSelection with nm_meta_selection's message; each view words the error itself."""
-        spec = self.fields
-        if spec is None or spec.lower() == "common":
-            return common
-        if spec.lower() == "all":
-            return everything or selectable
-        out = []
-        for item in spec.split(","):
-            name = item.strip()
-            if name.lower() in ("all", "common"):
-                raise FieldSelection(self.tr("field '%s' has to be alone") % name)
-            if name.upper() not in selectable:
-                raise FieldSelection(self.tr("invalid field '%s%s%s%s%s'; %s%s%s") % (
-                    "", "", name, "", "", "allowed fields: ", ",".join(selectable), ""))
-            out.append(name.upper())
-        return tuple(out)
-
-    @property
-    def daemon(self) -> NetworkManager:
-        if self.nm is None or not self.nm.running:
-            raise NmcliExit(NOT_RUNNING, self.tr("Error: NetworkManager is not running."))
-        return self.nm
+class Nmcli(Context):
+    """nmcli bound to one host's daemon: the Context, and the parsing of argv."""
 
     # -- entry ------------------------------------------------------------------------------
     def run(self, argv: list[str]) -> Call:
@@ -154,8 +65,6 @@ class Nmcli:
             if full in ("version", "help"):
                 return
         if not args:
-            from labkit.nm.nmcli import general
-
             general.overview(self)
             return
         word = args.pop(0)
@@ -167,16 +76,10 @@ class Nmcli:
             raise NmcliExit(USER_INPUT, self.tr("Error: argument '%s' not understood. Try "
                                                 "passing --help instead.") % word)
         if obj == "connection":
-            from labkit.nm.nmcli import connection
-
             connection.dispatch(self, args)
         elif obj == "device":
-            from labkit.nm.nmcli import device
-
             device.dispatch(self, args)
         elif obj == "general":
-            from labkit.nm.nmcli import general
-
             general.dispatch(self, args)
         else:
             raise NmcliExit(USER_INPUT, f"Error: labkit's nmcli does not offer '{obj}'; it "

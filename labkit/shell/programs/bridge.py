@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from labkit.shell.program import Invocation
 from labkit.shell.programs.ip import IpExit, matches
-from labkit.shell.session import Invocation
 from labkit.views.bridge import fdb_show
 
 USAGE = """Usage: bridge [ OPTIONS ] OBJECT { COMMAND | help }

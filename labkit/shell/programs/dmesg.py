@@ -11,9 +11,11 @@ from __future__ import annotations
 import datetime as _dt
 from typing import TYPE_CHECKING
 
+from labkit.system.host import STABLE_EPOCH
+
 if TYPE_CHECKING:
     from labkit.engines.sim.printk import KernelLog, Record
-    from labkit.shell.session import Invocation
+    from labkit.shell.program import Invocation
 
 LEVEL_NAMES = ("emerg", "alert", "crit", "err", "warn", "notice", "info", "debug")
 
@@ -38,8 +40,6 @@ def boot_epoch(inv: Invocation) -> float:
     nm = getattr(system, "nm", None)
     if nm is not None:
         return float(nm.epoch)
-    from labkit.lab import STABLE_EPOCH
-
     return STABLE_EPOCH
 
 

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 from labkit.errors import KernelError
 from labkit.model.snapshot import Address, HostSnapshot, Link
+from labkit.shell.program import Invocation
 from labkit.shell.programs.resolver import inet_aton, parse_hosts
-from labkit.shell.session import Invocation
 from labkit.views import ifconfig as view
 
 VERSION = "net-tools 2.10\n"

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from labkit.errors import KernelError
 from labkit.model.snapshot import HostSnapshot, Link
-from labkit.shell.session import Invocation
+from labkit.shell.program import Invocation
 
 VERSION = (
     "ifenslave.c:v1.1.0 (December 1, 2003)\n"

@@ -19,8 +19,8 @@ from labkit.engines.base import UNSET, Unset
 from labkit.errors import KernelError
 from labkit.model import bonding
 from labkit.model.snapshot import HostSnapshot
+from labkit.shell.program import Invocation
 from labkit.shell.programs import ipjson
-from labkit.shell.session import Invocation
 from labkit.views import iproute as view
 
 VERSION = "ip utility, iproute2-6.1.0, libbpf 1.1.2\n"

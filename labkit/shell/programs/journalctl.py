@@ -10,9 +10,11 @@ from __future__ import annotations
 import datetime as _dt
 from typing import TYPE_CHECKING
 
+from labkit.shell.programs.dmesg import journal_kernel_lines
+
 if TYPE_CHECKING:
     from labkit.nm.daemon import JournalLine
-    from labkit.shell.session import Invocation
+    from labkit.shell.program import Invocation
     from labkit.system.host import HostSystem
 
 
@@ -55,8 +57,6 @@ def journalctl(inv: Invocation) -> int:
             count = 1000 if count is None else count
         i += 1
     if kernel:  # the kernel's lines since boot (-k implies -b), what dmesg -C does not clear
-        from labkit.shell.programs.dmesg import journal_kernel_lines
-
         klines = journal_kernel_lines(inv)
         if count is not None:
             klines = klines[-count:] if count else []

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from labkit.shell.session import Invocation
+    from labkit.shell.program import Invocation
 
 # module -> (size, users) as lsmod prints them on Debian's 6.1.0-56-amd64 (sizes rounded as
 # the kernel reports a module's core size; "Used by" lists the modules depending on it)

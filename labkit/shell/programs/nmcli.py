@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from labkit.nm.nmcli import Call, Nmcli
+from labkit.nm.nmcli.main import Call, Nmcli
 
 if TYPE_CHECKING:
-    from labkit.shell.session import Invocation, Pending
+    from labkit.shell.program import Invocation, Pending
 
 
 class WaitingNmcli:

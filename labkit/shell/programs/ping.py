@@ -35,11 +35,11 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from labkit.engines.base import PingRequest, PingRun
+from labkit.model.ping import PingRequest, PingRun
 from labkit.model.snapshot import HostSnapshot
+from labkit.shell.program import Invocation, Pending
 from labkit.shell.programs import resolver
 from labkit.shell.programs.resolver import HostEntry, parse_hosts
-from labkit.shell.session import Invocation, Pending
 from labkit.views import ping as view
 
 OPTSTRING = "h?4bRT:6F:N:aABc:CdDe:fi:I:l:Lm:M:nOp:qQ:rs:S:t:UvVw:W:"

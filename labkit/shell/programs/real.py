@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from labkit.errors import EngineUnavailable
-from labkit.shell.session import _strerror
+from labkit.shell.program import strerror
 
 if TYPE_CHECKING:
-    from labkit.shell.session import Invocation
+    from labkit.shell.program import Invocation
 
 
 class _Namespaces(Protocol):
@@ -226,7 +226,7 @@ def plan(inv: Invocation, host: str, argv: list[str], stdin: str
             except OSError as exc:
                 if not foreign:
                     return 1, (f'Cannot open file "{launch.batch_name}" for reading: '
-                               f"{_strerror(exc)}\n")
+                               f"{strerror(exc)}\n")
                 launch.stdin = ""  # the program fails at -n first
         launch.argv = [argv[i] for i in keep]
         return launch

@@ -19,13 +19,13 @@ from dataclasses import dataclass, field
 
 from labkit import files as fs
 from labkit.errors import KernelError
+from labkit.shell.program import Invocation, strerror
 from labkit.shell.programs.posixre import (
     ClassSyntaxError,
     PosixRegexError,
     bracket_end,
     compile_posix,
 )
-from labkit.shell.session import Invocation, _strerror
 
 VERSION = "4.9"
 MAX_STEPS = 200_000  # commands run without reading input before labkit stops a loop
@@ -1200,7 +1200,7 @@ def _why_not_writable(inv: Invocation, name: str) -> str | None:
             return "Is a directory" if inv.shell.is_dir(inv.host, name) else None
         inv.shell.files.check_writable(inv.host, name)
     except OSError as exc:
-        return _strerror(exc)
+        return strerror(exc)
     return None
 
 
@@ -1208,7 +1208,7 @@ def _script_file(inv: Invocation, name: str) -> str | None:
     try:
         text = inv.stdin if name == "-" else inv.shell.read_path(inv.host, name)
     except (OSError, KernelError) as exc:
-        msg = exc.strerror if isinstance(exc, KernelError) else _strerror(exc)
+        msg = exc.strerror if isinstance(exc, KernelError) else strerror(exc)
         inv.err(f"sed: couldn't open file {name}: {msg}\n")
         return None
     return text[:-1] if text.endswith("\n") else text
@@ -1249,7 +1249,7 @@ def _run(inv: Invocation, runner: Runner, files: list[str], in_place: str | None
                     continue
                 text = inv.shell.read_path(inv.host, name)
         except (OSError, KernelError) as exc:
-            msg = exc.strerror if isinstance(exc, KernelError) else _strerror(exc)
+            msg = exc.strerror if isinstance(exc, KernelError) else strerror(exc)
             inv.err(f"sed: can't read {name}: {msg}\n")
             status = 2
             continue
@@ -1277,7 +1277,7 @@ def _run(inv: Invocation, runner: Runner, files: list[str], in_place: str | None
         try:
             inv.shell.files.write(inv.host, name, "".join(chunks))
         except OSError as exc:
-            inv.err(f"sed: couldn't open file {name}: {_strerror(exc)}\n")
+            inv.err(f"sed: couldn't open file {name}: {strerror(exc)}\n")
             return 4
     if runner.quit_status is not None:
         return runner.quit_status & 0xFF
@@ -1310,7 +1310,7 @@ def _write_in_place(inv: Invocation, name: str, text: str, suffix: str) -> int:
     try:
         _replace(inv, name, text, suffix)
     except OSError as exc:
-        inv.err(f"sed: couldn't open temporary file {_temp_name(name)}: {_strerror(exc)}\n")
+        inv.err(f"sed: couldn't open temporary file {_temp_name(name)}: {strerror(exc)}\n")
         return 4
     return 0
 

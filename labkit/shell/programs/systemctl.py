@@ -10,8 +10,10 @@ from __future__ import annotations
 import datetime as _dt
 from typing import TYPE_CHECKING
 
+from labkit.shell.programs.journalctl import journal_line
+
 if TYPE_CHECKING:
-    from labkit.shell.session import Invocation
+    from labkit.shell.program import Invocation
     from labkit.system.host import HostSystem
 
 VERBS = ("start", "stop", "restart", "reload", "try-restart", "status", "is-active",
@@ -104,8 +106,6 @@ def _status(inv: Invocation, system: HostSystem | None) -> int:
     tail = [j for j in nm.journal][-10:]
     if tail:
         lines.append("")
-        from labkit.shell.programs.journalctl import journal_line
-
         lines += [journal_line(system, j) for j in tail]
     inv.out("\n".join(lines) + "\n")
     return 0 if nm.running else 3

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 from labkit.engines.base import LONGEST_SLEEP
 from labkit.errors import KernelError
+from labkit.shell.program import Invocation, Pending, strerror
 from labkit.shell.programs import posixre
-from labkit.shell.session import Invocation, Pending, _strerror
 
 TRY = "Try '{prog} --help' for more information.\n"
 
@@ -35,7 +35,7 @@ def cat(inv: Invocation) -> int:
             inv.err(f"cat: {name}: {exc.strerror}\n")
             status = 1
         except OSError as exc:
-            inv.err(f"cat: {name}: {_strerror(exc)}\n")
+            inv.err(f"cat: {name}: {strerror(exc)}\n")
             status = 1
     return status
 
@@ -139,7 +139,7 @@ def grep(inv: Invocation) -> int:
             sources.append((name, inv.shell.read_path(inv.host, name)))
         except (OSError, KernelError) as exc:
             if "q" not in flags or True:
-                msg = exc.strerror if isinstance(exc, KernelError) else _strerror(exc)
+                msg = exc.strerror if isinstance(exc, KernelError) else strerror(exc)
                 inv.err(f"grep: {name}: {msg}\n")
             status_err = True
     matched_any = False
@@ -234,7 +234,7 @@ def _head_tail(inv: Invocation, prog: str) -> int:
         try:
             text = inv.stdin if name == "-" else inv.shell.read_path(inv.host, name)
         except (OSError, KernelError) as exc:
-            msg = exc.strerror if isinstance(exc, KernelError) else _strerror(exc)
+            msg = exc.strerror if isinstance(exc, KernelError) else strerror(exc)
             inv.err(f"{prog}: cannot open '{name}' for reading: {msg}\n")
             status = 1
             continue
@@ -270,7 +270,7 @@ def wc(inv: Invocation) -> int:
     try:
         text = inv.shell.read_path(inv.host, files[0]) if files else inv.stdin
     except (OSError, KernelError) as exc:
-        msg = exc.strerror if isinstance(exc, KernelError) else _strerror(exc)
+        msg = exc.strerror if isinstance(exc, KernelError) else strerror(exc)
         inv.err(f"wc: {files[0]}: {msg}\n")
         return 1
     size = len(text.encode("utf-8", "surrogateescape"))  # bytes, whatever they are
@@ -377,7 +377,7 @@ def cd(inv: Invocation) -> int:
         inv.err(f"bash: cd: {target}: {exc.strerror}\n")
         return 1
     except OSError as exc:
-        inv.err(f"bash: cd: {target}: {_strerror(exc)}\n")
+        inv.err(f"bash: cd: {target}: {strerror(exc)}\n")
         return 1
     return 0
 
@@ -491,7 +491,7 @@ def ls(inv: Invocation) -> int:
                 inv.shell.read_path(inv.host, p)
                 names = [p]
         except (OSError, KernelError) as exc:
-            msg = exc.strerror if isinstance(exc, KernelError) else _strerror(exc)
+            msg = exc.strerror if isinstance(exc, KernelError) else strerror(exc)
             inv.err(f"ls: cannot access '{p}': {msg}\n")
             status = 2
             continue

@@ -1,5 +1,6 @@
 """/proc/net/bonding/<bond> and the bonding sysfs files, as Linux 6.1 prints them, from a snapshot.
 
+The sim's pseudo-files (pseudofs.py) read them from here; the real engines read the kernel's.
 Mirrors bond_procfs.c (bond_info_show_master / bond_info_show_slave) and bond_sysfs.c /
 bond_sysfs_slave.c, including the blank line after the version line and the per-mode lines.
 """
