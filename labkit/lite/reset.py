@@ -11,6 +11,9 @@ reset_notebook("ja/03").
 
 from __future__ import annotations
 
+import json
+import os
+import time
 from pathlib import Path, PurePosixPath
 
 from labkit import workcopy
@@ -44,13 +47,36 @@ def reset_notebook(*names: str) -> list[workcopy.Reset]:
                                                      if p.is_dir() and any(p.glob("*.ipynb"))))
                                   + ")")
         try:
-            results = workcopy.reset(course, copy, [path.name])
+            if browser.in_browser():
+                results = [_in_browser(course, copy, n)
+                           for n in workcopy.resolve(course, [path.name])]
+            else:
+                results = workcopy.reset(course, copy, [path.name])
         except OSError as exc:
             raise workcopy.WorkcopyError(f"{exc.filename or copy}: {exc.strerror}") from None
         for one in results:
             print(f"{folder + '/' if folder else ''}{one.report()}")
         done += results
-    if browser.in_browser() and any(d.before != "same" for d in done):
+    if browser.in_browser() and any(d.before == "changed" for d in done):
         print("An open copy of it still shows what it showed: close it without saving and "
               "open it again (or File > Reload Notebook from Disk).")
     return done
+
+
+def _in_browser(course: Path, copy: Path, name: str) -> workcopy.Reset:
+    """One lesson back in JupyterLite: the learner's copy is moved into backups/ (a rename
+    keeps it a notebook in the browser's storage, where a file written anew from the kernel
+    would be stored as bytes, not as a notebook), and the site's own copy of the lesson, the
+    course's, shows in its place again, as after a Delete in the file browser."""
+    theirs = copy / name
+    if not theirs.exists():
+        return workcopy.Reset(name, "missing")
+    if json.loads(theirs.read_bytes()) == json.loads((course / name).read_bytes()):
+        return workcopy.Reset(name, "same")
+    folder = copy / workcopy.BACKUPS
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    backup = next(target for n in range(1, 1000) if not (target := folder / (
+        f"{theirs.stem}-{stamp}{'' if n == 1 else f'-{n}'}.ipynb")).exists())
+    os.rename(theirs, backup)
+    return workcopy.Reset(name, "changed", backup)
