@@ -45,13 +45,39 @@ EXTRA_ENTRIES = {
     "comm": (["comm"], ["traitlets"]),
     "ipywidgets": (["ipywidgets"], ["comm", "ipython", "traitlets"]),
     "labkit": (["labkit"], ["ipywidgets", "ipython", "traitlets", "comm", "pygments"]),
+    # the kernel's own, from jupyterlite-pyodide-kernel's extension (its piplite index)
+    "piplite": (["piplite"], ["micropip"]),
+    "ipykernel": (["ipykernel"], []),
+    "pyodide-kernel": (["pyodide_kernel"], ["ipykernel", "comm", "ipython"]),
 }
-# what the kernel would piplite.install one by one at start, and labkit: all from the lock
-PRELOAD = ("micropip", "comm", "jedi", "ipython", "labkit")
+# what the kernel would otherwise micropip.install (piplite) and piplite.install one by one
+# at start, each a resolve against piplite's index, and labkit: all from the lock, loaded in
+# parallel with Pyodide itself (the names the kernel's worker looks for in this list)
+PRELOAD = ("micropip", "piplite", "ipykernel", "pyodide-kernel", "comm", "jedi", "ipython",
+           "labkit")
+PRELOAD_UNTUNED = ("micropip", "comm", "jedi", "ipython", "labkit")
+KERNEL_EXTENSION = "@jupyterlite/pyodide-kernel-extension"
+# the JupyterLab extensions the site loads: the kernel and the dashboard's widgets (not the
+# checkout's others: nbgrader's and jupytext's need a server, and each is script to load)
+EXTENSIONS = (KERNEL_EXTENSION, "@jupyter-widgets/jupyterlab-manager")
+KERNEL_WHEELS = ("piplite", "ipykernel", "pyodide_kernel")
 KERNEL_SETTINGS = "@jupyterlite/pyodide-kernel-extension:kernel"
 SITE_MARK = "labkit-lite.json"  # written into every site built here: what may be replaced
 
 Log = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """What the build does to shorten the learner's wait for a first output (each can be
+    turned off, so that bench/lite.py measures what each one saves against a site without)."""
+
+    bytecode: bool = True  # the wheels' modules precompiled (precompiled())
+    kernel_in_lock: bool = True  # the kernel's own packages loaded from the lock, -P
+    lean_extensions: bool = True  # only EXTENSIONS, not every one the environment has
+
+
+NO_TUNING = Tuning(bytecode=False, kernel_in_lock=False, lean_extensions=False)
 
 
 @dataclass
@@ -112,6 +138,60 @@ def ensure_wheels(log: Log) -> list[Path]:
         have = {normalize(p.name.split("-")[0]) + "==" + p.name.split("-")[1]: p
                 for p in folder.glob("*.whl")}
     return [have[normalize(w.split("==")[0]) + "==" + w.split("==")[1]] for w in wanted]
+
+
+def labextension(name: str) -> Path:
+    """JupyterLab extension `name` as this environment installed it."""
+    for root in (Path(sys.prefix), Path(sys.base_prefix), Path("/usr/local"), Path("/usr")):
+        folder = root / "share" / "jupyter" / "labextensions" / name
+        if (folder / "package.json").is_file():
+            return folder
+    raise LabkitError(f"the JupyterLab extension {name} is not installed "
+                      "(pip install -e '.[lite]')")
+
+
+def kernel_wheels() -> list[Path]:
+    """The kernel's own wheels (piplite, its ipykernel shim, pyodide_kernel), as the
+    installed jupyterlite-pyodide-kernel ships them for its piplite index."""
+    pypi = labextension(KERNEL_EXTENSION) / "static" / "pypi"
+    found = []
+    for name in KERNEL_WHEELS:
+        wheels = sorted(pypi.glob(f"{name}-*-py3-none-any.whl"))
+        if not wheels:
+            raise LabkitError(f"{pypi} has no {name} wheel (jupyterlite-pyodide-kernel)")
+        found.append(wheels[-1])
+    return found
+
+
+def precompiled(wheels: list[Path], log: Log) -> list[Path]:
+    """Each wheel with its modules' bytecode for Pyodide's Python beside them (lite/
+    pycompile.mjs, run by node with the site's own Pyodide), so that the browser imports
+    them without compiling them at every page load; cached by each wheel's sha256."""
+    folder = CACHE / "pyc"
+    done = {w: folder / _sha256(w)[:16] / w.name for w in wheels}
+    todo = [w for w, out in done.items() if not out.is_file()]
+    if todo:
+        node = shutil.which("node") or shutil.which("nodejs")
+        if node is None:
+            raise LabkitError("node is missing: Pyodide compiles the site's wheels "
+                              "(Debian: apt-get install nodejs npm)")
+        log(f"node lite/pycompile.mjs: bytecode for {len(todo)} wheels")
+        with tempfile.TemporaryDirectory(prefix="labkit-pyc-") as tmp:
+            src, dst = Path(tmp) / "in", Path(tmp) / "out"
+            src.mkdir()
+            dst.mkdir()
+            for w in todo:
+                shutil.copy2(w, src / w.name)
+            _run([node, str(LITE / "pycompile.mjs"), str(src), str(dst)],
+                 "compiling the wheels for Pyodide", cwd=LITE)
+            for w in todo:
+                done[w].parent.mkdir(parents=True, exist_ok=True)
+                shutil.move(dst / w.name, done[w])
+                done[w].chmod(0o644)  # node wrote it 0666
+    for old in folder.glob("*/*.whl"):  # earlier builds' labkit, say
+        if old not in done.values():
+            shutil.rmtree(old.parent)
+    return [done[w] for w in wheels]
 
 
 def labkit_wheel(folder: Path, notebooks: Path, pages: list[Path]) -> Path:
@@ -199,7 +279,7 @@ def _check_out(out: Path) -> None:
 
 
 def build(out: Path = DEFAULT_OUT, notebooks: Path = REPO / "notebooks",
-          log: Log = print) -> Site:
+          log: Log = print, tuning: Tuning = Tuning()) -> Site:
     """Build the site into `out` (replaced if a site built here); nothing it serves is
     fetched at run time from outside it on the sim's path."""
     out = out.resolve()
@@ -209,7 +289,10 @@ def build(out: Path = DEFAULT_OUT, notebooks: Path = REPO / "notebooks",
         raise LabkitError(f"no notebooks in {notebooks}")
     pyodide = ensure_pyodide(log)
     version = json.loads((pyodide / "package.json").read_text())["version"]
-    wheels = [*ensure_wheels(log), labkit_wheel(CACHE / "labkit", notebooks, pages)]
+    wheels = [*ensure_wheels(log), *(kernel_wheels() if tuning.kernel_in_lock else []),
+              labkit_wheel(CACHE / "labkit", notebooks, pages)]
+    if tuning.bytecode:
+        wheels = precompiled(wheels, log)
     with tempfile.TemporaryDirectory(prefix="labkit-lite-") as tmp:
         lite_dir = Path(tmp) / "lite"
         static = lite_dir / "static" / "pyodide"
@@ -230,9 +313,16 @@ def build(out: Path = DEFAULT_OUT, notebooks: Path = REPO / "notebooks",
             "appName": "labkit", "exposeAppInBrowser": True,
             "litePluginSettings": {KERNEL_SETTINGS: {
                 "disablePyPIFallback": True,
-                # loaded with Pyodide, in parallel, not one piplite.install after another
-                "loadPyodideOptions": {"packages": list(PRELOAD)}}}}}
+                # loaded with Pyodide, in parallel, not one piplite.install after another;
+                # -P: no '' (the kernel's folder, /drive, the browser's storage) first on
+                # sys.path, where every import at start would ask the storage for it
+                "loadPyodideOptions": {"packages": list(PRELOAD), "args": ["-P"]}
+                if tuning.kernel_in_lock else {"packages": list(PRELOAD_UNTUNED)}}}}}
         (lite_dir / "jupyter-lite.json").write_text(json.dumps(config, indent=1))
+        if tuning.lean_extensions:  # only EXTENSIONS, not every one of the environment
+            (lite_dir / "jupyter_lite_config.json").write_text(json.dumps({"LiteBuildConfig": {
+                "ignore_sys_prefix": ["federated_extensions"],
+                "federated_extensions": [str(labextension(name)) for name in EXTENSIONS]}}))
         staged = Path(tmp) / "site"
         log(f"jupyter lite build: {len(pages)} notebooks, {len(wheels)} wheels")
         env = dict(os.environ, JUPYTERLITE_NO_LIBARCHIVE="1")
