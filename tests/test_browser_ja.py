@@ -146,7 +146,7 @@ def test_lab_lang_ja_opens_the_japanese_course_in_a_japanese_jupyterlab(
             labels[m] for m in MENUS], bar
         assert not set(MENUS) & set(bar), bar
         assert driver.execute_script("return document.documentElement.lang") == "ja-JP"
-        cells = json.loads((COURSE / "00-start-here.ipynb").read_text())["cells"]
+        cells = json.loads((copy / "00-start-here.ipynb").read_text())["cells"]
         assert [c["source"] for c in page.cells()] == ["".join(c["source"]) for c in cells]
         page.run_all()  # 実行 > すべてのセルを実行
         assert page.errors() == []
