@@ -41,7 +41,8 @@ __all__ = [
 
 
 def load_ipython_extension(ipython: object) -> None:
-    """`%load_ext labkit`: the %lab and %%lab magics."""
+    """IPython's extension entry point (`%load_ext labkit`): the %lab, %%lab and %%predict
+    magics. The only place labkit registers magics: none of its modules does on import."""
     from labkit.notebook.magics import register
 
     register(ipython)
@@ -55,17 +56,24 @@ def reset_notebook(*names: str) -> list:
     return reset(*names)
 
 
-def _register_in_running_ipython() -> None:
-    """Importing labkit in a notebook makes %lab available without %load_ext."""
+def _load_extension_in_ipython() -> None:
+    """Load labkit as IPython's extension when the package is imported in a running IPython.
+
+    The lessons' first cell is `import labkit` and the next ones use %%lab, with no
+    `%load_ext labkit` between (a learner should not have to know about extensions), so the
+    package's import does what `%load_ext labkit` would, once: through IPython's extension
+    manager, which records it, so a later `%load_ext labkit` answers "already loaded" and
+    `%reload_ext labkit` works. Outside a running IPython (scripts, ./lab, tests that make
+    their own shell) nothing is loaded; the magics' modules themselves register nothing.
+    """
     import sys
 
-    if "IPython" not in sys.modules:
+    if "IPython" not in sys.modules:  # a notebook kernel has imported it long before us
         return
-    from IPython import get_ipython
+    ipython = sys.modules["IPython"].get_ipython()
+    if ipython is None:
+        return
+    ipython.extension_manager.load_extension(__name__)
 
-    shell = get_ipython()
-    if shell is not None:
-        load_ipython_extension(shell)
 
-
-_register_in_running_ipython()
+_load_extension_in_ipython()

@@ -60,3 +60,43 @@ def test_the_last_started_lab_is_current() -> None:
 
 def test_command_lines_skip_blanks_and_comments() -> None:
     assert command_lines("  nmcli c \n\n# why\n ip a\n") == ["nmcli c", "ip a"]
+
+
+def _in_fresh_python(code: str) -> str:
+    """Run `code` in a new interpreter (labkit not yet imported there) and return its stdout."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_importing_labkit_in_a_running_ipython_loads_it_as_the_extension_once() -> None:
+    """The lessons' `import labkit` then %%lab: the import goes through IPython's extension
+    manager, so %load_ext afterwards finds it loaded instead of registering again."""
+    out = _in_fresh_python(
+        "from IPython.core.interactiveshell import InteractiveShell\n"
+        "shell = InteractiveShell.instance()\n"
+        "import labkit\n"
+        "print(sorted(shell.extension_manager.loaded))\n"
+        "print('lab' in shell.magics_manager.magics['cell'],"
+        " 'predict' in shell.magics_manager.magics['cell'])\n"
+        "print(shell.extension_manager.load_extension('labkit'))\n")
+    assert out.splitlines() == ["['labkit']", "True True", "already loaded"]
+
+
+def test_labkit_modules_register_no_magics_on_import() -> None:
+    """Without a running IPython at `import labkit`, importing the magics' own modules later
+    registers nothing; `%load_ext labkit` does."""
+    out = _in_fresh_python(
+        "import labkit\n"
+        "from IPython.core.interactiveshell import InteractiveShell\n"
+        "shell = InteractiveShell.instance()\n"
+        "import labkit.notebook.help, labkit.notebook.magics, labkit.checks\n"
+        "loaded = shell.extension_manager.loaded\n"
+        "print('lab' in shell.magics_manager.magics['cell'], sorted(loaded))\n"
+        "shell.run_line_magic('load_ext', 'labkit')\n"
+        "print('lab' in shell.magics_manager.magics['line'], sorted(loaded))\n")
+    assert out.splitlines() == ["False []", "True ['labkit']"]
