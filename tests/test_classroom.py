@@ -69,6 +69,25 @@ def test_a_bad_roster_is_refused_line_by_line() -> None:
         roster.parse("# nobody yet\n")
 
 
+def test_the_roster_sets_the_idle_timeout() -> None:
+    """An hour unless the roster says; the culler looks every tenth of it (5 s to 5 min)."""
+    plain = roster.parse("alice\n")
+    assert (plain.idle_timeout, plain.cull_every) == (3600, 300)
+    short = roster.parse("alice\nidle-timeout: 45m  # a lesson's length\nbob\n")
+    assert (short.idle_timeout, short.cull_every, short.students) == (2700, 270,
+                                                                    ["alice", "bob"])
+    assert roster.parse("alice\nidle-timeout: 20\n").cull_every == 5
+    assert roster.parse("alice\nIdle-Timeout: 2h\ncull-every: 1m\n").cull_every == 60
+    assert roster.parse("alice\nidle-timeout: never\n").idle_timeout == 0
+    with pytest.raises(roster.RosterError) as err:
+        roster.parse("alice\nidle: 3\nidle-timeout: soon\ncull-every: 0\n", Path("r"))
+    said = str(err.value)
+    for expected in ("r:2: 'idle' is no class setting",
+                     "r:3: idle-timeout is a duration (90, 90s, 30m, 1h or never), not 'soon'",
+                     "r:4: cull-every is at least a second"):
+        assert expected in said, said
+
+
 # -- the hub ------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def hub() -> Iterator[Class]:
