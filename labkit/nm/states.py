@@ -9,7 +9,7 @@ This module reads all three without changing anything and says where they differ
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from labkit.nm.nmcli.values import render
 from labkit.nm.schema import SETTINGS
@@ -19,9 +19,42 @@ from labkit.views.table import table
 if TYPE_CHECKING:
     import pandas
 
-    from labkit.nm.daemon import NetworkManager
+    from labkit.files import LabFiles
+    from labkit.model.flavours import NMVersion
+    from labkit.nm.kernel import HostKernel
+    from labkit.nm.objects import ActiveConnection, SettingsConnection
     from labkit.nm.profile import Profile
+    from labkit.nm.storage import ProfileStore
     from labkit.views.table import Table
+
+
+
+class Daemon(Protocol):
+    """What the three states read of NetworkManager (daemon.NetworkManager, which offers them
+    as its states() method): its profiles, files, devices and the kernel's addresses."""
+
+    @property
+    def host(self) -> str: ...
+
+    @property
+    def files(self) -> LabFiles: ...
+
+    @property
+    def version(self) -> NMVersion: ...
+
+    @property
+    def kernel(self) -> HostKernel: ...
+
+    @property
+    def store(self) -> ProfileStore | None: ...
+
+    def sync(self) -> None: ...
+
+    def find_connections(self, key: str, kind: str | None = None) -> list[SettingsConnection]:
+        ...
+
+    def active_for(self, sc: SettingsConnection) -> list[ActiveConnection]: ...
+
 
 # the properties a learner changes; every other one is compared too, but listed after these
 KEY_PROPERTIES = ("connection.autoconnect", "connection.interface-name", "connection.master",
@@ -98,7 +131,7 @@ def _values(profile: Profile | None, version: tuple[int, int]) -> dict[str, str]
     return out
 
 
-def states(nm: NetworkManager, name: str) -> States:
+def states(nm: Daemon, name: str) -> States:
     """The three states of the profile called `name` (or with that UUID or file)."""
     nm.sync()
     hits = nm.find_connections(name)

@@ -20,6 +20,7 @@ from IPython.display import display
 
 from labkit.errors import LabkitError
 from labkit.lab import current_lab
+from labkit.notebook import help as lesson_help
 from labkit.shell.result import TERMINAL_STYLE, ShellResult
 
 
@@ -92,7 +93,5 @@ class _Message:
 def register(ipython: Any) -> None:
     """Make %lab, %%lab and %%predict (a lesson's predict-then-check cell, labkit.notebook.
     help) available in `ipython`, so a predict cell runs in any order and after a restart."""
-    from labkit.notebook import help as lesson_help
-
     ipython.register_magics(LabMagics)
     lesson_help.register(ipython)

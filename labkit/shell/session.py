@@ -17,6 +17,7 @@ from labkit import files as fs
 from labkit.errors import KernelError
 from labkit.model.flavours import NM142_FLAVOUR
 from labkit.shell import variables
+from labkit.shell.builtins import BUILTINS
 from labkit.shell.parser import (
     AndOr,
     Pipeline,
@@ -295,7 +296,7 @@ class Shell:
 
     def _exec(self, inv: Invocation) -> Generator[Pending, None, int]:
         name = inv.argv[0]
-        program = self.programs.get(name) or variables.BUILTINS.get(name)
+        program = self.programs.get(name) or BUILTINS.get(name)
         if name in self.engine.real_programs:
             program = REAL_PROGRAM
         system = self.systems.get(inv.host) if self.systems else None

@@ -5,13 +5,33 @@ elide the middle of 90 rows, where the one that matters may sit). Pure functions
 from __future__ import annotations
 
 import html as _html
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from labkit.nm.states import States
+from typing import Protocol
 
 Row = tuple[str, str, str, str]
 HEADER = ("property", "file on disk", "profile in NM", "applied on device")
+
+
+class States(Protocol):
+    """What these views read of labkit.nm.states.States (which shows itself through them)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def path(self) -> str | None: ...
+
+    @property
+    def file_error(self) -> str | None: ...
+
+    @property
+    def device(self) -> str | None: ...
+
+    @property
+    def rows(self) -> list[Row]: ...
+
+    def differences(self) -> list[Row]: ...
+
+    def key_rows(self) -> list[Row]: ...
 
 
 def sections(st: States) -> tuple[list[Row], list[Row], int]:
