@@ -104,13 +104,16 @@ def test_which_language() -> None:
 
 
 def test_a_ja_lab_checks_in_japanese_a_default_lab_in_english(no_language: None) -> None:
-    expect = [checks.bond("bond0", mode="active-backup"), checks.cable("ens37")]
+    expect = [checks.bond("bond0", mode="active-backup"), checks.slaves("bond0", "ens37"),
+              checks.monitored("bond0"), checks.cable("ens37", plugged=False)]
     with Lab(engine="sim", locale="ja") as lab:
         ja = checks.check(lab, *expect, exercise="02-bond")
         alone = checks.bond("bond0")(lab)  # an expectation on its own speaks its lab's too
     with Lab(engine="sim") as lab:
         en = checks.check(lab, *expect, exercise="02-bond")
     assert not ja.ok and not en.ok
+    assert len(ja.problems) == len(en.problems) == 2  # the missing bond once, and the cable
+    assert ja.problems[1].startswith("ens37 のケーブルがつながっています。")
     assert ja.problems[0].startswith("server には bond0 というボンドがまだありません: ")
     assert "`nmcli connection add type bond con-name bond0 ifname bond0 mode active-backup`" \
         in ja.problems[0]  # the command stays as typed
