@@ -61,7 +61,7 @@ def test_the_lock_is_exact_pins_sorted_without_labkit_itself() -> None:
 
 
 def test_everything_labkit_test_pulls_in_is_installed_as_the_lock_pins_it() -> None:
-    installed = needed("labkit", frozenset({"test", "lite", "classroom"}))
+    installed = needed("labkit", frozenset({"test", "lite", "classroom", "ja"}))
     del installed["labkit"]
     locked = pins()
     unpinned = sorted(set(installed) - set(locked))
