@@ -5,9 +5,10 @@ it, runs notebooks 00-02 top to bottom (Pyodide's kernel, labkit's sim) with no 
 and each exercise's check saying "Not yet"; then the exercise's solution (from the lesson's
 source, as a learner types it) is typed into its cell, and the check says well done.
 
-What the learner did survives in the browser: the edited notebook, saved, is still edited
+What the learner did survives in the browser: each edited notebook, saved, is still edited
 after a reload, and the progress record (JupyterLite's storage, /drive/.labkit) holds the
-exercise done; deleting the learner's copy gives the lesson back as the course has it.
+exercises done; deleting the learner's copy gives the lesson back as the course has it, and so
+does labkit.reset_notebook("01") in a kernel, the learner's version kept in backups/.
 """
 
 from __future__ import annotations
@@ -190,14 +191,59 @@ def test_notebook_runs_and_its_check_works(name: str, page_of, proxy: RefusingPr
     assert grade_id in json.dumps(record), record
 
 
-def test_reload_keeps_the_work_and_delete_resets(page_of) -> None:
-    name = NOTEBOOKS[1]
-    index, typed = exercise(name)
-    driver = page_of.home()  # a new page load: only the browser's storage remembers
-    assert typed in sources(driver, name)[index]
-    assert _contents(driver, "delete", name) == "deleted"
+_EXECUTE_JS = """
+const done = arguments[arguments.length - 1];
+const panel = window.jupyterapp.shell.currentWidget;
+const future = panel.sessionContext.session.kernel.requestExecute({code: arguments[0]}), out = [];
+future.onIOPub = m => {
+  if (m.header.msg_type === 'stream') out.push(m.content.text);
+  if (m.header.msg_type === 'error') out.push(m.content.ename + ': ' + m.content.evalue);
+};
+future.done.then(() => done(out.join('')), e => done('failed: ' + e));
+"""
+
+
+def grade_id(name: str) -> str:
+    nb = json.loads((REPO / "notebooks" / name).read_text())
+    return nb["cells"][exercise(name)[0]]["metadata"]["nbgrader"]["grade_id"]
+
+
+def course_sources(name: str) -> list[str]:
     course = json.loads((REPO / "notebooks" / name).read_text())
-    assert sources(driver, name) == ["".join(c["source"]) for c in course["cells"]]
+    return ["".join(c["source"]) for c in course["cells"]]
+
+
+def test_reload_keeps_the_work_and_resets_restore(page_of) -> None:
+    """After a new page load only the browser's storage remembers: each notebook saved above
+    is still the learner's, the progress record still holds each exercise done. Then both
+    ways back to a lesson's course version: deleting the learner's copy (the file browser's
+    Delete), and labkit.reset_notebook in a kernel, which keeps the learner's in backups/."""
+    driver = page_of.home()  # a new page load
+    for name in NOTEBOOKS:
+        index, typed = exercise(name)
+        assert typed in sources(driver, name)[index], f"{name} lost the learner's edit"
+    stored = _contents(driver, "get", ".labkit/progress.json")
+    record = json.dumps(json.loads(base64.b64decode(stored))) if stored else ""
+    assert all(grade_id(name) in record for name in NOTEBOOKS), record
+    name = NOTEBOOKS[2]
+    assert _contents(driver, "delete", name) == "deleted"
+    assert sources(driver, name) == course_sources(name)
+    name, (index, typed) = NOTEBOOKS[1], exercise(NOTEBOOKS[1])
+    page = page_of(NOTEBOOKS[0])  # a kernel of another notebook: NOTEBOOKS[1] is not open
+    driver.set_script_timeout(120)
+    said = driver.execute_async_script(
+        _EXECUTE_JS, f'import labkit\nlabkit.reset_notebook("{name[:2]}")')
+    assert re.search(rf"^{re.escape(name)}: the course's version again; yours is in "
+                     rf"/drive/backups/({re.escape(name[:-6])}-\d{{8}}-\d{{6}}\.ipynb)$",
+                     said, re.M), said
+    # the site's bytecode is the browser's Python's own (else it would compile every module)
+    assert driver.execute_async_script(_EXECUTE_JS, (
+        "import importlib.util, labkit, IPython\nprint(all(open(m.__cached__, 'rb').read(4)"
+        " == importlib.util.MAGIC_NUMBER for m in (labkit, IPython)))")).strip() == "True"
+    backup = re.search(r"/drive/(backups/\S+\.ipynb)", said).group(1)
+    assert sources(driver, name) == course_sources(name)
+    assert typed in sources(driver, backup)[index]
+    assert not page.errors()
 
 
 def test_the_sites_lock_names_its_own_files(site: Path) -> None:
@@ -228,6 +274,34 @@ def test_the_sites_lock_names_its_own_files(site: Path) -> None:
     course = REPO / "notebooks"
     assert marks["notebooks"] == [p.relative_to(course).as_posix() for p in [
         *sorted(course.glob("*.ipynb")), *sorted(course.glob("*/*.ipynb"))]]
+
+
+def test_the_site_is_the_whole_course_tuned(site: Path) -> None:
+    """The Japanese course is in the site beside the English one; each shipped wheel carries
+    its modules' bytecode (unchecked-hash .pyc, PEP 552); the site loads only the kernel's and
+    the widgets' JupyterLab extensions; the kernel's own packages load from the lock."""
+    import zipfile
+
+    ja = sorted(p.name for p in (REPO / "notebooks" / "ja").glob("*.ipynb"))
+    assert ja and sorted(p.name for p in (site / "files" / "ja").glob("*.ipynb")) == ja
+    static = site / "static" / "pyodide"
+    for name in ("labkit", "ipython", "prompt_toolkit"):
+        [whl] = static.glob(f"{name}-*.whl")
+        files = set(zipfile.ZipFile(whl).namelist())
+        modules = [f for f in files if f.endswith(".py")]
+        cached = [f for f in files if f.endswith(".pyc")]
+        assert modules and len(cached) == len(modules), whl.name
+        data = zipfile.ZipFile(whl).read(cached[0])
+        assert int.from_bytes(data[4:8], "little") == 0b01, "not an unchecked-hash pyc"
+    config = json.loads((site / "jupyter-lite.json").read_text())["jupyter-config-data"]
+    assert sorted(e["name"] for e in config["federated_extensions"]) == [
+        "@jupyter-widgets/jupyterlab-manager", "@jupyterlite/pyodide-kernel-extension"]
+    kernel = config["litePluginSettings"]["@jupyterlite/pyodide-kernel-extension:kernel"]
+    preload = kernel["loadPyodideOptions"]["packages"]
+    packages = json.loads((static / "pyodide-lock.json").read_text())["packages"]
+    # the kernel's worker installs with micropip/piplite whatever of these is not preloaded
+    for name in ("piplite", "ipykernel", "comm", "pyodide-kernel", "jedi", "ipython"):
+        assert name in preload and "://" not in packages[name]["file_name"], name
 
 
 def test_out_must_be_a_site_or_empty(tmp_path: Path) -> None:
