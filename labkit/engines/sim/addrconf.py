@@ -148,10 +148,20 @@ class Addrconf:
             st = self.state(dev)
             first = (not st.ready and not st.disabled and not dev.iff_slave
                      and dev.link_type != "loopback" and self._link_ready(dev))
+            if (st.ready and not st.disabled and not dev.iff_slave and self._link_ready(dev)
+                    and any(a.scope != "host" for a in st.addrs)):
+                self._report_groups_again(dev)
             self.dev_up(dev)
             if first and st.ready:
                 dev.ns.world.klog.printk(
                     6, f"IPv6: ADDRCONF(NETDEV_CHANGE): {dev.name}: link becomes ready")
+
+    def _report_groups_again(self, dev: NetDevice) -> None:
+        """NETDEV_CHANGE on a configured device (ipv6_mc_up: "we might have roamed"): its
+        groups are reported again, robustness 2 (now, then within a report interval)."""
+        self._send(dev, "mld-report", MLD_GROUP_MAC)
+        self.ns.world.clock.call_later(self.ns.world.rng.random() * UNSOLICITED_REPORT_INTERVAL,
+                                       lambda: self._send(dev, "mld-report", MLD_GROUP_MAC))
 
     def dev_down(self, dev: NetDevice) -> None:
         st = self.devs.get(dev.ifindex)
