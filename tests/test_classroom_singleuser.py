@@ -148,6 +148,19 @@ def test_nbgrader_loads_on_its_first_request_then_answers_itself(student: Server
     assert status == 400 and "Missing argument course_id" in student.output()
 
 
+def test_a_kernel_runs_over_unix_sockets(student: Server) -> None:
+    from labkit.classroom.client import Hub, Kernel
+
+    kernel = Kernel(Hub(f"http://127.0.0.1:{student.port}"), "/", student.token)
+    try:
+        said, _ = kernel.run("print(6 * 7)")
+        assert said.strip() == "42"
+        info = json.loads(Path(f"{student.dir}/runtime/kernel-{kernel.id}.json").read_text())
+        assert info["transport"] == "ipc", info
+    finally:
+        kernel.close()
+
+
 def test_a_teacher_keeps_formgrader() -> None:
     assert "nbgrader.server_extensions.formgrader" not in singleuser.extensions_off("teacher")
     args = singleuser.server_args("teacher")

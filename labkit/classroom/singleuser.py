@@ -17,6 +17,8 @@ it is that same server, with these differences:
   and at import it builds ~35 Earley parsers of the IRI grammar: 1.2-1.9 s of CPU a server
   here (jupyter-server issue 1559, jsonschema issue 1428) for a format no Jupyter schema uses. The
   stand-in checks IRIs with the real module the first time one is checked.
+- Kernels use Unix sockets (ZeroMQ's ipc transport), private to the student, instead of five
+  TCP ports each on loopback.
 - JupyterLab does not ask yarn for its npm registry (`node yarn.js config`, a Node.js process
   at every start: ~0.4 s of CPU) and its extension manager is the read-only one: a student
   installs no JupyterLab extension (the class's Python is root's), and a class's machine need
@@ -52,7 +54,13 @@ STUDENT_OFF = (
     *NBGRADER_STUDENT,  # loaded on their first request instead (this module's extension)
 )
 TEACHER_OFF = ("jupyter_lsp",)
-LAB_SETTINGS = ("--LabApp.extension_manager=readonly",)  # no installing, no PyPI queries
+LAB_SETTINGS = (
+    "--LabApp.extension_manager=readonly",  # no installing, no PyPI queries
+    # kernels talk over Unix sockets in the user's runtime directory, not 5 TCP ports each:
+    # 30 students' kernels picking random ports took the port the hub had given a server
+    # still starting (the hub then waited on a kernel's socket until its timeout)
+    "--KernelManager.transport=ipc",
+)
 DEFERRED = "rfc3987_syntax"
 
 
