@@ -2,36 +2,124 @@
 
 Errors a user can cause (bad scenario, unknown engine or flavour, bad topology) end in one line
 on stderr and exit status 2, never a traceback. Its words follow the environment's language
-(LANGUAGE, LC_ALL, LC_MESSAGES, LANG: labkit.i18n); what argparse itself says stays
-Python's English (Python ships no Japanese argparse).
+(LANGUAGE, LC_ALL, LC_MESSAGES, LANG: labkit.i18n), argparse's own sentences too (Python
+ships no Japanese argparse: while main() runs, argparse's gettext is labkit's catalogue, which
+holds the sentences ARGPARSE_MESSAGES lists); help in Japanese is wrapped by display width.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import re
 import sys
+import unicodedata
+from collections.abc import Iterator
 from typing import Any
 
-from labkit import __version__
+from labkit import __version__, i18n
 from labkit.classroom import command as classroom_command
 from labkit.classroom import grading as grading_command
 from labkit.course import command as course_command
 from labkit.errors import LabkitError
-from labkit.i18n import _
+from labkit.i18n import N_, _
 from labkit.terminal import command as shell_command
+
+# argparse's own sentences (Python 3.11's wording) a user meets: a mistyped command's error and
+# the help's headings; argparse says them through its module's `_`, labkit's while main() runs
+ARGPARSE_MESSAGES = (
+    N_("usage: "), N_("positional arguments"), N_("options"),
+    N_("show this help message and exit"), N_("show program's version number and exit"),
+    N_("%(prog)s: error: %(message)s\n"), N_("argument %(argument_name)s: %(message)s"),
+    N_("the following arguments are required: %s"), N_("unrecognized arguments: %s"),
+    N_("invalid choice: %(value)r (choose from %(choices)s)"),
+    N_("invalid %(type)s value: %(value)r"), N_("expected one argument"),
+    N_("expected at most one argument"), N_("expected at least one argument"),
+    N_("ambiguous option: %(option)s could match %(matches)s"),
+    N_("one of the arguments %s is required"), N_("not allowed with argument %s"),
+    N_("ignored explicit argument %r"),
+)
+
+
+@contextlib.contextmanager
+def argparse_speaking() -> Iterator[None]:
+    """Within the block, argparse's sentences come from labkit's catalogue (in the language
+    labkit speaks now); argparse's own gettext again after it."""
+    saved = argparse._, argparse.ngettext  # type: ignore[attr-defined]
+    argparse._, argparse.ngettext = i18n._, i18n.ngettext  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        argparse._, argparse.ngettext = saved  # type: ignore[attr-defined]
+
+
+# characters a terminal shows two columns wide (CJK, kana, fullwidth forms), which a line may
+# break between; and the punctuation that must not begin a line
+_WIDE = ("\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60"
+         "\uffe0-\uffe6")
+_TOKENS = re.compile(rf"\s+|[{_WIDE}]|[^\s{_WIDE}]+")
+_NO_LINE_START = set("、。，．）」』】〕：；！？ー々ぁぃぅぇぉっゃゅょァィゥェォッャュョ)")
+
+
+def width(text: str) -> int:
+    """How many terminal columns `text` takes (East Asian wide and fullwidth: two)."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def wrap(text: str, columns: int) -> list[str]:
+    """`text` in lines of at most `columns` terminal columns, broken at spaces and between
+    wide characters (Japanese has no spaces to break at), never before closing punctuation."""
+    tokens: list[str] = []
+    for token in _TOKENS.findall(" ".join(text.split())):
+        if tokens and token[0] in _NO_LINE_START:
+            tokens[-1] += token
+        else:
+            tokens.append(token)
+    lines, line = [], ""
+    for token in tokens:
+        if line.strip() and width(line + token.rstrip()) > columns:
+            lines.append(line.rstrip())
+            line = token.lstrip()
+        else:
+            line += token
+    if line.strip():
+        lines.append(line.rstrip())
+    return lines
+
+
+def _is_wide(text: str) -> bool:
+    return any(unicodedata.east_asian_width(c) in "WF" for c in text)
 
 
 class _Formatter(argparse.HelpFormatter):
-    """argparse's help, its "usage:" in labkit's language."""
+    """argparse's help, its "usage:" in labkit's language, Japanese wrapped by display width
+    (argparse's textwrap breaks at spaces only, and counts a wide character as one column)."""
 
     def add_usage(self, usage: str | None, actions: Any, groups: Any,
                   prefix: str | None = None) -> None:
         super().add_usage(usage, actions, groups, _("usage: ") if prefix is None else prefix)
 
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        return wrap(text, width) if _is_wide(text) else super()._split_lines(text, width)
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if not _is_wide(text):
+            return super()._fill_text(text, width, indent)
+        return "\n".join(indent + line for line in wrap(text, width - len(indent)))
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose help is _Formatter's; its subcommands' parsers are _Parsers
+    too (argparse makes them of the parser's class, but with its default formatter)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
+
 
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="labkit", formatter_class=_Formatter, add_help=False,
+    ap = _Parser(prog="labkit", add_help=False,
                                  description=_("labkit: learn Linux bonding hands-on in a lab "
                                                "of network namespaces or a simulator."))
     ap._positionals.title = _("positional arguments")
@@ -91,6 +179,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    with argparse_speaking():
+        return _main(argv)
+
+
+def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.command == "replay":

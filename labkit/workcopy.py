@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from labkit.errors import LabkitError
+from labkit.i18n import _, ngettext
 
 ENV = "LABKIT_NOTEBOOKS"  # where the copy lives, instead of my-notebooks/ beside the course
 DEFAULT_NAME = "my-notebooks"
@@ -48,18 +49,20 @@ class Sync:
         """One sentence per kind of change, none when nothing changed."""
         lines = []
         if self.made:
-            lines.append(f"made your copy of the course's {len(self.added)} notebooks in "
-                         f"{self.copy}")
+            lines.append(ngettext("made your copy of the course's {n} notebook in {copy}",
+                                  "made your copy of the course's {n} notebooks in {copy}",
+                                  len(self.added)).format(n=len(self.added), copy=self.copy))
         elif self.added:
-            lines.append("added from the course: " + ", ".join(self.added))
+            lines.append(_("added from the course: {names}").format(names=", ".join(self.added)))
         if self.updated:
-            lines.append("updated to the course's new version (you had not changed them): "
-                         + ", ".join(self.updated))
+            lines.append(_("updated to the course's new version (you had not changed them): "
+                           "{names}").format(names=", ".join(self.updated)))
         if self.kept:
             first = self.kept[0].split("-", 1)[0]
-            lines.append("the course changed " + ", ".join(self.kept) + " since your copy "
-                         f"was made; yours is kept as it is (./lab reset {first} takes the "
-                         f"course's version, keeping yours in {BACKUPS}/)")
+            lines.append(_("the course changed {names} since your copy was made; yours is kept "
+                           "as it is (./lab reset {first} takes the course's version, keeping "
+                           "yours in {backups}/)").format(names=", ".join(self.kept),
+                                                         first=first, backups=BACKUPS))
         return lines
 
 
@@ -73,10 +76,11 @@ class Reset:
 
     def report(self) -> str:
         if self.before == "changed":
-            return f"{self.name}: the course's version again; yours is in {self.backup}"
+            return _("{name}: the course's version again; yours is in {backup}").format(
+                name=self.name, backup=self.backup)
         if self.before == "same":
-            return f"{self.name}: already the course's version"
-        return f"{self.name}: the course's version (it was missing)"
+            return _("{name}: already the course's version").format(name=self.name)
+        return _("{name}: the course's version (it was missing)").format(name=self.name)
 
 
 def location(course: Path, env: Mapping[str, str] = os.environ) -> Path:
@@ -89,10 +93,11 @@ def location(course: Path, env: Mapping[str, str] = os.environ) -> Path:
 def course_notebooks(course: Path) -> dict[str, bytes]:
     """The course's notebooks by file name."""
     if not course.is_dir():
-        raise WorkcopyError(f"{course}: no such directory of course notebooks")
+        raise WorkcopyError(_("{course}: no such directory of course notebooks").format(
+            course=course))
     found = {p.name: p.read_bytes() for p in sorted(course.glob("*.ipynb")) if p.is_file()}
     if not found:
-        raise WorkcopyError(f"{course}: holds no notebooks (*.ipynb)")
+        raise WorkcopyError(_("{course}: holds no notebooks (*.ipynb)").format(course=course))
     return found
 
 
@@ -135,9 +140,10 @@ def resolve(course: Path, names: Sequence[str]) -> list[str]:
         hits = [n for n in known if n.removesuffix(".ipynb") == stem
                 or n.split("-", 1)[0] == stem]
         if len(hits) != 1:
-            which = "no" if not hits else "more than one"
-            raise WorkcopyError(f"{which} course notebook {typed!r} (there are: "
-                                + ", ".join(n.split("-", 1)[0] for n in known) + ")")
+            said = (_("no course notebook {typed} (there are: {known})") if not hits else
+                    _("more than one course notebook {typed} (there are: {known})"))
+            raise WorkcopyError(said.format(typed=repr(typed), known=", ".join(
+                n.split("-", 1)[0] for n in known)))
         if hits[0] not in chosen:
             chosen.append(hits[0])
     return chosen
@@ -180,17 +186,19 @@ def _backup(copy: Path, theirs: Path) -> Path:
             return target
         except FileExistsError:
             continue
-    raise WorkcopyError(f"{folder}: too many backups of {theirs.name} in one second")
+    raise WorkcopyError(_("{folder}: too many backups of {name} in one second").format(
+        folder=folder, name=theirs.name))
 
 
 def _make_dir(path: Path) -> None:
     try:
         path.mkdir(parents=True, exist_ok=True)
     except FileExistsError:
-        raise WorkcopyError(f"{path}: exists and is not a directory ({ENV} names where "
-                            "your notebooks go)") from None
+        raise WorkcopyError(_("{path}: exists and is not a directory ({env} names where "
+                              "your notebooks go)").format(path=path, env=ENV)) from None
     except OSError as exc:
-        raise WorkcopyError(f"{path}: cannot make the directory: {exc.strerror}") from None
+        raise WorkcopyError(_("{path}: cannot make the directory: {error}").format(
+            path=path, error=exc.strerror)) from None
 
 
 def _digest(data: bytes) -> str:

@@ -40,6 +40,7 @@ from labkit.classroom import accounts, grading, hub, roster
 from labkit.classroom.cleanup import remove_labs
 from labkit.engines import records
 from labkit.errors import LabkitError
+from labkit.i18n import _
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_DIR = Path(os.environ.get("LABKIT_CLASS_DIR", "/srv/labkit-class"))
@@ -53,22 +54,28 @@ class ClassroomError(LabkitError):
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("classroom", help="set up and start a class's JupyterHub from a roster "
-                       "(root; --stop stops it and removes the students' labs)")
-    p.add_argument("roster", nargs="?", help="the class list: one account a line, "
-                   "`NAME teacher` for a teacher")
-    p.add_argument("--stop", action="store_true", help="stop the hub and remove every "
-                   "student's labs")
-    p.add_argument("--prepare", action="store_true", help="only install what a class needs "
-                   "(the Python every account can run, the proxy), as ./lab test does")
-    p.add_argument("--remove-accounts", action="store_true", help="with --stop: also remove "
-                   "the accounts labkit made (their homes too)")
-    p.add_argument("--dir", default=str(DEFAULT_DIR), help=f"the class directory (default "
-                   f"{DEFAULT_DIR}; LABKIT_CLASS_DIR)")
-    p.add_argument("--ip", default="127.0.0.1", help="the address students connect to "
-                   "(default 127.0.0.1; 0.0.0.0 for every interface)")
-    p.add_argument("--port", type=int, default=8000, help="the hub's port (default 8000; the "
-                   "next three are the proxy's API, the hub's own and the teacher's view)")
+    p = sub.add_parser("classroom", help=_("set up and start a class's JupyterHub from a "
+                                           "roster (root; --stop stops it and removes the "
+                                           "students' labs)"))
+    p.add_argument("roster", nargs="?", help=_("the class list: one account a line, "
+                                               "`NAME teacher` for a teacher"))
+    p.add_argument("--stop", action="store_true", help=_("stop the hub and remove every "
+                                                         "student's labs"))
+    p.add_argument("--prepare", action="store_true",
+                   help=_("only install what a class needs (the Python every account can "
+                          "run, the proxy), as ./lab test does"))
+    p.add_argument("--remove-accounts", action="store_true",
+                   help=_("with --stop: also remove the accounts labkit made (their homes "
+                          "too)"))
+    p.add_argument("--dir", default=str(DEFAULT_DIR),
+                   help=_("the class directory (default {where}; LABKIT_CLASS_DIR)").format(
+                       where=DEFAULT_DIR))
+    p.add_argument("--ip", default="127.0.0.1", help=_("the address students connect to "
+                                                       "(default 127.0.0.1; 0.0.0.0 for every "
+                                                       "interface)"))
+    p.add_argument("--port", type=int, default=8000,
+                   help=_("the hub's port (default 8000; the next three are the proxy's API, "
+                          "the hub's own and the teacher's view)"))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -79,35 +86,40 @@ def run(args: argparse.Namespace) -> int:
         return 0
     say = lambda text: print(f"labkit: {text}", file=sys.stderr, flush=True)  # noqa: E731
     if args.prepare:
-        print(f"the class's Python: {class_python(progress=say)}")
-        print(f"the proxy: {proxy(say)}")
+        print(_("the class's Python: {python}").format(python=class_python(progress=say)))
+        print(_("the proxy: {proxy}").format(proxy=proxy(say)))
         return 0
     if not args.roster:
-        raise ClassroomError("labkit classroom needs a ROSTER (or --stop, or --prepare)")
+        raise ClassroomError(_("labkit classroom needs a ROSTER (or --stop, or --prepare)"))
     info = start(roster.load(args.roster), class_dir, ip=args.ip, port=args.port,
                  progress=say)
-    print(f"the class's hub: {info['url']}")
+    print(_("the class's hub: {url}").format(url=info["url"]))
     for name, role, password in info["logins"]:
-        said = f"first password {password}" if password else "their own password"
+        said = (_("first password {password}").format(password=password) if password else
+                _("their own password"))
         print(f"  {role:8} {name:20} {said}")
     grades = info["nbgrader"]
     if info["formgrader"]:
-        names = ", ".join(f"{n} ({k} graded)" for n, k in grades["assignments"])
-        print(f"the teachers grade in formgrader: {info['formgrader']} (the course "
-              f"{grades['course']}, {grades['owner']}'s; assignments: {names})")
+        names = ", ".join(_("{name} ({n} graded)").format(name=n, n=k)
+                          for n, k in grades["assignments"])
+        print(_("the teachers grade in formgrader: {url} (the course {course}, {owner}'s; "
+                "assignments: {names})").format(url=info["formgrader"], course=grades["course"],
+                                               owner=grades["owner"], names=names))
     else:
-        print("no teacher on the roster: no nbgrader course and no formgrader "
-              "(add a line `NAME teacher`)")
+        print(_("no teacher on the roster: no nbgrader course and no formgrader "
+                "(add a line `NAME teacher`)"))
     timeout = info["idle_timeout"]
-    print(f"a server idle for {_minutes(timeout)} is stopped, its labs removed "
-          "(the roster's idle-timeout:)" if timeout else
-          "idle servers are never stopped (the roster says idle-timeout: never)")
-    print(f"stop it with: labkit classroom --stop --dir {class_dir}")
+    print(_("a server idle for {time} is stopped, its labs removed (the roster's "
+            "idle-timeout:)").format(time=_minutes(timeout)) if timeout else
+          _("idle servers are never stopped (the roster says idle-timeout: never)"))
+    print(_("stop it with: {command}").format(
+        command=f"labkit classroom --stop --dir {class_dir}"))
     return 0
 
 
 def _minutes(seconds: int) -> str:
-    return f"{seconds // 60} min" if seconds >= 120 and not seconds % 60 else f"{seconds} s"
+    return (_("{n} min").format(n=seconds // 60) if seconds >= 120 and not seconds % 60 else
+            _("{n} s").format(n=seconds))
 
 
 # -- the pieces ------------------------------------------------------------------------------
@@ -291,7 +303,7 @@ def proxy(progress: Callable[[str], object] = print) -> str:
         return str(found)
     npm = shutil.which("npm")
     if npm is None:
-        raise ClassroomError("the hub's proxy needs Node.js and npm (apt install npm)")
+        raise ClassroomError(_("the hub's proxy needs Node.js and npm (apt install npm)"))
     progress("installing configurable-http-proxy (npm ci in classroom/)")
     done = subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
                           cwd=here, capture_output=True, text=True, check=False)
@@ -316,12 +328,13 @@ def start(members: roster.Roster, class_dir: Path, *, ip: str = "127.0.0.1", por
     """Set the class up and start its hub; {"url", "logins": [(name, role, password)],
     "python", "pid"}."""
     if os.geteuid() != 0:
-        raise ClassroomError("a class's hub runs students as their own accounts: it needs root "
-                             "(sudo ./lab classroom ROSTER)")
+        raise ClassroomError(_("a class's hub runs students as their own accounts: it needs "
+                               "root (sudo ./lab classroom ROSTER)"))
     state = class_dir / "hub"
     if _hub_pid(class_dir) is not None:
-        raise ClassroomError(f"the class in {class_dir} is running already (labkit classroom "
-                             f"--stop --dir {class_dir} stops it)")
+        raise ClassroomError(_("the class in {where} is running already ({command} stops "
+                               "it)").format(where=class_dir, command="labkit classroom --stop "
+                                             f"--dir {class_dir}"))
     class_dir.mkdir(parents=True, exist_ok=True)
     os.chmod(class_dir, 0o755)  # students reach course/ (and venv/); hub/ stays root's
     state.mkdir(mode=0o700, exist_ok=True)
@@ -396,10 +409,10 @@ def stop(class_dir: Path, *, remove_accounts: bool = False, timeout: float = 90.
     try:
         settings = hub.settings(state / CLASS_JSON)
     except (OSError, ValueError):
-        raise ClassroomError(f"no class set up in {class_dir}") from None
+        raise ClassroomError(_("no class set up in {where}").format(where=class_dir)) from None
     pid = _hub_pid(class_dir)
     if pid is None:
-        out.append("the hub was not running")
+        out.append(_("the hub was not running"))
     else:
         os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout
@@ -407,9 +420,11 @@ def stop(class_dir: Path, *, remove_accounts: bool = False, timeout: float = 90.
             time.sleep(0.2)
         if not _ended(pid):
             os.kill(pid, signal.SIGKILL)
-            out.append(f"the hub (process {pid}) did not stop in {timeout:.0f} s: killed")
+            out.append(_("the hub (process {pid}) did not stop in {seconds} s: killed").format(
+                pid=pid, seconds=f"{timeout:.0f}"))
         else:
-            out.append(f"the hub (process {pid}) stopped, and with it every student's server")
+            out.append(_("the hub (process {pid}) stopped, and with it every student's "
+                         "server").format(pid=pid))
     import asyncio
 
     for user in [*settings["students"], *settings["teachers"]]:
@@ -420,6 +435,6 @@ def stop(class_dir: Path, *, remove_accounts: bool = False, timeout: float = 90.
         out.append(f"{user}: {said}")
     if remove_accounts:
         gone = accounts.remove(state)
-        out.append("removed the accounts " + ", ".join(gone) if gone else
-                   "no account labkit made was left to remove")
+        out.append(_("removed the accounts {names}").format(names=", ".join(gone)) if gone else
+                   _("no account labkit made was left to remove"))
     return out

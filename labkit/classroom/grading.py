@@ -30,6 +30,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from labkit.errors import LabkitError
+from labkit.i18n import N_, _, in_language
+from labkit.views.check import NOT_YET
 
 if TYPE_CHECKING:
     from nbformat import NotebookNode
@@ -58,8 +60,10 @@ def graded(report: Any) -> None:
 
     display(report)
     if not getattr(report, "ok", False):
-        problems = list(getattr(report, "problems", ()) or ["the check found a problem"])
-        raise NotYet("Not yet:\n" + "\n".join(f"- {p}" for p in problems))
+        lang = getattr(report, "language", None)  # the check's lab's, as its problems are
+        problems = list(getattr(report, "problems", ()) or
+                        [in_language(lang, N_("the check found a problem"))])
+        raise NotYet(in_language(lang, NOT_YET) + "\n" + "\n".join(f"- {p}" for p in problems))
 
 
 def graded_source(source: str) -> str:
@@ -67,11 +71,11 @@ def graded_source(source: str) -> str:
     try:
         tree = ast.parse(source)
     except SyntaxError:
-        raise LabkitError("a check cell is not Python: it cannot be graded") from None
+        raise LabkitError(_("a check cell is not Python: it cannot be graded")) from None
     last = tree.body[-1] if tree.body else None
     if not isinstance(last, ast.Expr) or last.end_lineno is None or last.end_col_offset is None:
-        raise LabkitError("a check cell does not end with its checks.check(...): it cannot be "
-                          "graded")
+        raise LabkitError(_("a check cell does not end with its checks.check(...): it cannot "
+                            "be graded"))
     lines = source.split("\n")
     first, end = last.lineno - 1, last.end_lineno - 1
     lines[end] = lines[end][: last.end_col_offset] + ")" + lines[end][last.end_col_offset:]
@@ -138,8 +142,9 @@ def init(directory: Path, names: Sequence[str] = (), students: Sequence[str] = (
 
     for student in students:
         if not STUDENT_ID.fullmatch(student):
-            raise LabkitError(f"{student!r} is not a student id (a user name: letters, digits, "
-                              "'.', '_', '-', '@', starting with a letter or digit)")
+            raise LabkitError(_("{student} is not a student id (a user name: letters, digits, "
+                                "'.', '_', '-', '@', starting with a letter or digit)").format(
+                                    student=repr(student)))
     root = Path(directory).resolve()
     exchange = (Path(exchange) if exchange else root / "exchange").resolve()
     lessons_dir = lessons or sources.default_dir()
@@ -152,14 +157,15 @@ def init(directory: Path, names: Sequence[str] = (), students: Sequence[str] = (
         nb, tests = assignment(versions.make(lesson, "instructor", solution_button=False))
         if not tests:
             if names:
-                print(f"labkit: {lesson.name} has no exercises: it is no assignment")
+                print("labkit: " + _("{name} has no exercises: it is no assignment").format(
+                    name=lesson.name))
             continue
         out = root / "source" / lesson.name / f"{lesson.name}.ipynb"
         out.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, out)
         made.append((lesson.name, tests))
     if not made:
-        raise LabkitError("none of those lessons has an exercise: no assignment was made")
+        raise LabkitError(_("none of those lessons has an exercise: no assignment was made"))
     (root / CONFIG_NAME).write_text(config_text(root, exchange, course_id), encoding="utf-8")
     (root / STUDENTS_CONFIG).write_text(students_config_text(exchange, course_id),
                                         encoding="utf-8")
@@ -193,38 +199,42 @@ def _gradebook(root: Path, course_id: str, assignments: Sequence[str],
 
 def add_parser(sub: Any) -> None:
     """`labkit grading init`."""
-    gp = sub.add_parser("grading", help="nbgrader assignments from the lessons",
-                        description="Make nbgrader's course directory from the instructor "
-                        "version of the lessons; then run nbgrader's commands in it.")
+    gp = sub.add_parser("grading", help=_("nbgrader assignments from the lessons"),
+                        description=_("Make nbgrader's course directory from the instructor "
+                                      "version of the lessons; then run nbgrader's commands in "
+                                      "it."))
     gsub = gp.add_subparsers(dest="grading_command", metavar="COMMAND")
-    ip = gsub.add_parser("init", help="make or update a course directory",
-                         description="Write DIR/nbgrader_config.py, one assignment per lesson "
-                         "with exercises (DIR/source/NAME/NAME.ipynb: check cells are graded "
-                         "tests) and the gradebook.")
+    ip = gsub.add_parser("init", help=_("make or update a course directory"),
+                         description=_("Write DIR/nbgrader_config.py, one assignment per lesson "
+                                       "with exercises (DIR/source/NAME/NAME.ipynb: check cells "
+                                       "are graded tests) and the gradebook."))
     ip.add_argument("directory", type=Path, metavar="DIR")
     ip.add_argument("names", nargs="*", metavar="NAME",
-                    help="only the lessons whose name starts so (02, 03-one); default: all")
+                    help=_("only the lessons whose name starts so (02, 03-one); default: all"))
     ip.add_argument("--student", action="append", default=[], metavar="ID",
-                    help="a student's user name for the gradebook (repeat it)")
+                    help=_("a student's user name for the gradebook (repeat it)"))
     ip.add_argument("--exchange", type=Path, default=None, metavar="DIR",
-                    help="nbgrader's exchange (default: DIR/exchange; on a hub, a directory "
-                    "every student can reach, e.g. /srv/nbgrader/exchange)")
-    ip.add_argument("--course-id", default=COURSE_ID, help=f"default: {COURSE_ID}")
+                    help=_("nbgrader's exchange (default: DIR/exchange; on a hub, a directory "
+                           "every student can reach, e.g. /srv/nbgrader/exchange)"))
+    ip.add_argument("--course-id", default=COURSE_ID,
+                    help=_("default: {value}").format(value=COURSE_ID))
 
 
 def run(args: Any) -> int:
     """Carry out `labkit grading ...`; LabkitError is the caller's to print."""
     if args.grading_command != "init":
-        print("usage: labkit grading init DIR [NAME ...] [--student ID ...] [--exchange DIR]",
+        print(_("usage: ") + "labkit grading init DIR [NAME ...] [--student ID ...] "
+              "[--exchange DIR]",
               file=sys.stderr)
         return 2
     made = init(args.directory, args.names, args.student, args.exchange, args.course_id)
     root = args.directory.resolve()
     for name, tests in made:
         print(f"assignment {name}: {tests} graded check(s)")
-    print(f"course directory {root}: now, in it, `nbgrader generate_assignment NAME`, "
-          "`nbgrader release_assignment NAME`; after the students' `submit`, `nbgrader collect "
-          "NAME` and `nbgrader autograde NAME` (formgrader shows the same directory)")
+    print(_("course directory {root}: now, in it, `nbgrader generate_assignment NAME`, "
+            "`nbgrader release_assignment NAME`; after the students' `submit`, `nbgrader "
+            "collect NAME` and `nbgrader autograde NAME` (formgrader shows the same "
+            "directory)").format(root=root))
     return 0
 
 

@@ -22,8 +22,18 @@ from labkit.errors import LabkitError
 CELL_TIMEOUT = 300  # seconds: 05 runs four failovers in one cell
 
 
-def execute(nb: NotebookNode, cwd: Path, name: str) -> None:
-    """Run every cell of `nb` in a fresh python3 kernel on the sim, in `cwd`, in place."""
+def language_of(lesson: Lesson) -> str:
+    """The course language of `lesson`: lessons/LANG/NN-name.md is in LANG, lessons/ English."""
+    from labkit.course.translations import LANGS, SOURCE_LANG
+
+    lang = lesson.path.parent.name
+    return lang if lang in LANGS else SOURCE_LANG
+
+
+def execute(nb: NotebookNode, cwd: Path, name: str, lang: str = "en") -> None:
+    """Run every cell of `nb` in a fresh python3 kernel on the sim, in `cwd`, in place, with
+    labkit's own words in `lang` whatever the builder's LANG (LANGUAGE comes first in gettext's
+    order, so an English course stays English on a Japanese desktop)."""
     from nbclient import NotebookClient
     from nbclient.exceptions import CellControlSignal, DeadKernelError
 
@@ -35,7 +45,8 @@ def execute(nb: NotebookNode, cwd: Path, name: str) -> None:
         # exercise done there)
         # the lesson's own machine: LABKIT_FLAVOUR (a learner's switch) is not the build's
         env = {k: v for k, v in os.environ.items() if k != "LABKIT_FLAVOUR"}
-        client.execute(env={**env, "LABKIT_ENGINE": "sim", "LABKIT_PROGRESS": "off"})
+        client.execute(env={**env, "LABKIT_ENGINE": "sim", "LABKIT_PROGRESS": "off",
+                            "LANGUAGE": lang})
     except (CellControlSignal, DeadKernelError) as exc:
         raise LabkitError(f"{name}: a cell failed, so nothing was written:\n{exc}") from None
 
@@ -45,7 +56,7 @@ def build(lesson: Lesson, version: str, out: Path, solution_button: bool = True)
     without `solution_button`, its help cells show hints only."""
     nb = versions.make(lesson, version, solution_button)
     out.mkdir(parents=True, exist_ok=True)
-    execute(nb, out, f"{lesson.name} ({version})")
+    execute(nb, out, f"{lesson.name} ({version})", language_of(lesson))
     path = out / f"{lesson.name}.ipynb"
     partial = out / f".{lesson.name}.ipynb.partial"
     try:

@@ -8,7 +8,9 @@ import sys
 import time
 from pathlib import Path
 
-NOTEBOOKS_HELP = "notebooks/ beside the lessons directory"
+from labkit.i18n import N_, _
+
+NOTEBOOKS_HELP = N_("notebooks/ beside the lessons directory")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -16,42 +18,48 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     from labkit.course.translations import LANGS, SOURCE_LANG
     from labkit.course.versions import NOTEBOOKS_VERSION, VERSIONS
 
-    cp = sub.add_parser("course", help="build the notebooks from their lessons (lessons/*.md)",
-                        description="The course's notebooks are built from one text source per "
-                        "lesson (lessons/NN-name.md, MyST Markdown).")
+    cp = sub.add_parser("course", help=_("build the notebooks from their lessons "
+                                         "(lessons/*.md)"),
+                        description=_("The course's notebooks are built from one text source "
+                                      "per lesson (lessons/NN-name.md, MyST Markdown)."))
     csub = cp.add_subparsers(dest="course_command", metavar="COMMAND")
-    bp = csub.add_parser("build", help="run lessons on the sim and write their notebooks",
-                         description="Run each lesson's notebook on the sim engine and write it "
-                         "with its outputs; with --check, only compare the notebooks already "
-                         "written with their lessons (cell kinds, ids, sources, metadata).")
+    bp = csub.add_parser("build", help=_("run lessons on the sim and write their notebooks"),
+                         description=_("Run each lesson's notebook on the sim engine and write "
+                                       "it with its outputs; with --check, only compare the "
+                                       "notebooks already written with their lessons (cell "
+                                       "kinds, ids, sources, metadata)."))
     bp.add_argument("names", nargs="*", metavar="NAME",
-                    help="only the lessons whose name starts so (00, 03-one); default: all")
+                    help=_("only the lessons whose name starts so (00, 03-one); default: all"))
     bp.add_argument("--version", choices=VERSIONS, default=NOTEBOOKS_VERSION,
-                    help="learner (exercises left to do), instructor (nbgrader's source "
-                    "version: solutions marked) or solution (solutions worked in); default: "
-                    f"{NOTEBOOKS_VERSION}, what notebooks/ holds")
+                    help=_("learner (exercises left to do), instructor (nbgrader's source "
+                           "version: solutions marked) or solution (solutions worked in); "
+                           "default: {version}, what notebooks/ holds").format(
+                               version=NOTEBOOKS_VERSION))
     bp.add_argument("--out", type=Path, default=None, metavar="DIR",
-                    help=f"where the notebooks go (default: {NOTEBOOKS_HELP})")
+                    help=_("where the notebooks go (default: {where})").format(
+                        where=_(NOTEBOOKS_HELP)))
     bp.add_argument("--lessons", type=Path, default=None, metavar="DIR",
-                    help="where the lessons are (default: lessons/ of this checkout)")
+                    help=_("where the lessons are (default: lessons/ of this checkout)"))
     bp.add_argument("--no-solution-button", dest="solution_button", action="store_false",
-                    help="help cells show the hints but no solution button, and carry no "
-                    "solution text (for a graded nbgrader release)")
+                    help=_("help cells show the hints but no solution button, and carry no "
+                           "solution text (for a graded nbgrader release)"))
     bp.add_argument("--check", action="store_true",
-                    help="run nothing: exit 1, naming the notebook, if one in DIR does not "
-                    "agree with its lesson (or, --lang ja, a translation is stale)")
+                    help=_("run nothing: exit 1, naming the notebook, if one in DIR does not "
+                           "agree with its lesson (or, --lang ja, a translation is stale)"))
     bp.add_argument("--lang", choices=LANGS, default=SOURCE_LANG,
-                    help="the course's language: en (lessons/ into notebooks/) or ja "
-                    "(lessons/ja/ into notebooks/ja/); default: en")
-    hp = csub.add_parser("hashes", help="list an English lesson's cells by the hash a "
-                         "translation names them with",
-                         description="One line per cell of each English lesson: the hash a "
-                         "translated cell puts in its metadata ({\"en\": HASH}), the cell's "
-                         "id, kind and first line.")
+                    help=_("the course's language: en (lessons/ into notebooks/) or ja "
+                           "(lessons/ja/ into notebooks/ja/); default: en"))
+    hp = csub.add_parser("hashes", help=_("list an English lesson's cells by the hash a "
+                                          "translation names them with"),
+                         description=_("One line per cell of each English lesson: the hash a "
+                                       "translated cell puts in its metadata ({example}), the "
+                                       "cell's id, kind and first line.").format(
+                                           example='{"en": HASH}'))
     hp.add_argument("names", nargs="*", metavar="NAME",
-                    help="only the lessons whose name starts so; default: all")
+                    help=_("only the lessons whose name starts so; default: all"))
     hp.add_argument("--lessons", type=Path, default=None, metavar="DIR",
-                    help="where the English lessons are (default: lessons/ of this checkout)")
+                    help=_("where the English lessons are (default: lessons/ of this "
+                           "checkout)"))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -64,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
             print("\n".join(f"  {line}" for line in translations.listing(sources.read(path))))
         return 0
     if args.course_command != "build":
-        print("usage: labkit course build [--lang en|ja] [--version V] [--out DIR] "
+        print(_("usage: ") + "labkit course build [--lang en|ja] [--version V] [--out DIR] "
               "[--no-solution-button] [--check] [NAME ...]\n"
               "       labkit course hashes [NAME ...]",
               file=sys.stderr)
@@ -75,8 +83,8 @@ def run(args: argparse.Namespace) -> int:
     if args.lang == translations.SOURCE_LANG:
         # the English lessons' check passes on them alone; what they leave behind is said
         for problem in translations.behind(lessons, sources.read):
-            print(f"labkit: note: {problem} (labkit course build --check --lang ja fails on "
-                  f"it)", file=sys.stderr)
+            print("labkit: " + _("note: {problem} (labkit course build --check --lang ja "
+                                 "fails on it)").format(problem=problem), file=sys.stderr)
         stale = []
     else:
         stale = translations.in_step(lessons, sources.read)
@@ -90,10 +98,11 @@ def run(args: argparse.Namespace) -> int:
 
     for lesson in lessons:
         started = time.monotonic()
-        print(f"labkit: running {lesson.name} ({args.version}) on the sim", file=sys.stderr,
-              flush=True)
+        print("labkit: " + _("running {name} ({version}) on the sim").format(
+            name=lesson.name, version=args.version), file=sys.stderr, flush=True)
         path = build(lesson, args.version, out, args.solution_button)
-        print(f"wrote {show(path)} ({time.monotonic() - started:.0f} s)")
+        print(_("wrote {path} ({seconds} s)").format(
+            path=show(path), seconds=f"{time.monotonic() - started:.0f}"))
     return 0
 
 
@@ -109,6 +118,6 @@ def _check(lessons: list, out: Path, version: str, every: bool,
         print(f"labkit: {problem}", file=sys.stderr)
     if problems:
         return 1
-    print(f"{len(lessons)} notebook(s) in {show(out)} agree with their lessons "
-          f"({version} version)")
+    print(_("{n} notebook(s) in {where} agree with their lessons ({version} version)").format(
+        n=len(lessons), where=show(out), version=version))
     return 0

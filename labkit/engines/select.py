@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from labkit.engines.base import Engine
 from labkit.errors import EngineUnavailable
+from labkit.i18n import _
 from labkit.model.flavours import RECORDED_KERNEL
 
 ENGINES = ("auto", "sim", "netns", "vm")
@@ -32,11 +33,12 @@ def choose(requested: str | None) -> Choice:
     name = requested or "auto"
     if name == "auto" and forced:
         name = forced
-        why = f"LABKIT_ENGINE={forced} forces it"
+        why = _("LABKIT_ENGINE={value} forces it").format(value=forced)
     else:
-        why = "asked for explicitly"
+        why = _("asked for explicitly")
     if name not in ENGINES:
-        raise EngineUnavailable(f"unknown engine {name!r} (engines: {', '.join(ENGINES)})")
+        raise EngineUnavailable(_("unknown engine {name} (engines: {engines})").format(
+            name=repr(name), engines=", ".join(ENGINES)))
     if name == "sim":
         return Choice("sim", why)
     from labkit.engines.probe import probe
@@ -44,34 +46,33 @@ def choose(requested: str | None) -> Choice:
     found = probe()
     if name == "auto":
         if found.bonds_ok:
-            return Choice("netns", "the host kernel can make bonds in a network namespace "
-                                   "(root, bonding driver)")
+            return Choice("netns", _("the host kernel can make bonds in a network namespace "
+                                     "(root, bonding driver)"))
         if not found.ok("CAP_NET_ADMIN"):
-            return Choice("sim", "the sim engine runs anywhere; the netns engine needs root "
-                                 "(CAP_NET_ADMIN)")
-        return Choice("sim", "this kernel cannot make a bond ("
-                             + found.detail("bonding").split(": ", 1)[-1]
-                             + "), so the sim engine serves"
-                             + ("; `labkit replay --engine vm` runs a real kernel with bonding"
-                                if found.vm_ok else ""))
+            return Choice("sim", _("the sim engine runs anywhere; the netns engine needs root "
+                                   "(CAP_NET_ADMIN)"))
+        return Choice("sim", _("this kernel cannot make a bond ({detail}), so the sim engine "
+                               "serves").format(detail=found.detail("bonding").split(": ", 1)[-1])
+                      + (_("; `labkit replay --engine vm` runs a real kernel with bonding")
+                         if found.vm_ok else ""))
     if name == "netns":
         if not found.netns_ok:
             lacking = [c.detail for c in found.checks
                        if c.name in ("CAP_NET_ADMIN", "namespaces", "veth", "bridge", "iproute2")
                        and not c.ok]
-            raise EngineUnavailable("the netns engine cannot run here: " + "; ".join(lacking)
-                                    + ". The sim engine serves (engine='sim')")
+            raise EngineUnavailable(_("the netns engine cannot run here: {lacking}. The sim "
+                                      "engine serves (engine='sim')").format(
+                                          lacking="; ".join(lacking)))
         if not found.bonds_ok:
-            return Choice("netns", why + "; note: this kernel cannot make bonds ("
-                          + found.detail("bonding").split(": ", 1)[-1] + ")")
+            return Choice("netns", why + _("; note: this kernel cannot make bonds ({detail})")
+                          .format(detail=found.detail("bonding").split(": ", 1)[-1]))
         return Choice("netns", why)
     raise EngineUnavailable(
-        "the vm engine runs whole commands in a micro-VM with a real kernel: "
-        "`labkit replay --engine vm FILE`, or `labkit vm -- COMMAND` (inside, the netns engine "
-        "serves)" + ("" if found.vm_ok else "; this machine lacks "
-                     + "; ".join(c.detail for c in found.checks
-                                 if c.name in ("kernel image", "qemu", "virtme-ng")
-                                 and not c.ok)))
+        _("the vm engine runs whole commands in a micro-VM with a real kernel: "
+          "`labkit replay --engine vm FILE`, or `labkit vm -- COMMAND` (inside, the netns engine "
+          "serves)") + ("" if found.vm_ok else _("; this machine lacks {what}").format(
+              what="; ".join(c.detail for c in found.checks
+                             if c.name in ("kernel image", "qemu", "virtme-ng") and not c.ok))))
 
 
 def make_engine(name: str, seed: int = 0, kernel_release: str = RECORDED_KERNEL,
@@ -86,4 +87,4 @@ def make_engine(name: str, seed: int = 0, kernel_release: str = RECORDED_KERNEL,
         from labkit.engines.netns.engine import NetnsEngine
 
         return NetnsEngine()
-    raise EngineUnavailable(f"engine {name!r} is not available")
+    raise EngineUnavailable(_("engine {name} is not available").format(name=repr(name)))

@@ -5,20 +5,25 @@ from __future__ import annotations
 import argparse
 import sys
 
+from labkit.i18n import _
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    sp = sub.add_parser("shell", help="an interactive terminal on a lab (its own, or a "
-                                      "notebook's with --attach)",
-                        description="Type into a lab's host as into its terminal: the host's "
-                        "prompt, history, tab completion of programs, paths and nmcli. `exit` "
-                        "or Ctrl-D leaves (and removes a lab of its own).")
-    sp.add_argument("--host", default="server", help="the host to type into (default: server)")
+    sp = sub.add_parser("shell", help=_("an interactive terminal on a lab (its own, or a "
+                                        "notebook's with --attach)"),
+                        description=_("Type into a lab's host as into its terminal: the host's "
+                                      "prompt, history, tab completion of programs, paths and "
+                                      "nmcli. `exit` or Ctrl-D leaves (and removes a lab of its "
+                                      "own)."))
+    sp.add_argument("--host", default="server",
+                    help=_("the host to type into (default: server)"))
     sp.add_argument("--attach", metavar="SOCKET", default=None,
-                    help="type into the lab a notebook serves on SOCKET (lab.terminal())")
-    sp.add_argument("--engine", default="auto", help="auto (default), sim or netns")
-    sp.add_argument("--flavour", default="nm142", help="nm142 (default) or centos7")
-    sp.add_argument("--locale", default=None, help="C (default) or ja")
-    sp.add_argument("--topology", default="centos7-bond", help="a preset name or a YAML file")
+                    help=_("type into the lab a notebook serves on SOCKET (lab.terminal())"))
+    sp.add_argument("--engine", default="auto", help=_("auto (default), sim or netns"))
+    sp.add_argument("--flavour", default="nm142", help=_("nm142 (default) or centos7"))
+    sp.add_argument("--locale", default=None, help=_("C (default) or ja"))
+    sp.add_argument("--topology", default="centos7-bond",
+                    help=_("a preset name or a YAML file"))
 
 
 def run(args: argparse.Namespace) -> int:
