@@ -73,7 +73,7 @@ CHALLENGES: dict[str, Challenge] = {c.ident: c for c in (
                 "maintenance, as announced. The server has not answered on 192.168.1.61 "
                 "since, although ens38 is plugged in and its link is up. Wasn't the bond "
                 "meant to survive exactly this?\""),
-        symptom=("outside", "ping -c 3 -W 1 192.168.1.61"),
+        symptom=("outside", "ping -c 3 -W 2 192.168.1.61"),
         task=N_("Find out why bond0 did not fail over to ens38, and repair its profile so that "
               "it notices a pulled cable (ens37's cable stays out)."),
     ),
