@@ -255,7 +255,7 @@ def compare(python: str, name: str, repeat: int) -> None:
             continue
         median = statistics.median(used)
         base = base or median
-        print(f"  {label:40} {median:5.2f} s  x{median / base:.2f}")
+        print(f"  {label:52} {median:5.2f} s  x{median / base:.2f}")
 
 
 def main() -> int:
