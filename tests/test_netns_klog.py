@@ -40,6 +40,8 @@ def test_the_device_a_line_names_in_the_real_kernels_words() -> None:
     assert klog.device_named("bond0 (unregistering): Released all slaves") == "bond0"
     assert klog.device_named("IPv6: ADDRCONF(NETDEV_CHANGE): ens37: link becomes ready") \
         == "ens37"
+    assert klog.device_named("device sw37 left promiscuous mode") == "sw37"
+    assert klog.device_named("bonding: bond1 is being deleted...") == "bond1"
     assert klog.device_named("Ethernet Channel Bonding Driver: v6.1.0-56-amd64") is None
 
 

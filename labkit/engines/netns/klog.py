@@ -5,17 +5,18 @@ A machine has one kernel log for all its namespaces, and a lab's sandbox has no 
 /dev/kmsg from the moment the lab is built and keeps a line when it is about one of the lab's
 own devices: netdev_printk prefixes the device's name (`bond0: (slave ens37): ...`,
 `br0: port 2(sw37) entered ...`, `bond0 (unregistering): ...`), addrconf names it after its
-tag (`IPv6: ADDRCONF(NETDEV_CHANGE): ens37: ...`). The lab's devices are every name its
-namespaces have had since the start (a link monitor in each, so a bond made and deleted
-between two `dmesg` still counts).
+tag (`IPv6: ADDRCONF(NETDEV_CHANGE): ens37: ...`), the core and bonding_masters in their
+words (`device sw37 left promiscuous mode`, `bonding: bond1 is being deleted...`). The
+lab's devices are every name its namespaces have had since the start (a link monitor in
+each, so a bond made and deleted between two `dmesg` still counts).
 
 A name is not an identity: a virtual device's lines carry no device id in /dev/kmsg (a
 netdev without a parent device prints with plain printk), and two labs both have a bond0.
 So a line is shown only when no other network namespace of the machine can have printed
 it: while the machine has network namespaces that are neither the engine's own nor the
 lab's (another lab, a container), every line is withheld, and so is a line naming a device
-that the engine's own namespace (the host's) has. What was withheld is said, once a read,
-on stderr (`withheld`). Lines naming no device (other drivers, timers) are never shown.
+that the engine's own namespace (the host's) has. How many lines the last read withheld is
+kept (`withheld`), for the lab's dmesg to say. Lines naming no device are never shown.
 """
 
 from __future__ import annotations
@@ -35,7 +36,9 @@ RTMGRP_LINK = 1
 RTM_NEWLINK = 16
 IFLA_IFNAME = 3
 MONITOR_RCVBUF = 1 << 20
-_NAMED = re.compile(r"^(?:IPv6: ADDRCONF\(\w+\): )?([^\s:()]+)(?: \(unregistering\))?: ")
+_NAMED = (re.compile(r"^device (\S+) (?:entered|left) promiscuous mode$"),  # dev_set_promiscuity
+          re.compile(r"^bonding: (\S+) is being (?:created|deleted)\.\.\.$"),  # bonding_masters
+          re.compile(r"^(?:IPv6: ADDRCONF\(\w+\): )?([^\s:()]+)(?: \(unregistering\))?: "))
 _ESCAPE = re.compile(r"\\x([0-9a-f]{2})")
 
 
@@ -85,8 +88,11 @@ def parse_record(raw: bytes) -> Record | None:
 
 def device_named(text: str) -> str | None:
     """The device a kernel line is about, by its prefix (None: it names none)."""
-    m = _NAMED.match(text)
-    return m.group(1) if m else None
+    for pattern in _NAMED:
+        m = pattern.match(text)
+        if m:
+            return m.group(1)
+    return None
 
 
 class LabKernelLog:
