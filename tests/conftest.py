@@ -34,6 +34,9 @@ def pytest_configure(config: pytest.Config) -> None:
         # nbval's kernels inherit it: the notebooks' stored outputs come from the sim
         os.environ.setdefault("LABKIT_ENGINE", "sim")
     os.environ["LABKIT_PROGRESS"] = "off"  # no test, nbval kernel or browser records in a home
+    # labkit's own words in English whatever the machine's LANG (LANGUAGE comes first in
+    # gettext's order); a test of another language sets it itself (monkeypatch, Lab(locale=))
+    os.environ["LANGUAGE"] = "en"
     os.environ.pop("LABKIT_FLAVOUR", None)  # the notebooks' stored outputs are their own machine's
     config.addinivalue_line("markers", "bonding: needs a kernel with the bonding driver (runs "
                                        "inside the micro-VM where the host has none)")

@@ -23,6 +23,7 @@ from labkit.locale import catalogue
 ROOT = Path(__file__).resolve().parent.parent
 LANG_VARS = ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")
 PLACEHOLDER = re.compile(r"\{(\w*)\}")
+PERCENT = re.compile(r"%(?:\(\w+\))?[srd]")  # argparse's own sentences: %s, %(prog)s, %r
 KANA = re.compile(r"[\u3040-\u30ff]")  # hiragana and katakana: Japanese, not just kanji
 
 
@@ -70,8 +71,11 @@ def test_every_message_is_translated(lang: str) -> None:
         strings = [m.string] if isinstance(m.string, str) else list(m.string)
         assert all(strings) and not m.fuzzy, f"{lang}: {m.id!r} is not translated"
         want = set(PLACEHOLDER.findall(ids[-1]))
+        percent = sorted(PERCENT.findall(ids[-1]))  # %-formatting: each one, as many times
         for s in strings:
             assert set(PLACEHOLDER.findall(s)) == want, f"{lang}: {m.id!r} has {s!r}"
+            assert sorted(PERCENT.findall(s)) == percent, f"{lang}: {m.id!r} has {s!r}"
+            assert s.endswith("\n") == ids[-1].endswith("\n"), f"{lang}: {m.id!r} has {s!r}"
 
 
 @pytest.mark.parametrize("lang", catalogue.LANGUAGES)
@@ -181,3 +185,139 @@ def test_doctor_in_japanese() -> None:
     en = _labkit("doctor", LANGUAGE="de", LANG="ja_JP.UTF-8")  # LANGUAGE first: not ours
     assert en.returncode == 0 and re.search(r"^KVM +(yes|no ) +\S", en.stdout, re.M), en.stdout
     assert not KANA.search(en.stdout)
+
+
+def test_argparse_messages_are_what_this_pythons_argparse_says() -> None:
+    """cli.ARGPARSE_MESSAGES are looked up by argparse's own words: one it no longer says (a
+    new Python reworded it) would silently come out English."""
+    import argparse
+    import inspect
+
+    from labkit import cli
+
+    source = inspect.getsource(argparse)
+    missing = [m for m in cli.ARGPARSE_MESSAGES
+               if repr(m) not in source and m.replace("\n", "\\n") not in source]
+    assert not missing, f"argparse no longer says {missing}"
+
+
+@pytest.mark.parametrize(("args", "ja", "en"), [
+    (["replay"], "labkit replay: エラー: 次の引数が必要です: scenario",
+     "labkit replay: error: the following arguments are required: scenario"),
+    (["course", "build", "--lang", "xx"],
+     "labkit course build: エラー: 引数 --lang: 'xx' は選べません ('en', 'ja' から選んでください)",
+     "labkit course build: error: argument --lang: invalid choice: 'xx' (choose from 'en', "
+     "'ja')"),
+    (["doctor", "--bogus"], "labkit: エラー: 認識できない引数です: --bogus",
+     "labkit: error: unrecognized arguments: --bogus"),
+    (["replay", "x.scn", "--engine"], "labkit replay: エラー: 引数 --engine: 引数が 1 つ必要です",
+     "labkit replay: error: argument --engine: expected one argument"),
+])
+def test_argparse_errors_speak_the_environments_language(args: list[str], ja: str,
+                                                          en: str) -> None:
+    said = _labkit(*args, LANG="ja_JP.UTF-8")
+    assert said.returncode == 2 and said.stderr.splitlines()[0].startswith("使い方: labkit")
+    assert said.stderr.splitlines()[-1] == ja
+    said = _labkit(*args, LANGUAGE="en", LANG="ja_JP.UTF-8")
+    assert said.returncode == 2 and said.stderr.splitlines()[-1] == en
+
+
+def test_argparse_is_its_own_again_after_main(monkeypatch: pytest.MonkeyPatch) -> None:
+    """main() lends argparse labkit's catalogue only while it runs (a program importing
+    labkit.cli keeps argparse's gettext)."""
+    import argparse
+
+    from labkit import cli
+
+    before = argparse._  # type: ignore[attr-defined]
+    monkeypatch.setenv("LANGUAGE", "ja")
+    with pytest.raises(SystemExit):
+        cli.main(["replay"])
+    assert argparse._ is before  # type: ignore[attr-defined]
+    with cli.argparse_speaking():
+        assert argparse._("expected one argument") == "引数が 1 つ必要です"  # type: ignore
+
+
+def test_japanese_help_is_wrapped_by_display_width() -> None:
+    """argparse counts a wide character as one column and breaks at spaces only: a line of
+    Japanese help would run twice the terminal's width."""
+    from labkit import cli
+
+    columns = 80  # argparse wraps at 78: its help column has 54, which 54 kanji would double
+    said = _labkit("course", "build", "--help", LANG="ja_JP.UTF-8", COLUMNS=str(columns))
+    assert said.returncode == 0 and KANA.search(said.stdout), said.stderr
+    too_wide = [line for line in said.stdout.splitlines() if cli.width(line) > columns]
+    assert not too_wide, too_wide
+    assert cli.wrap("ボンドを作ります。次にスレーブを足します", 10) == [
+        "ボンドを作", "ります。次", "にスレーブ", "を足します"]  # 。 never begins a line
+    assert cli.wrap("nmcli connection add を実行します", 19) == [
+        "nmcli connection", "add を実行します"]
+    english = _labkit("course", "build", "--help", LANGUAGE="en", COLUMNS=str(columns))
+    assert max(map(len, english.stdout.splitlines())) <= columns
+
+
+def test_the_cli_says_its_other_words_in_japanese(tmp_path: Path) -> None:
+    """`labkit notebooks`, the engine's reason and the course command's words."""
+    course = tmp_path / "course"
+    course.mkdir()
+    (course / "00-start.ipynb").write_text("{}")
+    env = {"LANG": "ja_JP.UTF-8", "LABKIT_NOTEBOOKS": str(tmp_path / "mine")}
+    made = _labkit("notebooks", "--course", str(course), **env)
+    assert made.returncode == 0, made.stderr
+    mine = tmp_path / "mine"
+    assert made.stderr == ("labkit: コースのノートブック 1 個のあなた用のコピーを "
+                           f"{mine} に作りました\n")
+    missing = _labkit("notebooks", "--course", str(course), "reset", "09", **env)
+    assert (missing.returncode, missing.stderr) == (
+        2, "labkit: コースのノートブック '09' はありません (あるのは 00 です)\n")
+    forced = _labkit("doctor", "--engine", LABKIT_ENGINE="sim", LANG="ja_JP.UTF-8")
+    assert forced.stdout == "エンジン: sim (LABKIT_ENGINE=sim で指定されています)\n"
+    course_help = _labkit("course", "--help", LANG="ja_JP.UTF-8")
+    assert "コースのノートブックは、レッスンごとに 1 つのテキストのソース" in course_help.stdout
+
+
+def test_usage_errors_speak_the_language_spoken() -> None:
+    from labkit.errors import UsageTypeError
+
+    with i18n.speaking("ja"), pytest.raises(UsageTypeError) as said:
+        checks.answer(3, "x", "y")  # type: ignore[arg-type]
+    assert str(said.value).startswith("checks.answer: what は文字列でなければなりません (")
+    with i18n.speaking("en"), pytest.raises(UsageTypeError) as said:
+        checks.answer(3, "x", "y")  # type: ignore[arg-type]
+    assert str(said.value).startswith("checks.answer: what must be a string, not ")
+
+
+def test_graded_feedback_speaks_the_checks_language(no_language: None) -> None:
+    """nbgrader's feedback for a graded check that is not ok: 'Not yet:' in its lab's language."""
+    pytest.importorskip("IPython")
+    from labkit.classroom.grading import NotYet, graded
+
+    with Lab(engine="sim", locale="ja", networkmanager=False) as lab:
+        report = checks.check(lab, checks.bond("bond0"), exercise="02-bond")
+    with pytest.raises(NotYet) as said:
+        graded(report)
+    assert str(said.value).startswith("まだです:\n- server には bond0 というボンドがまだありません")
+    with Lab(engine="sim", networkmanager=False) as lab:
+        report = checks.check(lab, checks.bond("bond0"), exercise="02-bond")
+    with pytest.raises(NotYet) as said:
+        graded(report)
+    assert str(said.value).startswith("Not yet:\n- there is no bond called bond0")
+
+
+def test_the_session_and_the_builds_pin_their_language(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The test session speaks English on a Japanese machine (conftest), and a course build
+    runs its notebooks in the course's language whatever the builder's LANG."""
+    import nbformat
+
+    from labkit.course import build, sources
+
+    assert os.environ.get("LANGUAGE") == "en" and i18n.from_environment() == "en"
+    assert build.language_of(sources.read(ROOT / "lessons" / "00-start-here.md")) == "en"
+    assert build.language_of(sources.read(ROOT / "lessons" / "ja" / "00-start-here.md")) == "ja"
+    monkeypatch.setenv("LANG", "ja_JP.UTF-8")
+    monkeypatch.setenv("LANGUAGE", "ja")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "from labkit import i18n; print(i18n.current())")])
+    build.execute(nb, tmp_path, "pinned", "en")
+    assert nb.cells[0].outputs[0]["text"] == "en\n"
