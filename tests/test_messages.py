@@ -321,3 +321,18 @@ def test_the_session_and_the_builds_pin_their_language(tmp_path: Path,
         "from labkit import i18n; print(i18n.current())")])
     build.execute(nb, tmp_path, "pinned", "en")
     assert nb.cells[0].outputs[0]["text"] == "en\n"
+
+
+def test_a_roster_mistake_is_said_in_japanese() -> None:
+    """The teacher reads what is wrong with their roster in their language, line by line."""
+    from labkit.classroom import roster
+
+    with i18n.speaking("ja"), pytest.raises(roster.RosterError) as said:
+        roster.parse("alice\nalice\nBob\nidle-timeout: soon\n", Path("class.txt"))
+    assert str(said.value).split("\n") == [
+        "この名簿は使えません:",
+        "  class.txt:2: alice は 1 行目にすでにあります",
+        "  class.txt:3: 'Bob' は Unix のアカウント名ではありません "
+        "(小文字の英字、数字、'_'、'-' で、英字で始まり 32 文字まで)",
+        "  class.txt:4: idle-timeout は時間の長さです (90、90s、30m、1h、never)。"
+        "'soon' ではありません"]

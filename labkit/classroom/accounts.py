@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from labkit.errors import LabkitError
+from labkit.i18n import _
 
 STATE = "accounts.json"  # {"created": [name, ...], "passwords": {name: first password}}
 COMMENT = "labkit class"
@@ -85,7 +86,8 @@ def ensure(names: Iterable[str], class_dir: Path) -> list[Account]:
     """Every account in `names`, made if missing (private home, bash, a first password); an
     account that exists and labkit did not make is used as it is."""
     if os.geteuid() != 0:
-        raise AccountError("making the class's accounts needs root (sudo ./lab classroom ...)")
+        raise AccountError(_("making the class's accounts needs root (sudo ./lab classroom "
+                             "...)"))
     class_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     data = _load(class_dir)
     made: list[str] = data["created"]  # type: ignore[assignment]
@@ -124,7 +126,8 @@ def remove(class_dir: Path, names: Iterable[str] | None = None) -> list[str]:
             entry = None
         if entry is not None:
             if entry.pw_gecos != COMMENT:  # not ours after all (re-made by someone else)
-                raise AccountError(f"{name} is no longer the account labkit made; left alone")
+                raise AccountError(_("{name} is no longer the account labkit made; left "
+                                     "alone").format(name=name))
             _run(["userdel", "--remove", name])
             removed.append(name)
         made.remove(name)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from labkit.classroom import labids
 from labkit.errors import LabkitError
+from labkit.i18n import _
 
 ROLES = ("student", "teacher")
 _NAME = re.compile(r"[a-z_][a-z0-9_-]{0,31}\Z")
@@ -96,43 +97,52 @@ def parse(text: str, path: Path = Path("roster")) -> Roster:
             key, value = (part.strip() for part in line.split(":", 1))
             seconds = duration(value)
             if key.lower() not in SETTINGS:
-                problems.append(f"{where}: {key!r} is no class setting (those are "
-                                f"{', '.join(SETTINGS)})")
+                problems.append(_("{where}: {key} is no class setting (those are "
+                                  "{settings})").format(where=where, key=repr(key),
+                                                        settings=", ".join(SETTINGS)))
             elif seconds is None:
-                problems.append(f"{where}: {key} is a duration (90, 90s, 30m, 1h or never), "
-                                f"not {value!r}")
+                problems.append(_("{where}: {key} is a duration (90, 90s, 30m, 1h or never), "
+                                  "not {value}").format(where=where, key=key,
+                                                        value=repr(value)))
             elif key.lower() == "cull-every" and seconds == 0:
-                problems.append(f"{where}: cull-every is at least a second (to keep idle "
-                                "servers running, say idle-timeout: never)")
+                problems.append(_("{where}: cull-every is at least a second (to keep idle "
+                                  "servers running, say idle-timeout: never)").format(
+                                      where=where))
             else:
                 settings[key.lower()] = seconds
             continue
         if len(words) > 2:
-            problems.append(f"{where}: one name and at most a role a line, not {line!r}")
+            problems.append(_("{where}: one name and at most a role a line, not {line}").format(
+                where=where, line=repr(line)))
             continue
         name, role = words[0], (words[1].lower() if len(words) == 2 else "student")
         if not _NAME.match(name):
-            problems.append(f"{where}: {name!r} is not a Unix account name (lower-case "
-                            "letters, digits, '_' or '-', starting with a letter, at most 32)")
+            problems.append(_("{where}: {name} is not a Unix account name (lower-case "
+                              "letters, digits, '_' or '-', starting with a letter, at most "
+                              "32)").format(where=where, name=repr(name)))
             continue
         if role not in ROLES:
-            problems.append(f"{where}: the role is student or teacher, not {words[1]!r}")
+            problems.append(_("{where}: the role is student or teacher, not {role}").format(
+                where=where, role=repr(words[1])))
             continue
         if name in seen:
-            problems.append(f"{where}: {name} is already on line {seen[name]}")
+            problems.append(_("{where}: {name} is already on line {line}").format(
+                where=where, name=name, line=seen[name]))
             continue
         lab_id = labids.for_user(name)
         if lab_id in ids:
-            problems.append(f"{where}: {name} would share the lab id {lab_id} with "
-                            f"{ids[lab_id]}; rename one of them")
+            problems.append(_("{where}: {name} would share the lab id {lab_id} with "
+                              "{other}; rename one of them").format(
+                                  where=where, name=name, lab_id=lab_id, other=ids[lab_id]))
             continue
         seen[name] = number
         ids[lab_id] = name
         members.append(Member(name, role))
     if not members and not problems:
-        problems.append(f"{path}: no one is on the roster (one account name a line)")
+        problems.append(_("{path}: no one is on the roster (one account name a line)").format(
+            path=path))
     if problems:
-        raise RosterError("the roster cannot be used:\n  " + "\n  ".join(problems))
+        raise RosterError(_("the roster cannot be used:") + "\n  " + "\n  ".join(problems))
     return Roster(path, tuple(members), settings.get("idle-timeout", IDLE_TIMEOUT),
                   settings.get("cull-every"))
 
@@ -143,8 +153,9 @@ def load(path: str | Path) -> Roster:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise RosterError(f"no roster at {path} (one account name a line; "
-                          "`NAME teacher` for a teacher)") from None
+        raise RosterError(_("no roster at {path} (one account name a line; "
+                            "`NAME teacher` for a teacher)").format(path=path)) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise RosterError(f"cannot read the roster {path}: {exc}") from None
+        raise RosterError(_("cannot read the roster {path}: {error}").format(
+            path=path, error=exc)) from None
     return parse(text, path)
