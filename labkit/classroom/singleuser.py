@@ -121,7 +121,7 @@ def skip_yarn_registry() -> bool:
     it reads there is only for building and installing extensions, and the empty answer is
     the one JupyterLab itself uses where Node.js is missing (its default registry)."""
     try:
-        from jupyterlab import commands
+        from jupyterlab import commands  # type: ignore[import-untyped]
     except ImportError:
         return False
     if not callable(getattr(commands, "_yarn_config", None)):
@@ -183,7 +183,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     defer_rfc3987_syntax()
     skip_yarn_registry()
-    from jupyterhub.singleuser import main as singleuser
+    from jupyterhub.singleuser import main as singleuser  # type: ignore[import-untyped]
 
     sys.argv[0] = "jupyterhub-singleuser"
     singleuser(argv=[*server_args(os.environ.get(ROLE_ENV, "student")), *args])
