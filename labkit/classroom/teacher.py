@@ -35,6 +35,7 @@ from typing import Any
 from urllib.parse import quote, urlparse
 
 from labkit.errors import LabkitError
+from labkit.i18n import _
 from labkit.views import classroom as view
 
 HOMES_ENV = "LABKIT_CLASSROOM_HOMES"
@@ -117,29 +118,34 @@ class Hub:
         where = f"/users/{quote(user, safe='')}"
         code, model = await self.request("GET", where)
         if code != 200:
-            raise LabkitError(f"the hub does not know {user!r} ({code})")
+            raise LabkitError(_("the hub does not know {user} ({code})").format(
+                user=repr(user), code=code))
         if not isinstance(model, dict) or "servers" not in model:
-            raise LabkitError(f"the hub shows this service none of {user}'s servers: its role "
-                              "needs the scopes read:servers and servers")
+            raise LabkitError(_("the hub shows this service none of {user}'s servers: its "
+                                "role needs the scopes read:servers and servers").format(
+                                    user=user))
         if not _running(model):
-            return (f"{user} has no server running: no lab of theirs is left; their next start "
-                    "gives them a fresh one")
+            return _("{user} has no server running: no lab of theirs is left; their next start "
+                     "gives them a fresh one").format(user=user)
         code, reply = await self.request("DELETE", where + "/server")
         if code not in (202, 204):
-            raise LabkitError(f"the hub would not stop {user}'s server ({code}: {reply})")
+            raise LabkitError(_("the hub would not stop {user}'s server ({code}: {reply})")
+                              .format(user=user, code=code, reply=reply))
         waited = 0.0
         while code == 202 or _running(model):
             if waited >= STOP_WAIT:
-                raise LabkitError(f"{user}'s server did not stop within {STOP_WAIT:.0f} s")
+                raise LabkitError(_("{user}'s server did not stop within {seconds} s").format(
+                    user=user, seconds=f"{STOP_WAIT:.0f}"))
             await asyncio.sleep(0.5)
             waited += 0.5
             code, model = await self.request("GET", where)
         code, reply = await self.request("POST", where + "/server")
         if code not in (201, 202):
-            raise LabkitError(f"{user}'s server stopped (their labs are removed) but did not "
-                              f"start again ({code}: {reply})")
-        return f"{user}'s lab was reset: their server stopped, their labs were removed, and it " \
-               "is starting again"
+            raise LabkitError(_("{user}'s server stopped (their labs are removed) but did not "
+                                "start again ({code}: {reply})").format(user=user, code=code,
+                                                                       reply=reply))
+        return _("{user}'s lab was reset: their server stopped, their labs were removed, and "
+                 "it is starting again").format(user=user)
 
 
 def _running(model: Any) -> bool:
