@@ -10,6 +10,7 @@ sentences are in the environment's language (labkit.i18n), its check names stay 
 from __future__ import annotations
 
 import functools
+import grp
 import json
 import os
 import shutil
@@ -135,6 +136,26 @@ def scratch_main() -> int:
     return 0
 
 
+def _kvm_check() -> Check:
+    """KVM's check, saying which of the two usual reasons holds: no device at all, or a
+    device this user may not open (root:kvm 0660, the user outside the group)."""
+    path = "/dev/kvm"
+    if os.access(path, os.R_OK | os.W_OK):
+        return Check("KVM", True, _("/dev/kvm usable; the vm engine uses it when LABKIT_KVM=1"))
+    try:
+        st = os.stat(path)
+    except OSError:
+        return Check("KVM", False, _("no /dev/kvm: the VM emulates (slow boot)"))
+    try:
+        group = grp.getgrgid(st.st_gid).gr_name
+    except KeyError:
+        group = str(st.st_gid)
+    return Check("KVM", False, _("/dev/kvm exists but this user may not open it (group "
+                                 "{group}, mode {mode:o}): join the {group} group, or the VM "
+                                 "emulates (slow boot)").format(group=group,
+                                                                mode=st.st_mode & 0o777))
+
+
 @functools.lru_cache(maxsize=1)
 def probe() -> Probe:
     """The machine's abilities (cached: probing once per process is enough)."""
@@ -165,10 +186,7 @@ def probe() -> Probe:
     checks.append(Check("user namespaces", max_userns > 0,
                         _("max_user_namespaces {count} (labkit's engines need root today)")
                         .format(count=max_userns)))
-    kvm = os.access("/dev/kvm", os.R_OK | os.W_OK)
-    checks.append(Check("KVM", kvm, (_("/dev/kvm usable; the vm engine uses it when "
-                                       "LABKIT_KVM=1") if kvm else
-                                     _("no /dev/kvm: the VM emulates (slow boot)"))))
+    checks.append(_kvm_check())
     images = vm.kernel_images()
     checks.append(Check("kernel image", bool(images), str(images[-1]) if images else
                         _("none with the bonding module (apt install linux-image-amd64)")))

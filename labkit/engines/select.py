@@ -57,9 +57,11 @@ def choose(requested: str | None) -> Choice:
                          if found.vm_ok else ""))
     if name == "netns":
         if not found.netns_ok:
-            lacking = [c.detail for c in found.checks
-                       if c.name in ("CAP_NET_ADMIN", "namespaces", "veth", "bridge", "iproute2")
-                       and not c.ok]
+            # each reason once: without CAP_NET_ADMIN three checks share one "not tried"
+            lacking = list(dict.fromkeys(
+                c.detail for c in found.checks
+                if c.name in ("CAP_NET_ADMIN", "namespaces", "veth", "bridge", "iproute2")
+                and not c.ok))
             raise EngineUnavailable(_("the netns engine cannot run here: {lacking}. The sim "
                                       "engine serves (engine='sim')").format(
                                           lacking="; ".join(lacking)))
