@@ -81,6 +81,17 @@ class Method:
 
 
 # -- ip -batch --------------------------------------------------------------------------------
+def _after_links(words: list[str]) -> bool:
+    """A plan line of plan.LeaveIPv6Groups: it needs the device made and up."""
+    if words[:3] == ["ip", "netns", "exec"]:
+        rest = words[4:]
+        return rest[:1] == ["timeout"] or (rest[:2] == ["sysctl", "-qw"] and len(rest) == 3
+                                           and ".conf.all." not in rest[2]
+                                           and ".conf.default." not in rest[2])
+    return words[:2] == ["ip", "-n"] and words[3:5] == ["link", "set"] and (
+        "addrgenmode" in words or "mcast_snooping" in words)
+
+
 class IpBatch:
     """The lab's plan run as a handful of `ip -batch` calls."""
 
@@ -92,9 +103,17 @@ class IpBatch:
         self.namespaces: list[str] = []
         self.sysctl: tuple[str, list[str]] | None = None
         per_ns: dict[str, list[str]] = {}
+        # the switch's devices leaving IPv6's all-nodes group (plan.LeaveIPv6Groups): waits,
+        # per-device sysctls and addrgenmode/snooping changes that must follow the links in
+        # order, so after the batches, as one shell script inside each namespace
+        self.after: dict[str, list[str]] = {}
         for line in as_ip_commands(build_plan(topo), lab_id):
             words = line.split()
-            if words[:3] == ["ip", "netns", "add"]:
+            if _after_links(words):
+                ns = words[3] if words[1] == "netns" else words[2]
+                inside = " ".join(words[4:] if words[1] == "netns" else ["ip", *words[3:]])
+                self.after.setdefault(ns, []).append(inside)
+            elif words[:3] == ["ip", "netns", "add"]:
                 self.namespaces.append(words[3])
             elif words[:3] == ["ip", "netns", "exec"] and words[4:6] == ["sysctl", "-qw"]:
                 ns, keys = words[3], words[6:]
@@ -125,6 +144,8 @@ class IpBatch:
             self._ip(["netns", "exec", ns, "sysctl", "-qw", *keys])
         for ns, script in self.batches:
             self._ip(["-n", ns, "-batch", "-"], script)
+        for ns, lines in self.after.items():
+            self._ip(["netns", "exec", ns, "sh", "-ec", "\n".join(lines)])
         return time.perf_counter() - t
 
     def destroy(self) -> float:
