@@ -78,8 +78,13 @@ def test_another_namespace_on_the_machine_withholds_every_line() -> None:
             lab.sh("ip link set sw37 down", host="switch")  # br0: port 2(sw37) entered ...
             lab.sleep(0.5)
             out = lab.sh("dmesg -t")
-            assert (out.returncode, out.stdout) == (0, "")
             assert log.withheld >= 1
+            # no kernel line; the lab's dmesg says why, on stderr, in labkit's words (the real
+            # one has no such case), and the terminal shows just that
+            assert out.returncode == 0
+            assert out.stdout.startswith(f"labkit: {log.withheld} line")
+            assert "another network namespace" in out.stdout
+            assert out.stdout.count("\n") == 1
     finally:
         done.set()
         other.join(10)

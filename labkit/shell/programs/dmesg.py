@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as _dt
 from typing import TYPE_CHECKING
 
+from labkit.i18n import ngettext
 from labkit.system.host import STABLE_EPOCH
 
 if TYPE_CHECKING:
@@ -146,6 +147,14 @@ def dmesg(inv: Invocation) -> int:
         records = [r for r in records if r.facility in facilities]
     epoch = boot_epoch(inv)
     inv.out("".join(_line(r, flags, epoch) for r in records))
+    withheld = getattr(log, "withheld", 0)  # the netns engine's log of the lab's own
+    if withheld:
+        inv.err(ngettext("labkit: {count} line left out: it names a device that another "
+                         "network namespace on this machine (another lab, a container) may "
+                         "have too\n",
+                         "labkit: {count} lines left out: they name devices that another "
+                         "network namespace on this machine (another lab, a container) may "
+                         "have too\n", withheld).format(count=withheld))
     if "c" in flags:
         log.clear()
     return 0
