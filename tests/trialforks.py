@@ -72,6 +72,11 @@ def trial(mode: str, lab_id: str, nm: bool, engine: str) -> None:
 
 
 def main() -> None:
+    # Ctrl-C raises KeyboardInterrupt here whatever this process inherited: Python leaves
+    # SIGINT ignored when it starts with it ignored, as a job that a non-interactive shell
+    # puts in the background does (`cmd &`, nohup), and then the Ctrl-C trials' signal
+    # would be lost and their labs left standing, which says nothing of labkit
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     # warm up: labkit's modules (a sim lab) and the netns engine's, imported before any fork
