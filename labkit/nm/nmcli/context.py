@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from labkit.nm.nmcli.messages import translator
 from labkit.nm.nmcli.output import Mode
+from labkit.shell.program import Io
 
 if TYPE_CHECKING:
     from labkit.nm.daemon import NetworkManager, PendingActivation
@@ -35,22 +36,15 @@ class FieldSelection(Exception):
 
 
 @dataclass
-class Call:
-    """One run of nmcli."""
+class Call(Io):
+    """One run of nmcli: what it writes (the shell's Io, whose chunks it keeps), its status,
+    and the activation it may still wait for."""
 
     chunks: list[tuple[int, str]] = field(default_factory=list)
     rc: int = OK
     wait_for: PendingActivation | None = None
     then: Callable[[], None] | None = None  # prints the outcome once wait_for is done
     timeout: float = 90.0
-
-    def out(self, text: str) -> None:
-        if text:
-            self.chunks.append((1, text))
-
-    def err(self, text: str) -> None:
-        if text:
-            self.chunks.append((2, text))
 
 
 def matches(word: str, name: str) -> bool:
