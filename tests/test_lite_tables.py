@@ -3,7 +3,10 @@ States.frame() give labkit Tables with the DataFrame's columns and values, the p
 from its JSON copy, and that copy is the YAML preset's document.
 
 Each "without" runs in a child Python where importing pandas and yaml raises ImportError
-(sys.modules[name] = None), as it does in Pyodide, so this machine's copies cannot leak in."""
+(sys.modules[name] = None), as it does in Pyodide, so this machine's copies cannot leak in;
+so do the Unix modules Pyodide's standard library leaves out (grp, pwd, termios, ...), and the
+child chooses its engine as a notebook's `Lab()` does, so an import of one of them on that path
+fails here and not first in the browser."""
 
 from __future__ import annotations
 
@@ -27,12 +30,20 @@ BOND = ("nmcli connection add type bond con-name bond0 ifname bond0 mode active-
         "nmcli connection add type bond-slave ifname ens37 master bond0",
         "nmcli connection add type bond-slave ifname ens38 master bond0")
 
+# the standard library's modules Pyodide leaves out (its docs, "Removed modules", and pwd
+# since pyodide#1883; pty and tty need termios)
+NOT_IN_PYODIDE = ("grp", "pwd", "termios", "resource", "syslog", "pty", "tty", "curses",
+                  "dbm", "venv")
+
 # run in the child: every table as its columns and rows, as JSON on stdout
 _CHILD = textwrap.dedent("""
-    import json, sys
-    for name in ("pandas", "yaml"):
+    import json, os, sys
+    for name in ("pandas", "yaml", *json.loads(sys.argv[2])):
         sys.modules[name] = None  # import raises ImportError, as in Pyodide
     from labkit import Lab
+    from labkit.engines.select import choose
+    os.environ.pop("LABKIT_ENGINE", None)  # the suite's; a browser has none
+    choose("auto")  # what Lab() does first in a notebook: the probe runs
     from labkit.views import frames
     BOND = json.loads(sys.argv[1])
     out = {}
@@ -55,7 +66,8 @@ _CHILD = textwrap.dedent("""
 @pytest.fixture(scope="module")
 def without() -> dict:
     """The tables a lab makes where neither pandas nor yaml imports."""
-    done = subprocess.run([sys.executable, "-c", _CHILD, json.dumps(BOND)],
+    done = subprocess.run([sys.executable, "-c", _CHILD, json.dumps(BOND),
+                           json.dumps(NOT_IN_PYODIDE)],
                           capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)

@@ -10,7 +10,6 @@ sentences are in the environment's language (labkit.i18n), its check names stay 
 from __future__ import annotations
 
 import functools
-import grp
 import json
 import os
 import shutil
@@ -146,6 +145,7 @@ def _kvm_check() -> Check:
         st = os.stat(path)
     except OSError:
         return Check("KVM", False, _("no /dev/kvm: the VM emulates (slow boot)"))
+    import grp  # here, not at the top: Pyodide (JupyterLite) has no grp module
     try:
         group = grp.getgrgid(st.st_gid).gr_name
     except KeyError:
