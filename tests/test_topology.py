@@ -6,7 +6,14 @@ import pytest
 import yaml
 
 from labkit.errors import TopologyError
-from labkit.model.plan import LeaveIPv6Groups, as_ip_commands, build_plan
+from labkit.model.plan import (
+    LeaveIPv6Groups,
+    LinkDown,
+    LinkUp,
+    SetDeviceIPv6,
+    as_ip_commands,
+    build_plan,
+)
 from labkit.model.topology import Topology, load_topology, preset_names
 
 # DESIGN.md, "The lab": every name and MAC of centos7-bond (typed from the design, not the code)
@@ -142,9 +149,31 @@ def test_build_plan_as_ip_commands_fixes_the_order() -> None:
         "ip -n labkit-switch link set br0 type bridge mcast_snooping 1"]
 
 
-def test_managed_hosts_ports_keep_their_group() -> None:
-    """A port whose NIC NetworkManager brings up later has no carrier while the lab is
-    built: it cannot become IPv6-ready, so the plan does not pretend to take it out."""
+def test_managed_hosts_ports_leave_their_group_behind_a_quiet_nic() -> None:
+    """A port whose NIC NetworkManager brings up later has carrier only while that NIC is up:
+    the plan brings the NIC up for the moment with its own IPv6 off (nothing it sends could
+    teach the switch anything), takes the port out, and leaves the NIC down with IPv6 as the
+    kernel gave it, for NetworkManager."""
     steps = build_plan(load_topology("centos7-bond"), frozenset({"server"}))
     left = [s.dev for s in steps if isinstance(s, LeaveIPv6Groups)]
-    assert left == ["swout", "swgw", "br0"]
+    assert left == ["sw33", "sw37", "sw38", "swout", "swgw", "br0"]
+    at = steps.index(LeaveIPv6Groups("switch", "sw37"))
+    assert steps[at - 2:at + 3] == [SetDeviceIPv6("server", "ens37", disabled=True),
+                                    LinkUp("server", "ens37"),
+                                    LeaveIPv6Groups("switch", "sw37"),
+                                    LinkDown("server", "ens37"),
+                                    SetDeviceIPv6("server", "ens37", disabled=False)]
+    ups = [s for s in steps if isinstance(s, (LinkUp, LinkDown)) and s.host == "server"]
+    assert [type(s) for s in ups if s.dev != "lo"] == [LinkUp, LinkDown] * 3
+
+
+def test_br0_leaves_while_a_port_has_carrier() -> None:
+    """br0 has carrier while one of its ports has: at the end where some host's NICs stay up,
+    right after the first port where every NIC is left to NetworkManager (down again)."""
+    topo = load_topology("centos7-bond")
+    steps = build_plan(topo, frozenset({"server"}))
+    assert steps[-1] == LeaveIPv6Groups("switch", "br0", bridge=True)
+    every = build_plan(topo, frozenset(h.name for h in topo.hosts))
+    at = every.index(LeaveIPv6Groups("switch", "sw33"))
+    assert every[at + 1] == LeaveIPv6Groups("switch", "br0", bridge=True)
+    assert every[at + 2] == LinkDown("server", "ens33")

@@ -117,6 +117,23 @@ class LinkUp:
 
 
 @dataclass(frozen=True)
+class LinkDown:
+    """Set a device administratively down."""
+
+    host: str
+    dev: str
+
+
+@dataclass(frozen=True)
+class SetDeviceIPv6:
+    """One device's disable_ipv6 sysctl (a write to /proc/sys/net/ipv6/conf/DEV/)."""
+
+    host: str
+    dev: str
+    disabled: bool
+
+
+@dataclass(frozen=True)
 class AddAddress:
     """Add an IPv4 address with prefix to a device."""
 
@@ -134,20 +151,33 @@ class AddRoute:
     via: str
 
 
-Step = (AddHost | DisableIPv6 | AddBridge | AddCable | LinkUp | AddAddress | AddRoute
-        | AddLibvirtNetwork | UseIfindexes | AdvertisePrefix | LeaveIPv6Groups)
+Step = (AddHost | DisableIPv6 | AddBridge | AddCable | LinkUp | LinkDown | SetDeviceIPv6
+        | AddAddress | AddRoute | AddLibvirtNetwork | UseIfindexes | AdvertisePrefix
+        | LeaveIPv6Groups)
 
 
 def cable_steps(topo: Topology, host: Host, nic: Nic, up: bool = True,
                 physical: bool = False) -> list[Step]:
-    """The steps that plug one NIC in: the cable, then (unless `up` is False) the NIC up and
-    the switch's port, which has carrier then, out of the IPv6 group it joined."""
+    """The steps that plug one NIC in: the cable, the NIC up, and the switch's port, which has
+    carrier then, out of the IPv6 group it joined (plan.LeaveIPv6Groups).
+
+    A NIC that NetworkManager will bring up (`up` False) must be found down, as on a server
+    that has just booted; its port can leave the group only with carrier, so the NIC is up
+    for that moment with its own IPv6 off (no link-local, no DAD, no router solicitation:
+    nothing reaches the switch, whose table learns nothing), then down again with IPv6 as
+    the kernel made it. What remains of that moment is what a booted server's NICs show too:
+    an opened device's qdisc, and carrier changes in sysfs."""
     sw = topo.switch
     steps: list[Step] = [AddCable(host=host.name, nic=nic.name, mac=nic.mac, switch=sw.name,
                                   port=nic.port, port_mac=nic.port_mac, bridge=sw.bridge,
                                   physical=physical)]
+    leave = LeaveIPv6Groups(sw.name, nic.port)
     if up:
-        steps += [LinkUp(host=host.name, dev=nic.name), LeaveIPv6Groups(sw.name, nic.port)]
+        steps += [LinkUp(host.name, nic.name), leave]
+    else:
+        steps += [SetDeviceIPv6(host.name, nic.name, disabled=True), LinkUp(host.name, nic.name),
+                  leave, LinkDown(host.name, nic.name),
+                  SetDeviceIPv6(host.name, nic.name, disabled=False)]
     return steps
 
 
@@ -184,8 +214,13 @@ def build_plan(topo: Topology, nm_hosts: frozenset[str] = frozenset(),
         for nic in host.nics:
             steps += [AddAddress(host.name, nic.name, cidr) for cidr in nic.addresses]
         steps += [AddRoute(host.name, r.to, r.via) for r in host.routes]
-    if any(isinstance(s, LeaveIPv6Groups) for s in steps):  # a port has carrier: so has br0
-        steps.append(LeaveIPv6Groups(sw.name, sw.bridge, bridge=True))
+    ports = [i for i, step in enumerate(steps) if isinstance(step, LeaveIPv6Groups)]
+    if ports:  # br0 has carrier while one of its ports has
+        bridge = LeaveIPv6Groups(sw.name, sw.bridge, bridge=True)
+        if any(h.name not in nm_hosts and h.nics for h in topo.hosts):
+            steps.append(bridge)  # a port keeps its carrier: once everything is made
+        else:  # every NIC waits for NetworkManager: while the first is up for its port
+            steps.insert(ports[0] + 1, bridge)
     if flavour is not None and flavour.ipv6_prefix:
         steps += [AdvertisePrefix(h, dev, flavour.ipv6_prefix) for h, dev in sorted(routers)]
     return steps
@@ -222,6 +257,11 @@ def as_ip_commands(steps: list[Step], lab_id: str) -> list[str]:
                         f"ip -n {sw_ns} link set {step.port} master {step.bridge} up"]
             case LinkUp():
                 out.append(f"ip -n {ns} link set {step.dev} up")
+            case LinkDown():
+                out.append(f"ip -n {ns} link set {step.dev} down")
+            case SetDeviceIPv6():
+                out.append(f"ip netns exec {ns} sysctl -qw "
+                           f"net.ipv6.conf.{step.dev}.disable_ipv6={int(step.disabled)}")
             case AddAddress():
                 out.append(f"ip -n {ns} addr add {step.cidr} dev {step.dev}")
             case AddRoute():

@@ -35,7 +35,15 @@ class ShowOptions:
     oneline: bool = False
     up_only: bool = False
     master: str | None = None
+    one_device: bool = False  # `dev X` given: iproute2 asks for that link alone (RTM_GETLINK)
     iproute2: str = "6.1"  # which iproute2 prints (4.11 on CentOS 7)
+
+    @property
+    def ipv6_link_dump(self) -> bool:
+        """`ip -6 addr` lists links with an AF_INET6 dump, which carries no netnsid (nor qdisc
+        or master); with `dev X` it asks the kernel for that link alone, an AF_UNSPEC answer
+        with all of them (real 6.1: `ip -6 -br a show dev ens33` is ens33@if3)."""
+        return self.family == 6 and not self.one_device
 
 
 def link_flags(link: Link, m_down: bool = False) -> str:
@@ -68,7 +76,7 @@ def name_and_link(snap: HostSnapshot, link: Link, local_resolution: bool = False
 
 def _header(snap: HostSnapshot, link: Link, do_link: bool, opts: ShowOptions) -> str:
     """The first line of print_linkinfo, up to the newline."""
-    v6_dump = opts.family == 6 and not do_link
+    v6_dump = opts.ipv6_link_dump and not do_link
     name, m_down = name_and_link(snap, link, local_resolution=v6_dump)
     out = f"{link.ifindex}: {name}: " + link_flags(link, m_down) + f"mtu {link.mtu} "
     if not v6_dump:
@@ -180,7 +188,7 @@ def _link_block(snap: HostSnapshot, link: Link, do_link: bool, opts: ShowOptions
     out = _header(snap, link, do_link, opts)
     if opts.family is None or opts.details:
         out += f"\n    link/{link.link_type} {link.address} brd {link.broadcast}"
-    if link.link_netns is not None and not (opts.family == 6 and not do_link):
+    if link.link_netns is not None and not (opts.ipv6_link_dump and not do_link):
         out += f" link-netns {link.link_netns}"
     if opts.details:
         out += _details(link)
@@ -239,7 +247,7 @@ def ip_addr_show(snap: HostSnapshot, dev: str | None = None,
                     for a in addrs]
             continue
         if opts.brief:
-            name, _ = name_and_link(snap, link, local_resolution=opts.family == 6)
+            name, _ = name_and_link(snap, link, local_resolution=opts.ipv6_link_dump)
             out.append(f"{name:<16} {link.operstate:<14} "
                        + "".join(f"{a.local}/{a.prefixlen} " for a in addrs) + "\n")
             continue

@@ -293,9 +293,13 @@ class NetnsEngine(Engine):
                         batch.veth_peer(step.port, step.port_mac, sw.fd)), batch.CREATE)
                     out.request(sw.sock, batch.RTM_SETLINK, batch.set_link(
                         step.port, master=index(step.switch, step.bridge)))
-                case plan.LinkUp():
+                case plan.LinkUp() | plan.LinkDown():
                     out.request(self.ns(step.host).sock, batch.RTM_SETLINK,
-                                batch.set_link(step.dev))
+                                batch.set_link(step.dev, up=isinstance(step, plan.LinkUp)))
+                case plan.SetDeviceIPv6():
+                    out.flush()
+                    self.write_file(step.host, f"/proc/sys/net/ipv6/conf/{step.dev}/disable_ipv6",
+                                    f"{int(step.disabled)}\n")
                 case plan.AddAddress():
                     iface = ipaddress.ip_interface(step.cidr)
                     out.request(self.ns(step.host).sock, batch.RTM_NEWADDR, batch.new_addr(

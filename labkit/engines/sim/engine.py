@@ -112,6 +112,12 @@ class SimEngine(Engine):
                 sw.get(step.port).open()
             case plan.LinkUp():
                 self.ns(step.host).get(step.dev).open()
+            case plan.LinkDown():
+                self.ns(step.host).get(step.dev).close()
+            case plan.SetDeviceIPv6():
+                pseudofs.write(self.ns(step.host),
+                               f"/proc/sys/net/ipv6/conf/{step.dev}/disable_ipv6",
+                               f"{int(step.disabled)}\n")
             case plan.AddAddress():
                 self.addr_add(step.host, step.dev, step.cidr)
             case plan.AddRoute():

@@ -301,7 +301,7 @@ def _show_filters(inv: Invocation, args: Args, opts: Options, topic: str
     system = inv.shell.systems.get(inv.host)
     return dev, view.ShowOptions(details=bool(opts.details), stats=opts.stats,
                                  brief=opts.brief, family=opts.family or None, up_only=up,
-                                 master=master, oneline=opts.oneline,
+                                 master=master, oneline=opts.oneline, one_device=dev is not None,
                                  iproute2=system.iproute2 if system else "6.1")
 
 
