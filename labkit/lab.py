@@ -249,6 +249,12 @@ class Lab:
         self.close()
 
     # -- observers --------------------------------------------------------------------------
+    @property
+    def closed(self) -> bool:
+        """Closed and not being built again (reset() closes, then starts): what a terminal
+        served on this lab waits on before it lets its clients go."""
+        return self.engine is None and self._engine_built is None
+
     def on_change(self, callback: Callable[[], None]) -> None:
         """Call `callback()` after every command, cable change, new NIC or sleep (the
         dashboard redraws so)."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 import ipywidgets as widgets
 
@@ -21,25 +21,28 @@ from labkit.i18n import _
 from labkit.views import diagram
 
 if TYPE_CHECKING:
-    from labkit.lab import Lab
+    from labkit.frontend import LabFrontage
     from labkit.model.snapshot import HostSnapshot
 
+# the lab's own type, so that `setup` may take the Lab the notebook gave (a LabFrontage at least)
+L = TypeVar("L", bound="LabFrontage")
 
-class Dashboard:
+
+class Dashboard(Generic[L]):
     """Widgets showing one lab; `widget` is what a notebook displays.
 
     `setup(lab)`, when given, is run after the reset button restarted the lab: the steps the
     notebook took after starting it (a bond built), so the lab is as the notebook made it.
     """
 
-    def __init__(self, lab: Lab, host: str = "server", bond: str = "bond0",
-                 setup: Callable[[Lab], object] | None = None) -> None:
+    def __init__(self, lab: L, host: str = "server", bond: str = "bond0",
+                 setup: Callable[[L], object] | None = None) -> None:
         self.lab = lab
         with i18n.speaking(i18n.of_lab(lab)):
             self._build(lab, host, bond, setup)
 
-    def _build(self, lab: Lab, host: str, bond: str,
-               setup: Callable[[Lab], object] | None) -> None:
+    def _build(self, lab: L, host: str, bond: str,
+               setup: Callable[[L], object] | None) -> None:
         self.setup = setup  # what the notebook did after starting the lab, redone after a reset
         self.host = host
         self.bond = bond

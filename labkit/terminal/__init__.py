@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from labkit.lab import Lab
+    from labkit.frontend import LabFrontage
     from labkit.terminal.jupyter import OpenedTerminal
 
 
-def terminal(lab: Lab, host: str = "server") -> OpenedTerminal:
+def terminal(lab: LabFrontage, host: str = "server") -> OpenedTerminal:
     """Serve `lab`'s shell and open a JupyterLab terminal typing into `host` (or say how to
     attach one by hand when no Jupyter server runs this kernel)."""
     from labkit.terminal.jupyter import open_terminal

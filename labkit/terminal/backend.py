@@ -11,7 +11,7 @@ from labkit.shell.result import prompt_for
 from labkit.terminal.complete import complete, state_of
 
 if TYPE_CHECKING:
-    from labkit.lab import Lab
+    from labkit.frontend import LabFrontage
 
 
 class Backend(Protocol):
@@ -31,7 +31,7 @@ class Backend(Protocol):
         """Leave the shell (a lab of its own is destroyed)."""
 
 
-def hostname_of(lab: Lab, host: str) -> str:
+def hostname_of(lab: LabFrontage, host: str) -> str:
     """The host's short hostname, as bash's \\h shows it: the system's (what NetworkManager
     set, `localhost` on the centos7 flavour), else /etc/hostname's, else the lab's name."""
     system = lab.systems.get(host)
@@ -46,14 +46,14 @@ def hostname_of(lab: Lab, host: str) -> str:
     return name or host
 
 
-def lab_prompt(lab: Lab, host: str) -> str:
+def lab_prompt(lab: LabFrontage, host: str) -> str:
     return prompt_for(hostname_of(lab, host))
 
 
 class LabBackend:
     """A host of a running lab; `lock` serialises the lab's users (terminal clients)."""
 
-    def __init__(self, lab: Lab, host: str = "server", *, owns_lab: bool = False,
+    def __init__(self, lab: LabFrontage, host: str = "server", *, owns_lab: bool = False,
                  lock: threading.RLock | None = None) -> None:
         if host not in lab.topology.host_names():
             raise LabkitError(f"no host {host!r} in this lab (hosts: "

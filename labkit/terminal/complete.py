@@ -20,7 +20,7 @@ from labkit.nm.nmcli import device as nmcli_device
 from labkit.nm.nmcli.main import GLOBAL_OPTIONS, OBJECTS, OPTIONS_WITH_VALUE, matches
 
 if TYPE_CHECKING:
-    from labkit.lab import Lab
+    from labkit.frontend import LabFrontage
     from labkit.shell.session import Shell
 
 SEPARATORS = (";", "|", "&", "(", ")")
@@ -233,7 +233,7 @@ def _device(args: list[str], state: LabState) -> Sequence[str]:
 
 
 # -- from a lab ------------------------------------------------------------------------------------
-def state_of(lab: Lab, host: str) -> LabState:
+def state_of(lab: LabFrontage, host: str) -> LabState:
     """What completion needs of `host` of a running lab, read now."""
     shell = lab.shell
     if shell is None:

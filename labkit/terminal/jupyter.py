@@ -27,7 +27,7 @@ from labkit.errors import LabkitError
 from labkit.terminal.server import serve
 
 if TYPE_CHECKING:
-    from labkit.lab import Lab
+    from labkit.frontend import LabFrontage
 
 TIMEOUT = 10.0  # seconds for the server's answers and the terminal's first prompt
 
@@ -74,7 +74,7 @@ def attach_command(socket_path: str, host: str = "server") -> str:
     return shlex.join(argv)
 
 
-def open_terminal(lab: Lab, host: str = "server") -> OpenedTerminal:
+def open_terminal(lab: LabFrontage, host: str = "server") -> OpenedTerminal:
     """Serve `lab` and open a JupyterLab terminal on it (see the module docstring)."""
     server = serve(lab)
     command = attach_command(str(server.path), host)

@@ -25,7 +25,7 @@ from labkit.terminal import protocol
 from labkit.terminal.backend import LabBackend
 
 if TYPE_CHECKING:
-    from labkit.lab import Lab
+    from labkit.frontend import LabFrontage
 
 POLL = 0.1  # how often the accept loop looks whether the lab is still running (seconds)
 CLOSED_GRACE = 0.5  # closed this long, the lab is not being reset: the socket goes
@@ -53,7 +53,7 @@ def runtime_dir() -> Path:
 class TerminalServer:
     """The socket on which one lab's shell is served."""
 
-    def __init__(self, lab: Lab, path: Path | None = None) -> None:
+    def __init__(self, lab: LabFrontage, path: Path | None = None) -> None:
         self.lab = lab
         self.path = path or runtime_dir() / f"{lab.lab_id}-{os.getpid()}-{id(lab):x}.sock"
         self.lock = threading.RLock()
@@ -143,7 +143,7 @@ class TerminalServer:
 
     def _lab_closed(self) -> bool:
         """Closed and not being built again (lab.reset() closes, then starts)."""
-        return self.lab.engine is None and getattr(self.lab, "_engine_built", None) is None
+        return self.lab.closed
 
     def _accept_loop(self) -> None:
         closed_since: float | None = None
@@ -279,7 +279,7 @@ def _set_async_exc(ident: int, exc: type[BaseException] | None) -> None:
         ctypes.c_ulong(ident), ctypes.py_object(exc) if exc is not None else None)
 
 
-def serve(lab: Lab) -> TerminalServer:
+def serve(lab: LabFrontage) -> TerminalServer:
     """The lab's terminal server, started on first use (one per lab)."""
     if lab.engine is None:
         raise LabkitError("the lab is not running: start it before opening a terminal on it")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from labkit.shell.program import Invocation
-from labkit.shell.programs.ip import IpExit, matches
+from labkit.shell.programs.iproute2 import Args, IpExit, matches
 from labkit.views.bridge import fdb_show
 
 USAGE = """Usage: bridge [ OPTIONS ] OBJECT { COMMAND | help }
@@ -55,22 +55,16 @@ def _main(inv: Invocation) -> int:
         if matches(cmd, "help"):
             raise IpExit(255, "labkit: `bridge fdb help` is not reproduced; see `man bridge`\n")
         raise IpExit(255, f'Command "{cmd}" is unknown, try "bridge fdb help".\n')
-    args = argv[1:] if argv else []
+    args = Args(argv[1:])
     dev = br = None
-    i = 0
-    while i < len(args):
-        w = args[i]
-        if w in ("dev", "brport", "br", "vlan", "state"):
-            if i + 1 >= len(args):
-                raise IpExit(255, 'Command line is not complete. Try option "help"\n')
-            value = args[i + 1]
-            if w == "br":
+    while args.more():
+        word = args.take()
+        if word in ("dev", "brport", "br", "vlan", "state"):
+            value = args.next_arg()
+            if word == "br":
                 br = value
-            elif w in ("dev", "brport"):
+            elif word in ("dev", "brport"):
                 dev = value
-            i += 2
-            continue
-        i += 1
     snap = inv.engine.snapshot(inv.host)
     names = {ln.name for ln in snap.links}
     if br is not None and br not in names:

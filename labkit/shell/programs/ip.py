@@ -21,6 +21,16 @@ from labkit.model import bonding
 from labkit.model.snapshot import HostSnapshot
 from labkit.shell.program import Invocation
 from labkit.shell.programs import ipjson
+from labkit.shell.programs.iproute2 import (
+    Args,
+    IpExit,
+    duparg,
+    duparg2,
+    invarg,
+    matches,
+    nodev,
+    rtnl_error,
+)
 from labkit.views import iproute as view
 
 VERSION = "ip utility, iproute2-6.1.0, libbpf 1.1.2\n"
@@ -106,33 +116,6 @@ BOND_KEYWORDS = ("mode", "active_slave", "clear_active_slave", "miimon", "updela
 KERNEL_NAMES = {"peer_notify_delay": "peer_notif_delay", "num_unsol_na": "num_grat_arp"}
 
 
-class IpExit(Exception):
-    """Stop `ip` with a status after printing `message` to stderr (exit() in iproute2)."""
-
-    def __init__(self, status: int, message: str = "") -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
-def matches(word: str, keyword: str) -> bool:
-    """iproute2's matches(): `word` is a non-empty prefix of `keyword`."""
-    return bool(word) and keyword.startswith(word)
-
-
-def invarg(msg: str, arg: str) -> IpExit:
-    return IpExit(255, f'Error: argument "{arg}" is wrong: {msg}\n')
-
-
-def duparg(key: str, arg: str) -> IpExit:
-    return IpExit(255, f'Error: duplicate "{key}": "{arg}" is the second value.\n')
-
-
-def duparg2(key: str, arg: str) -> IpExit:
-    return IpExit(255, f'Error: either "{key}" is duplicate, or "{arg}" is a garbage.\n')
-
-
-INCOMPLETE = IpExit(255, 'Command line is not complete. Try option "help"\n')
 MAN_PAGES = {"link": "ip-link", "address": "ip-address", "route": "ip-route",
              "neigh": "ip-neighbour"}
 
@@ -141,46 +124,6 @@ def no_help(topic: str) -> IpExit:
     """iproute2's per-object help texts are not reproduced: say so, and where to read them."""
     page = MAN_PAGES.get(topic.split()[0], "ip")
     return IpExit(255, f"labkit: `ip {topic} help` is not reproduced; see `man {page}`\n")
-
-
-def nodev(name: str) -> IpExit:
-    return IpExit(1, f'Cannot find device "{name}"\n')
-
-
-def rtnl_error(exc: KernelError) -> IpExit:
-    """How iproute2 reports a netlink error: the extack message, or strerror."""
-    if exc.extack:
-        msg = exc.extack if exc.extack.endswith(".") else exc.extack + "."
-        return IpExit(2, f"Error: {msg}\n")
-    return IpExit(2, f"RTNETLINK answers: {exc.strerror}\n")
-
-
-@dataclass
-class Args:
-    """A cursor over argv with iproute2's NEXT_ARG semantics."""
-
-    words: list[str]
-    pos: int = 0
-
-    def more(self) -> bool:
-        return self.pos < len(self.words)
-
-    def peek(self) -> str:
-        return self.words[self.pos]
-
-    def take(self) -> str:
-        word = self.words[self.pos]
-        self.pos += 1
-        return word
-
-    def next_arg(self) -> str:
-        """NEXT_ARG: the value after the current keyword, or 'Command line is not complete'."""
-        if self.pos >= len(self.words):
-            raise INCOMPLETE
-        return self.take()
-
-    def rest(self) -> list[str]:
-        return self.words[self.pos:]
 
 
 @dataclass
