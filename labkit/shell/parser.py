@@ -1,7 +1,7 @@
 """Command lines as bash reads them (the part labkit needs): words, quotes, pipes, `;`, `&&`,
 `||`, `|&`, redirections (`>`, `>>`, `2>&1`, `2>/dev/null`, `<`), a trailing `&`, assignments
 (`x=3`, `VAR=v cmd`) and the places of expansions (`$x`, `${x}`, `$?`, `$(cmd)`, `` `cmd` ``,
-a leading `~`).
+`$((expression))`, a leading `~`).
 
 A word is kept as its parts (`Part`): literal text, a parameter or a command substitution, each
 marked as inside double quotes or not, because expansion happens when the command runs (`false;
@@ -22,7 +22,8 @@ class ShellSyntaxError(Exception):
 @dataclass(frozen=True)
 class Part:
     """A piece of a word: `kind` "lit" (text as it stands), "var" (a parameter: `text` is its
-    name or the inside of `${...}`) or "cmd" (a command substitution: `text` is the command);
+    name or the inside of `${...}`), "cmd" (a command substitution: `text` is the command) or
+    "arith" (an arithmetic expansion: `text` is the expression, expanded when it runs);
     `quoted` when written inside quotes (literal text) or double quotes (expansions: no field
     splitting)."""
 
@@ -42,7 +43,7 @@ def literal(text: str) -> Word:
 def flat(word: Word) -> str:
     """A word as typed, roughly (for messages): literal text, `$name`, `$(cmd)`."""
     return "".join(p.text if p.kind == "lit" else f"${{{p.text}}}" if p.kind == "var"
-                   else f"$({p.text})" for p in word)
+                   else f"$(({p.text}))" if p.kind == "arith" else f"$({p.text})" for p in word)
 
 
 @dataclass
@@ -139,13 +140,43 @@ def _dollar(line: str, i: int, quoted: bool) -> tuple[Part | None, int]:
         end = _closing(line, i + 2, "(", ")")
         if end < 0:
             raise ShellSyntaxError("bash: unexpected EOF while looking for matching `)'")
-        return Part("cmd", line[i + 2:end], quoted), end + 1
+        inner = line[i + 2:end]
+        if inner.startswith("(") and _closing(inner, 1, "(", ")") == len(inner) - 1:
+            return Part("arith", inner[1:-1], quoted), end + 1  # $((...)), not $( (...) )
+        return Part("cmd", inner, quoted), end + 1
     if nxt and nxt in SPECIAL:
         return Part("var", nxt, quoted), i + 2
     m = NAME.match(line, i + 1)
     if m:
         return Part("var", m.group(), quoted), m.end()
     return None, i + 1
+
+
+def arithmetic_word(expression: str) -> Word:
+    """The expression of `$((…))` as a word to expand before it is evaluated: parameters and
+    command substitutions inside it, its double quotes removed (bash treats it as though it
+    were double-quoted)."""
+    parts: list[Part] = []
+    i, start = 0, 0
+    while i < len(expression):
+        c = expression[i]
+        if c in '$`"':
+            if i > start:
+                parts.append(Part("lit", expression[start:i], True))
+            if c == '"':
+                i += 1
+            elif c == "`":
+                part, i = _backquote(expression, i, True)
+                parts.append(part)
+            else:
+                found, i = _dollar(expression, i, True)
+                parts.append(found if found is not None else Part("lit", "$", True))
+            start = i
+            continue
+        i += 2 if c == "\\" else 1
+    if start < len(expression):
+        parts.append(Part("lit", expression[start:], True))
+    return tuple(parts)
 
 
 def _backquote(line: str, i: int, quoted: bool) -> tuple[Part, int]:

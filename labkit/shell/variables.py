@@ -2,9 +2,10 @@
 parameters, and bash's expansion of a word into fields.
 
 A word comes from parser.py as parts; here `$name`, `${name}`, `${name:-word}` and friends,
-`${#name}` and command substitutions (through a callback: running a command is session.py's
-business) become text, and the results of unquoted expansions are split at blanks. The
-builtins that change them (`export`, `unset`) are in builtins.py.
+`${#name}`, command substitutions (through a callback: running a command is session.py's
+business) and `$((…))` (arith.py evaluates it) become text, and the results of unquoted
+expansions are split at blanks. The builtins that change them (`export`, `unset`) are in
+builtins.py.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from labkit.shell.parser import NAME, Word, _tokens
+from labkit.shell import arith
+from labkit.shell.parser import NAME, Word, _tokens, arithmetic_word
 
 if TYPE_CHECKING:
     from labkit.model.flavours import Flavour
@@ -140,6 +142,19 @@ def parameter(body: str, variables: Variables, status: int,
     return current or ""
 
 
+def arithmetic(expression: str, variables: Variables, status: int,
+               substitute: Callable[[str], str]) -> str:
+    """The value of `$((expression))`: its parameters and commands expanded, then evaluated
+    with the shell's variables (which assignments in it change)."""
+    text = "".join(expand(arithmetic_word(expression), variables, status, substitute,
+                          split=False))
+    scope = arith.Scope(variables.get, variables.set, variables.is_readonly)
+    try:
+        return str(arith.evaluate(text, scope))
+    except arith.ArithError as exc:
+        raise ExpansionError(str(exc)) from None
+
+
 def expand(word: Word, variables: Variables, status: int, substitute: Callable[[str], str],
            split: bool = True) -> list[str]:
     """The fields `word` expands to: none for an unquoted expansion of nothing (`$unset`), one
@@ -160,6 +175,8 @@ def expand(word: Word, variables: Variables, status: int, substitute: Callable[[
             started = started or part.quoted or bool(part.text)
             continue
         value = (substitute(part.text) if part.kind == "cmd"
+                 else arithmetic(part.text, variables, status, substitute)
+                 if part.kind == "arith"
                  else parameter(part.text, variables, status, substitute))
         if part.quoted or not split:
             current.append(value)
