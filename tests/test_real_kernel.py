@@ -29,12 +29,6 @@ HERE = Path(__file__).parent
 RECORDINGS = sorted((HERE / "data" / "kernel").glob("*.json")) + sorted(
     (HERE / "data" / "nm").glob("*.json"))
 KERNEL_LOG = re.compile(r"^(dmesg|journalctl\b.*\s-k\b)")
-# recordings whose kernel log the real kernel itself does not print the same way twice
-LOG_RACES = {"21-kernel-log": (
-    "step 8's dmesg races bond0's carrier: 'IPv6: ADDRCONF(NETDEV_CHANGE): bond0: link "
-    "becomes ready' is printed when the bond came up before miimon saw a port's link (one "
-    "VM run of two), and not when it had carrier at once (the recording); the sim is held "
-    "to the recording, and 22 and 25 hold the netns engine's log")}
 
 
 def _as_on_this_kernel(real: Transcript) -> Transcript:
@@ -63,8 +57,6 @@ def test_real_kernel_matches_recording(recording: Path) -> None:
     # the recordings' lab id: namespace names show in `ip link` (link-netns labkit-switch)
     with Lab(engine="netns", lab_id="labkit", **lab_options(items)) as lab:
         assert lab.engine_name == "netns"
-        if reads_log and recording.stem in LOG_RACES:
-            pytest.skip(LOG_RACES[recording.stem])
         if reads_log and lab.engine.kernel_log() is None:
             pytest.skip("reads the kernel's log: the lab's own (the engine's reading of "
                         "/dev/kmsg) is not to be had here; the sim's is held to this recording")

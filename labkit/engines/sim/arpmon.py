@@ -1,11 +1,12 @@
-"""The bonding driver's ARP monitor for active-backup (bond_activebackup_arp_mon of Linux 6.1):
+"""The bonding driver's ARP monitor of Linux 6.1: for active-backup (bond_activebackup_arp_mon)
 probes to arp_ip_target from the active port, arp_validate, arp_all_targets, arp_missed_max,
-and the probing of each port in turn while no port is active.
+and the probing of each port in turn while no port is active; for balance-rr, balance-xor and
+broadcast (bond_loadbalance_arp_mon) a probe from every port that is up, each port judged by
+its own sending and receiving.
 
 Time is counted in jiffies (Debian's HZ=250, 4 ms) as the driver counts it; a port's link is
 judged by when it last received (any frame, or with validation only ARP that proves its
-path) and, for the active port, when it last sent. Other modes' ARP monitor (bond_loadbalance_
-arp_mon) is not simulated: the bond keeps its ports' states there.
+path) and when it last sent a probe (bond_arp_send is what sets last_tx).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class ArpMonitor:
     def __init__(self, bond: Bond) -> None:
         self.bond = bond
         self.timer: SimTimer | None = None
+        self._started = False
         self.current_arp_slave: Slave | None = None
 
     # -- time -------------------------------------------------------------------------------
@@ -52,24 +54,31 @@ class ArpMonitor:
     # -- start / stop -----------------------------------------------------------------------
     @property
     def running(self) -> bool:
-        return self.timer is not None
+        """Started and not stopped (bond->recv_probe is set): also while a round runs, when
+        no timer is pending yet."""
+        return self._started
 
     def start(self) -> None:
         self.stop()
+        self._started = True
         self.timer = self.bond.ns.world.clock.call_later_ns(0, self._work)
 
     def stop(self) -> None:
+        self._started = False
         if self.timer is not None:
             self.timer.cancel()
             self.timer = None
 
     def _work(self) -> None:
-        """bond_activebackup_arp_mon: inspect, commit, probe, re-arm."""
+        """bond_arp_monitor: a round of the mode's monitor, then re-arm."""
         bond = self.bond
         self.timer = None
         if not bond.params.arp_interval or not bond.admin_up:
+            self._started = False
             return
-        if bond.slaves and bond.mode == 1:
+        if bond.slaves and bond.mode != 1:
+            self._loadbalance()
+        elif bond.slaves:
             should_notify_peers = bond._should_notify_peers()
             if self._inspect():
                 self._commit()
@@ -78,6 +87,55 @@ class ArpMonitor:
                 bond.send_peer_notif -= 1
                 bond._notify_peers()
         self.timer = bond.ns.world.clock.call_later_ns(self.delta() * JIFFY_NS, self._work)
+
+    def _loadbalance(self) -> None:
+        """bond_loadbalance_arp_mon: a port comes up when it both sent and received within
+        an interval, goes down when it did neither within arp_missed_max; every port that is
+        up sends its probes; the states are committed together, then a new current port is
+        chosen if the old one went or there was none."""
+        bond = self.bond
+        oldcurrent = bond.curr_active
+        do_failover = changed = False
+        for slave in bond.slaves:
+            slave.new_link = "NOCHANGE"
+            if slave.link != "UP":
+                if self.in_interval(slave.last_tx, 1) and self.in_interval(slave.last_rx, 1):
+                    slave.new_link = "UP"
+                    changed = True
+                    if oldcurrent is None:
+                        bond.slave_info(slave, "link status definitely up")
+                        do_failover = True
+                    else:
+                        bond.slave_info(slave, "interface is now up")
+            else:
+                missed = bond.params.missed_max
+                if (not self.in_interval(slave.last_tx, missed)
+                        or not self.in_interval(slave.last_rx, missed)):
+                    slave.new_link = "DOWN"
+                    changed = True
+                    slave.link_failure_count += 1
+                    bond.slave_info(slave, "interface is now down")
+                    if slave is oldcurrent:
+                        do_failover = True
+            if slave.is_up:
+                self.send_all(slave)
+                # arp_xmit's local_bh_enable runs the receive softirq at once: the probe
+                # reaches the other ports (and the target's answer its port) before the
+                # loop looks at the next port, as on the real kernel
+                bond.ns.world.process_backlog()
+        if not (do_failover or changed):
+            return
+        for slave in bond.slaves:
+            if slave.new_link != "NOCHANGE":
+                slave.link = slave.new_link
+        if changed:  # bond_slave_state_change
+            for slave in bond.slaves:
+                if slave.link == "UP":
+                    slave.backup = False
+                elif slave.link == "DOWN":
+                    slave.backup = True
+        if do_failover:
+            bond.select_active()
 
     # -- what a port received ---------------------------------------------------------------
     def slave_last_rx(self, slave: Slave) -> int:

@@ -321,7 +321,7 @@ class Bond(NetDevice):
         if self.admin_up:
             if not value:
                 self.arpmon.stop()
-            elif self.mode == AB:
+            else:
                 self._stop_mii()
                 self.arpmon.start()
 
@@ -484,7 +484,7 @@ class Bond(NetDevice):
             self._mc_sync(slave)
         if self.params.miimon:
             self._start_mii(0)
-        elif self.params.arp_interval and self.mode == AB:
+        elif self.params.arp_interval:
             self.arpmon.start()
 
     def on_close(self) -> None:
@@ -586,6 +586,10 @@ class Bond(NetDevice):
         dev.open()
         if is_lb(self.mode):
             self._alb_init_slave(slave)
+        # the ARP monitor's clocks start an interval and a jiffy ago, whatever the monitor
+        slave.last_rx = self.arpmon.jiffies() - (self.arpmon.delta() + 1)
+        slave.target_last_arp_rx = {t: slave.last_rx for t in self.params.arp_targets}
+        slave.last_tx = slave.last_rx
         # initial link state
         if self.params.miimon:
             if self._check_link(slave):
@@ -597,9 +601,6 @@ class Bond(NetDevice):
                 slave.link = LINK_DOWN
         elif self.params.arp_interval:
             slave.link = LINK_UP if dev.carrier else LINK_DOWN
-            now = self.arpmon.jiffies()
-            slave.last_rx = now - (self.arpmon.delta() + 1)
-            slave.target_last_arp_rx = {t: slave.last_rx for t in self.params.arp_targets}
         else:
             slave.link = LINK_UP
         if slave.link != LINK_DOWN:
@@ -763,8 +764,11 @@ class Bond(NetDevice):
         return best
 
     def select_active(self) -> None:
-        """bond_select_active_slave."""
-        if not uses_primary(self.mode):
+        """bond_select_active_slave, in every mode but 802.3ad (whose aggregator selection
+        labkit does not model): in balance-rr, balance-xor and broadcast the current port has
+        no special role, but choosing it is what turns the bond's carrier on or off, and says
+        so in the log."""
+        if self.mode == AD:
             return
         best = self._find_best()
         if best is not self.curr_active:
@@ -988,7 +992,7 @@ class Bond(NetDevice):
                 if slave is self.curr_active:
                     do_failover = True
         if do_failover:
-            if uses_primary(self.mode):
+            if self.mode != AD:
                 self.select_active()
             elif self.curr_active is None or self.curr_active.link != LINK_UP:
                 self.curr_active = next((s for s in self.slaves if s.link == LINK_UP), None)
@@ -1023,9 +1027,7 @@ class Bond(NetDevice):
         if not target:
             self.counters.tx_dropped += 1
             return
-        now = self.arpmon.jiffies()
-        for slave in target:
-            slave.last_tx = now
+        for slave in target:  # last_tx is the ARP monitor's probes' alone (bond_arp_send)
             slave.dev.xmit(frame)
 
     # -- carrier events from slaves ---------------------------------------------------------
