@@ -35,8 +35,10 @@ def test_the_device_a_line_names_in_the_real_kernels_words() -> None:
     steps = json.loads((HERE / "data" / "kernel" / "21-kernel-log.json").read_text())["steps"]
     lines = {line for s in steps if s["cmd"].startswith("dmesg -t")
              for line in s["out"].splitlines()}
-    named = {klog.device_named(line) for line in lines}
-    assert named == {"bond0", "br0", "hrtimer"}  # hrtimer names no lab device: never kept
+    # the slow VM's 'hrtimer: interrupt took N ns', when a recording caught it, is no device's
+    named = {klog.device_named(line) for line in lines} - {"hrtimer"}
+    assert named == {"bond0", "br0"}
+    assert klog.device_named("hrtimer: interrupt took 12948950 ns") == "hrtimer"  # never kept
     assert klog.device_named("bond0 (unregistering): Released all slaves") == "bond0"
     assert klog.device_named("IPv6: ADDRCONF(NETDEV_CHANGE): ens37: link becomes ready") \
         == "ens37"
