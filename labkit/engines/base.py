@@ -191,11 +191,6 @@ class Engine(ABC):
         """Call `callback(name)` soon after a link appears on `host` (udev's uevent)."""
         raise NotImplementedError(f"engine {self.name} cannot watch links")
 
-    def watch_carrier(self, host: str, callback: Callable[[str, bool], None]) -> None:
-        """Call `callback(name, carrier)` soon after a link of `host` gains or loses carrier
-        (the RTM_NEWLINK NetworkManager's platform reads); links that appear are not told."""
-        raise NotImplementedError(f"engine {self.name} cannot watch carrier")
-
     def hosts(self) -> list[str]:
         """Every host of the lab, the switch included."""
         return self.topology.host_names()

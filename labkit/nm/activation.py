@@ -24,7 +24,6 @@ from labkit.nm.objects import (
     DeviceState,
     Reason,
     SettingsConnection,
-    reason_name,
 )
 from labkit.nm.settings import Settings
 
@@ -258,18 +257,9 @@ class Activator:
         if dev.ac is not None:
             self._deactivate(dev.ac, Reason.REMOVED, user=False, touch_kernel=False)
 
-    def carrier_lost(self, dev: Device) -> None:
-        """The device's carrier stayed away the grace period: its activation ends and the
-        device is unavailable until carrier returns (the profile is not blocked)."""
-        if dev.ac is not None:
-            self._deactivate(dev.ac, Reason.CARRIER, user=False,
-                             to_state=DeviceState.UNAVAILABLE)
-        self.on_change()
-
     def _deactivate(self, ac: ActiveConnection, reason: Reason, user: bool,
                     failed: bool = False, reactivating: bool = False,
-                    touch_kernel: bool = True,
-                    to_state: DeviceState = DeviceState.DISCONNECTED) -> None:
+                    touch_kernel: bool = True) -> None:
         dev = ac.device
         if ac not in self.active:
             return
@@ -297,10 +287,10 @@ class Activator:
             dev.ac = None
             dev.applied = None
         dev.metric = None
-        dev.state = to_state
+        dev.state = DeviceState.DISCONNECTED
         dev.reason = reason
         self.core.log("info", f"device ({dev.iface}): state change: deactivating -> "
-                              f"{to_state.name.lower()} (reason '{reason_name(reason)}')")
+                              f"disconnected (reason '{reason.name.lower().replace('_', '-')}')")
         if dev.nm_owned and dev.is_software and not reactivating and touch_kernel:
             self.core.kernel.delete(dev.iface)
             dev.realized = False

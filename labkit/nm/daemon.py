@@ -18,7 +18,6 @@ from labkit.nm import presentation
 from labkit.nm import states as three_states
 from labkit.nm.activation import Activator, PendingActivation
 from labkit.nm.assume import Assumer, DeviceRecord
-from labkit.nm.carrier import CarrierWatch
 from labkit.nm.core import JournalLine, NMCore, NMError
 from labkit.nm.devices import DeviceTracker
 from labkit.nm.objects import ActiveConnection, Device, Reason, SettingsConnection
@@ -50,15 +49,6 @@ class NetworkManager(NMCore):
         self.pid = 700
         self.started_at = 0.0
         self._reset_runtime()
-        try:  # the kernel's carrier events, for whichever process runs then
-            engine.watch_carrier(host, self._carrier_event)
-        except NotImplementedError:
-            pass  # an engine that cannot tell: devices keep the state they had
-
-    def _carrier_event(self, iface: str, carrier: bool) -> None:
-        if self.running:
-            self.sync()
-            self.carrier.changed(iface, carrier)
 
     def _reset_runtime(self) -> None:
         """A process's state: its parts made afresh and wired to one another."""
@@ -68,7 +58,6 @@ class NetworkManager(NMCore):
         self.activator = Activator(self, self.settings, self.tracker)
         self.policy = Policy(self, self.settings, self.tracker, self.activator)
         self.assumer = Assumer(self, self.settings, self.tracker, self.activator)
-        self.carrier = CarrierWatch(self, self.tracker, self.activator, self.policy)
         self.settings.on_remove = self.activator.remove_profile
         self.settings.on_change = self.policy.schedule
         self.tracker.on_vanished = self.activator.device_removed

@@ -89,8 +89,6 @@ class DeviceTracker:
                 if not link.is_up:
                     kernel.up(link.name)
                     dev.state = DeviceState.DISCONNECTED
-                now = kernel.link(link.name)
-                dev.carrier = (now or link).has_carrier  # later changes: carrier.py
         self.devices.append(dev)
         return dev
 

@@ -73,12 +73,6 @@ REASON_TEXT = {
 }
 
 
-def reason_name(reason: Reason) -> str:
-    """nm_device_state_reason_to_string's short name, as the journal's state lines give it."""
-    return {Reason.CARRIER: "carrier-changed"}.get(reason,
-                                                   reason.name.lower().replace("_", "-"))
-
-
 class Blocked(IntEnum):
     """NMSettingsAutoconnectBlockedReason flags."""
 
@@ -207,7 +201,6 @@ class Device:
     added_v6: list[str] = field(default_factory=list)
     added_routes: list[tuple[str, str | None, int]] = field(default_factory=list)
     pending: list[object] = field(default_factory=list)  # timers of the current activation
-    carrier: bool | None = None  # what the daemon last saw of the link's carrier
 
     @property
     def dbus_path(self) -> str:

@@ -102,16 +102,6 @@ class Policy:
         return None
 
     # -- retries ----------------------------------------------------------------------------
-    def carrier_returned(self, dev: Device) -> None:
-        """reset_autoconnect_all on a device whose cable came back (unavailable -> disconnected
-        for carrier): its profiles get their retries back and lose every block but the user's
-        own, so a profile that ran out of tries at boot tries again."""
-        for sc in self.settings.connections:
-            if self.devices.compatible(sc, dev):
-                sc.reset_retries()
-                sc.blocked &= Blocked.USER_REQUEST
-        self.schedule()
-
     def activation_failed(self, sc: SettingsConnection) -> None:
         """A failed activation costs a retry; the last one blocks the profile for 300 s."""
         tries = sc.retries_left()

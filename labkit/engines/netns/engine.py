@@ -57,7 +57,6 @@ NETLINK_BOND = {"mode": "mode", "miimon": "miimon", "updelay": "updelay",
 PROTO = {"kernel": 2, "boot": 3, "static": 4, "dhcp": 16, "ra": 9}
 GEN_MODE = {"eui64": 0, "none": 1, "stable_secret": 2, "random": 3}
 IFA_F_NOPREFIXROUTE = 0x200
-IFF_LOWER_UP = 0x10000  # the link's carrier, in ifinfomsg's flags
 LINK_READY_TIMEOUT = 5.0  # s: linkwatch runs a non-urgent change (a bridge's) within 1 s
 _LIVE: weakref.WeakValueDictionary[str, NetnsEngine] = weakref.WeakValueDictionary()
 
@@ -636,26 +635,6 @@ class NetnsEngine(Engine):
             name = msg.get("IFLA_IFNAME")
             for cb in callbacks:
                 self.clock.call_later(0.0, functools.partial(cb, name))
-
-    def watch_carrier(self, host: str, callback: Callable[[str, bool], None]) -> None:
-        """A link of `host` that gains or loses carrier (IFF_LOWER_UP) reaches `callback`
-        once the current operation is over: looked for as time passes, as new links are."""
-        ns = self.ns(host)
-        seen = {m["index"]: bool(m["flags"] & IFF_LOWER_UP)
-                for m in batch.dump(ns.sock, "link")}
-
-        def poll() -> None:
-            hostns = self._hosts.get(host)
-            if hostns is None:
-                return
-            for msg in batch.dump(hostns.sock, "link"):
-                carrier = bool(msg["flags"] & IFF_LOWER_UP)
-                if seen.get(msg["index"], carrier) != carrier:
-                    self.clock.call_later(0.0, functools.partial(
-                        callback, msg.get("IFLA_IFNAME"), carrier))
-                seen[msg["index"]] = carrier
-
-        self.clock.pollers.append(poll)
 
     # -- processes --------------------------------------------------------------------------
     def spawn(self, host: str, argv: list[str], stdin: str = "") -> RealProcess:

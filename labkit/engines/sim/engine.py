@@ -377,17 +377,6 @@ class SimEngine(Engine):
 
         self.ns(host).link_listeners.append(registered)
 
-    def watch_carrier(self, host: str, callback: Callable[[str, bool], None]) -> None:
-        """A link's carrier change (linkwatch's NETDEV_CHANGE) reaches `callback` once the
-        current operation is over, with the carrier the link has by then."""
-        clock = self.clock
-
-        def changed(dev: NetDevice) -> None:
-            clock.call_later(0.0, lambda: callback(dev.name, dev.carrier)
-                             if dev.ns.find(dev.name) is dev else None)
-
-        self.ns(host).carrier_listeners.append(changed)
-
     # -- state ------------------------------------------------------------------------------
     def snapshot(self, host: str) -> HostSnapshot:
         """The host's state now; the same (immutable) snapshot again while nothing changed

@@ -36,7 +36,6 @@ class Namespace:
         self.addrconf = Addrconf(self)
         self.bonds_loaded = False
         self.link_listeners: list[Callable[[NetDevice], None]] = []
-        self.carrier_listeners: list[Callable[[NetDevice], None]] = []  # NETDEV_CHANGE
         self.register(Loopback(self, "lo", "00:00:00:00:00:00"))
 
     # -- registry ---------------------------------------------------------------------------
@@ -133,8 +132,6 @@ class Namespace:
         self.inet.dev_carrier(dev)
         self.addrconf.dev_carrier(dev)
         self._to_upper("port_carrier", dev)
-        for listener in self.carrier_listeners:
-            listener(dev)
 
     def netdev_changeaddr(self, dev: NetDevice) -> None:
         """NETDEV_CHANGEADDR."""
