@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from labkit.shell.parser import NAME
+
 INTMAX_MIN = -(1 << 63)
 WHITESPACE = " \t\n\r"
 # bash's MAX_EXPR_RECURSION_LEVEL is 1024; variables naming expressions nest evaluations, and
@@ -144,11 +146,9 @@ class _Evaluator:
             return
         self.lasttp = start = cp
         c = s[cp]
-        if c.isascii() and (c.isalpha() or c == "_"):
-            end = cp + 1
-            while end < len(s) and s[end].isascii() and (s[end].isalnum() or s[end] == "_"):
-                end += 1
-            name = s[start:end]
+        ident = NAME.match(s, cp)  # bash's legal_variable_starter, then its legal_variable_char
+        if ident:
+            name, end = ident.group(), ident.end()
             after = s[end:].lstrip(WHITESPACE)
             assigning = after.startswith("=") and not after.startswith("==")
             self.tokstr = name
@@ -176,8 +176,7 @@ class _Evaluator:
         elif c in "+-" and c1 == c and self.curtok == NUM and self.lasttok in ("pre++", "pre--"):
             raise self.error(f"{c * 2}: assignment requires lvalue")
         elif c in "+-" and c1 == c:
-            rest = s[cp + 1:].lstrip(WHITESPACE)
-            if rest[:1].isascii() and (rest[:1].isalpha() or rest[:1] == "_"):
+            if NAME.match(s[cp + 1:].lstrip(WHITESPACE)):
                 tok, cp = "pre" + c * 2, cp + 1
         elif c1 == "=" and c in "*/%+-&^|":
             tok, cp = c + "=", cp + 1

@@ -141,14 +141,10 @@ class TerminalServer:
             if _servers.get(id(self.lab)) is self:
                 del _servers[id(self.lab)]
 
-    def _lab_closed(self) -> bool:
-        """Closed and not being built again (lab.reset() closes, then starts)."""
-        return self.lab.closed
-
     def _accept_loop(self) -> None:
         closed_since: float | None = None
         while not self._stop.is_set():
-            if not self._lab_closed():
+            if not self.lab.closed:  # (closed: and not being built again by a reset)
                 closed_since = None
             elif closed_since is None:
                 closed_since = time.monotonic()
